@@ -21,9 +21,9 @@ def casia_b_tree(tmp_path):
 
 @pytest.fixture
 def casia_a_tree(tmp_path):
-    """Person fyc: sequences 00_1 and 45_2 with 2 frames each."""
+    """Person fyc: all 12 sequences (00_1 .. 90_4) with 2 frames each."""
     root = tmp_path / "casia_a"
-    for seq in ("00_1", "45_2"):
+    for seq in (f"{view}_{run}" for view in ("00", "45", "90") for run in (1, 2, 3, 4)):
         for frame_no in (1, 2):
             write_png(root / "fyc" / seq / f"fyc-{seq}-{frame_no:03d}.png", person_frame((240, 352)))
     return root

@@ -1,0 +1,91 @@
+"""The Snakemake DAG: lint, config validation, dry runs, and a real end-to-end run of the CI config."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gaitcore.data.store import FrameStore
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile")]
+CI_CONFIG = REPO / "config" / "ci.yaml"
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 1200) -> subprocess.CompletedProcess:
+    """Run Snakemake in ``workdir``; its stdout and stderr together are in ``.stdout``."""
+    return subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def write_config(tmp_path: Path, **overrides) -> Path:
+    config = yaml.safe_load(CI_CONFIG.read_text())
+    config.update(overrides)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_lint_is_clean(tmp_path):
+    result = snakemake(tmp_path, "--lint")
+    assert result.returncode == 0, result.stdout
+    assert "Lints for" not in result.stdout
+
+
+def test_default_dry_run_lists_the_data_jobs(tmp_path):
+    result = snakemake(tmp_path, "-n", "all")
+    assert result.returncode == 0, result.stdout
+    out = result.stdout
+    assert "preprocess" in out
+    assert "casia_b" in out and "casia_a" in out
+
+
+def test_unknown_config_key_is_an_error_naming_it(tmp_path):
+    config = write_config(tmp_path, sparsitee=[0.025])
+    result = snakemake(tmp_path, "-n", "all", "--configfile", str(config))
+    assert result.returncode != 0
+    assert "sparsitee" in result.stdout and "Additional properties" in result.stdout
+
+
+def test_wrong_type_is_an_error(tmp_path):
+    config = write_config(tmp_path, seed="zero")
+    result = snakemake(tmp_path, "-n", "all", "--configfile", str(config))
+    assert result.returncode != 0
+    assert "'zero' is not of type 'integer'" in result.stdout
+
+
+def test_missing_dataset_root_says_how_to_fix_it(tmp_path):
+    config = yaml.safe_load(CI_CONFIG.read_text())
+    config["datasets"]["casia_b"] = {"source": "png", "root": str(tmp_path / "no-such-casia")}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "-n", "all", "--configfile", str(path))
+    assert result.returncode != 0
+    assert "no-such-casia" in result.stdout
+    assert "datasets.casia_b.root" in result.stdout and "source: synthetic" in result.stdout
+
+
+@pytest.mark.slow
+def test_ci_config_runs_end_to_end(tmp_path):
+    result = snakemake(tmp_path, "--cores", "2", "all", "--configfile", str(CI_CONFIG))
+    assert result.returncode == 0, result.stdout[-5000:]
+    results = tmp_path / "results-ci"
+    for dataset, subjects, sequences in (("casia_b", 8, 8 * 110), ("casia_a", 4, 4 * 12)):
+        store = FrameStore(results / "data" / dataset)
+        assert store.meta["subjects"] == subjects
+        assert len(store) + len(store.meta["empty_sequences"]) == sequences
+        assert (store.index["frame_count"] > 0).all()
+        assert (results / "logs" / "preprocess" / f"{dataset}.log").stat().st_size > 0
+        assert (results / "benchmarks" / "preprocess" / f"{dataset}.tsv").exists()
+    # Nothing is left to do afterwards: a rerun schedules no job.
+    rerun = snakemake(tmp_path, "-n", "all", "--configfile", str(CI_CONFIG))
+    assert rerun.returncode == 0 and "Nothing to be done" in rerun.stdout

@@ -1,0 +1,22 @@
+# Stage 1: silhouettes (real trees, OpenGait pickles or synthetic) -> preprocessed stores.
+
+
+rule preprocess:
+    input:
+        dataset_source_input,
+    output:
+        **store_files("{dataset}"),
+    params:
+        source=lambda wildcards: config["datasets"][wildcards.dataset],
+    threads: config["threads"]["preprocess"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    log:
+        f"{LOGS}/preprocess/{{dataset}}.log",
+    benchmark:
+        f"{BENCHMARKS}/preprocess/{{dataset}}.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/preprocess.py"

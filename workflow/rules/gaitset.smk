@@ -1,0 +1,96 @@
+# Stage 2: the victim model (He et al. Sec. 4.1): GaitSet trained on CASIA-B's training subjects,
+# features of every test sequence stored once per trained model, natural rank-1 accuracy (Table 1).
+# Config: the `gaitset` block, `threads.train_gaitset`, `threads.extract_features`, `device`, `seed`.
+
+GAITSET = config["gaitset"]
+GAITSET_MODEL = f"{RESULTS}/models/gaitset"
+GAITSET_FEATURES = f"{RESULTS}/features/gaitset"
+
+
+def gaitset_features(dataset):
+    """The stored features of one dataset: a float32 .npy array and its Parquet index."""
+    return {
+        "features": f"{GAITSET_FEATURES}/{dataset}.npy",
+        "index": f"{GAITSET_FEATURES}/{dataset}.parquet",
+    }
+
+
+def natural_accuracy_inputs(wildcards):
+    files = {}
+    for dataset in GAITSET["evaluation"]["datasets"]:
+        for kind, path in gaitset_features(dataset).items():
+            files[f"{dataset}_{kind}"] = path
+    return files
+
+
+rule train_gaitset:
+    input:
+        **store_files("casia_b"),
+    output:
+        weights=f"{GAITSET_MODEL}/weights.pt",
+    params:
+        # The resume checkpoint is no output: Snakemake would delete it when the job fails.
+        checkpoint=f"{GAITSET_MODEL}/resume.pt",
+        train={
+            "channels": GAITSET["channels"],
+            "hidden_dim": GAITSET["hidden_dim"],
+            "seed": config["seed"],
+            "device": config["device"],
+            **GAITSET["train"],
+        },
+    threads: config["threads"]["train_gaitset"]
+    resources:
+        mem_mb=GAITSET["resources"]["train"]["mem_mb"],
+        runtime=GAITSET["resources"]["train"]["runtime"],
+    log:
+        f"{LOGS}/gaitset/train.log",
+    benchmark:
+        f"{BENCHMARKS}/gaitset/train.tsv"
+    script:
+        "../../scripts/train_gaitset.py"
+
+
+rule extract_features:
+    input:
+        weights=rules.train_gaitset.output.weights,
+        **store_files("{dataset}"),
+    output:
+        **gaitset_features("{dataset}"),
+    params:
+        extraction={
+            "device": config["device"],
+            "test_subjects": GAITSET["evaluation"]["test_subjects"],
+            "channels_last": GAITSET["evaluation"]["channels_last"],
+            "batch_frames": GAITSET["evaluation"]["batch_frames"],
+            "cnn_batch": GAITSET["evaluation"]["cnn_batch"],
+        },
+    threads: config["threads"]["extract_features"]
+    resources:
+        mem_mb=GAITSET["resources"]["extract"]["mem_mb"],
+        runtime=GAITSET["resources"]["extract"]["runtime"],
+    log:
+        f"{LOGS}/gaitset/extract_{{dataset}}.log",
+    benchmark:
+        f"{BENCHMARKS}/gaitset/extract_{{dataset}}.tsv"
+    script:
+        "../../scripts/extract_features.py"
+
+
+rule natural_accuracy:
+    input:
+        unpack(natural_accuracy_inputs),
+    output:
+        csv=f"{RESULTS}/tables/natural_accuracy.csv",
+        md=f"{RESULTS}/tables/natural_accuracy.md",
+        per_view_pair=f"{RESULTS}/tables/natural_accuracy_per_view_pair.csv",
+    params:
+        datasets=GAITSET["evaluation"]["datasets"],
+        metric=GAITSET["evaluation"]["metric"],
+        test_subjects=GAITSET["evaluation"]["test_subjects"],
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    log:
+        f"{LOGS}/gaitset/natural_accuracy.log",
+    script:
+        "../../scripts/evaluate_natural.py"
