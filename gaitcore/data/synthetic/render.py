@@ -1,0 +1,44 @@
+"""Rendering entry points: raw silhouettes with segmentation noise, and colour frames with masks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gaitcore.data.layout import SequenceKey
+from gaitcore.data.synthetic.config import SyntheticConfig, rng_for
+from gaitcore.data.synthetic.identity import Walk, shot_for, walk_for
+from gaitcore.data.synthetic.raster import add_segmentation_noise, silhouettes
+from gaitcore.data.synthetic.rgb import paint
+from gaitcore.data.synthetic.scene import Scene2D, project
+
+
+def _film(cfg: SyntheticConfig, key: SequenceKey) -> tuple[Walk, Scene2D]:
+    """The walk recorded as ``key`` and its projection into the camera of ``key.view``."""
+    if key.dataset != cfg.dataset:
+        raise ValueError(f"key {key} belongs to {key.dataset}, but the config to {cfg.dataset}")
+    walk = walk_for(cfg, key)
+    return walk, project(cfg, walk, shot_for(cfg, key))
+
+
+def render_sequence(cfg: SyntheticConfig, key: SequenceKey) -> np.ndarray:
+    """Raw silhouettes of ``key`` as segmentation would give them: uint8 [T, rows, cols], 0 or 255.
+
+    ``T`` lies in ``[cfg.frames_min, cfg.frames_max]``; some frames may be empty or cut by the
+    border. With ``cfg.clean`` the masks are exact.
+    """
+    _, scene = _film(cfg, key)
+    masks = silhouettes(scene, cfg.frame_shape)
+    add_segmentation_noise(masks, scene, cfg, rng_for(cfg, "noise", key.subject, key.condition,
+                                                      key.seq, key.view))
+    return masks
+
+
+def render_sequence_rgb(cfg: SyntheticConfig, key: SequenceKey) -> tuple[np.ndarray, np.ndarray]:
+    """The poses of :func:`render_sequence` as colour frames (for the SPADE generator).
+
+    Returns ``(rgb, mask)``: uint8 [T, rows, cols, 3] in RGB order -- a shaded person in
+    per-subject clothes on the static background of the view -- and the exact clean mask, uint8
+    [T, rows, cols] 0/255 (``render_sequence(cfg.clean, key)``).
+    """
+    walk, scene = _film(cfg, key)
+    return paint(cfg, key, walk, scene)
