@@ -32,6 +32,7 @@ from gaitcore.data.readers import (
 from gaitcore.data.store import StoreWriter
 from gaitcore.data.synthetic import SyntheticConfig, render_sequence, synthetic_keys
 from gaitcore.errors import DataError
+from gaitcore.utils.workers import single_threaded
 
 log = logging.getLogger(__name__)
 
@@ -96,22 +97,16 @@ def _prepare(task: _Task) -> tuple[SequenceKey, np.ndarray, int, int, str]:
     return task.key, frames, dropped, found.files_skipped, found.folder
 
 
-def _worker_init() -> None:
-    import cv2
-
-    cv2.setNumThreads(1)
-
-
 def _prepared(tasks: list[_Task], workers: int) -> Iterator[tuple[SequenceKey, np.ndarray, int, int, str]]:
     """:func:`_prepare` over ``tasks`` in order, in ``workers`` processes when more than one."""
     if workers <= 1:
-        _worker_init()
+        single_threaded()
         yield from map(_prepare, tasks)
         return
     # fork, not spawn: a spawned worker would re-run the calling script (Snakemake's scripts
     # have no main guard). No thread pool has started in the parent yet (Parquet is written
     # at the end).
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=single_threaded) as pool:
         yield from pool.imap(_prepare, tasks, chunksize=4)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import numpy as np
 from gaitcore.data.layout import CASIA_A, CASIA_B, SequenceKey
 from gaitcore.data.synthetic.config import SyntheticConfig, synthetic_keys
 from gaitcore.data.synthetic.render import render_sequence
+from gaitcore.utils.workers import single_threaded
 
 PathsFn = Callable[[SequenceKey, int], list[str]]
 
@@ -78,14 +78,6 @@ def _write_tree(cfg: SyntheticConfig, root: Path, workers: int, dataset: str, pa
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def single_threaded() -> None:
-    """Pool initializer: one thread per worker process for OpenCV (and torch, if loaded)."""
-    cv2.setNumThreads(1)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)
 
 
 def _write_sequence(task: tuple[SyntheticConfig, SequenceKey, str, PathsFn]) -> int:
