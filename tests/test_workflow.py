@@ -1,30 +1,12 @@
 """The Snakemake DAG: lint, config validation, dry runs, and a real end-to-end run of the CI config."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from gaitcore.data.store import FrameStore
-
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile")]
-CI_CONFIG = REPO / "config" / "ci.yaml"
-
-
-def snakemake(workdir: Path, *args: str, timeout: int = 1200) -> subprocess.CompletedProcess:
-    """Run Snakemake in ``workdir``; its stdout and stderr together are in ``.stdout``."""
-    return subprocess.run(
-        [*SNAKEMAKE, "--directory", str(workdir), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+from tests.snakemake_run import CI_CONFIG, snakemake
 
 
 def write_config(tmp_path: Path, **overrides) -> Path:

@@ -28,6 +28,19 @@ wildcard_constraints:
     dataset="|".join(DATASETS),
 
 
+def canonical(value):
+    """``value`` with every dict's keys sorted, recursively.
+
+    Snakemake compares a rule's params as written, so a config whose keys were merely reordered
+    would otherwise rerun the rule. Every dict-valued param goes through this.
+    """
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
 def dataset_spec(dataset):
     """The validated source settings of one dataset (fails early on a missing root)."""
     spec = SourceSpec(dataset=dataset, **config["datasets"][dataset])

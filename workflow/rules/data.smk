@@ -7,7 +7,7 @@ rule preprocess:
     output:
         **store_files("{dataset}"),
     params:
-        source=lambda wildcards: config["datasets"][wildcards.dataset],
+        source=lambda wildcards: canonical(config["datasets"][wildcards.dataset]),
     threads: config["threads"]["preprocess"]
     resources:
         mem_mb=4000,

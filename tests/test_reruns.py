@@ -1,0 +1,128 @@
+"""Incremental reruns: after a complete run of the CI config, changing one config value schedules
+exactly the jobs that depend on it (dry-runs with Snakemake's default rerun triggers, which include
+`params`). This works because every config value a rule depends on reaches it through `params:`;
+a script that read `snakemake.config` itself would be invisible to the params trigger.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.snakemake_run import CI_CONFIG, REPO, job_stats, rule_names, scheduled_jobs, snakemake
+
+pytestmark = pytest.mark.slow
+
+PARAMS_CHANGED = "Params have changed since last execution"
+
+
+def test_no_script_reads_the_config_behind_the_params_trigger():
+    """Rule scripts get config values through snakemake.params, never snakemake.config."""
+    offenders = []
+    for script in sorted((REPO / "scripts").glob("*.py")):
+        for node in ast.walk(ast.parse(script.read_text(), str(script))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "config"
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "snakemake"
+            ):
+                offenders.append(f"{script.relative_to(REPO)}:{node.lineno}")
+    assert not offenders, f"scripts reading snakemake.config (pass the values as params): {offenders}"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A workdir where `all` of the CI config has been built; yields (workdir, rules)."""
+    workdir = tmp_path_factory.mktemp("reruns")
+    result = snakemake(workdir, "--cores", "2", "all", "--configfile", str(CI_CONFIG))
+    assert result.returncode == 0, result.stdout[-5000:]
+    return workdir, rule_names(workdir, "--configfile", str(CI_CONFIG))
+
+
+def dry_run(workdir: Path, config: dict) -> tuple[Counter, list]:
+    path = workdir / "changed-config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))  # keep the order: reordering must not rerun
+    result = snakemake(workdir, "-n", "all", "--configfile", str(path), timeout=300)
+    assert result.returncode == 0, result.stdout[-5000:]
+    return job_stats(result.stdout), scheduled_jobs(result.stdout)
+
+
+def forced_downstream(workdir: Path, target: str) -> Counter:
+    """The jobs `--forcerun target` schedules with the unchanged config: target and all downstream."""
+    result = snakemake(
+        workdir, "-n", "all", "--configfile", str(CI_CONFIG), "--forcerun", target, timeout=300
+    )
+    assert result.returncode == 0, result.stdout[-5000:]
+    return job_stats(result.stdout)
+
+
+def ci_config() -> dict:
+    return copy.deepcopy(yaml.safe_load(CI_CONFIG.read_text()))
+
+
+def test_unchanged_config_schedules_nothing(built):
+    workdir, _ = built
+    stats, jobs = dry_run(workdir, ci_config())
+    assert not stats and not jobs
+
+
+def test_reordered_config_keys_schedule_nothing(built):
+    workdir, _ = built
+    config = ci_config()
+    config["datasets"] = {
+        name: dict(sorted(dataset.items(), reverse=True)) for name, dataset in config["datasets"].items()
+    }
+    for dataset in config["datasets"].values():
+        dataset["synthetic"] = dict(sorted(dataset["synthetic"].items()))
+    stats, jobs = dry_run(workdir, config)
+    assert not stats, [(job.rule, job.reason[:200]) for job in jobs]
+
+
+def test_synthetic_seed_of_casia_a_reruns_only_its_preprocessing_and_what_uses_it(built):
+    workdir, rules = built
+    config = ci_config()
+    config["datasets"]["casia_a"]["synthetic"]["seed"] += 1
+    stats, jobs = dry_run(workdir, config)
+
+    expected = Counter({"preprocess": 1, "all": 1})
+    # Downstream of the CASIA-A store (no training: GaitSet trains on CASIA-B only).
+    if "extract_features" in rules:
+        expected["extract_features"] = 1
+    if "natural_accuracy" in rules:
+        expected["natural_accuracy"] = 1
+    assert stats == expected, jobs
+    assert stats == forced_downstream(workdir, f"{config['results']}/data/casia_a/store.json")
+    preprocess = [job for job in jobs if job.rule == "preprocess"]
+    assert [job.wildcards for job in preprocess] == [{"dataset": "casia_a"}]
+    assert PARAMS_CHANGED in preprocess[0].reason
+    for job in jobs:
+        if job.rule == "extract_features":
+            assert job.wildcards == {"dataset": "casia_a"}
+        assert job.rule != "train_gaitset"
+
+
+def test_gaitset_training_setting_reruns_training_and_everything_downstream(built):
+    workdir, rules = built
+    if "train_gaitset" not in rules:
+        pytest.skip("the workflow has no train_gaitset rule yet (workflow/rules/gaitset.smk not included)")
+    config = ci_config()
+    config["gaitset"]["train"]["iterations"] += 1
+    stats, jobs = dry_run(workdir, config)
+
+    evaluated = yaml.safe_load(CI_CONFIG.read_text())["gaitset"].get("evaluation", {}).get(
+        "datasets", ["casia_b", "casia_a"]
+    )
+    expected = Counter({"train_gaitset": 1, "extract_features": len(evaluated), "natural_accuracy": 1, "all": 1})
+    assert stats["preprocess"] == 0, jobs
+    assert {rule: stats[rule] for rule in expected} == dict(expected), stats
+    # Exactly training and everything downstream of it (later stages that use GaitSet included).
+    assert stats == forced_downstream(workdir, "train_gaitset")
+    train = next(job for job in jobs if job.rule == "train_gaitset")
+    assert PARAMS_CHANGED in train.reason
+    assert sorted(job.wildcards["dataset"] for job in jobs if job.rule == "extract_features") == sorted(evaluated)
