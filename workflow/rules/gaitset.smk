@@ -4,23 +4,7 @@
 
 GAITSET = config["gaitset"]
 GAITSET_MODEL = f"{RESULTS}/models/gaitset"
-GAITSET_FEATURES = f"{RESULTS}/features/gaitset"
-
-
-def gaitset_features(dataset):
-    """The stored features of one dataset: a float32 .npy array and its Parquet index."""
-    return {
-        "features": f"{GAITSET_FEATURES}/{dataset}.npy",
-        "index": f"{GAITSET_FEATURES}/{dataset}.parquet",
-    }
-
-
-def natural_accuracy_inputs(wildcards):
-    files = {}
-    for dataset in GAITSET["evaluation"]["datasets"]:
-        for kind, path in gaitset_features(dataset).items():
-            files[f"{dataset}_{kind}"] = path
-    return files
+GAITSET_FEATURES = f"{RESULTS}/features/gaitset"  # {dataset}.npy (float32 features) + {dataset}.parquet
 
 
 rule train_gaitset:
@@ -31,13 +15,15 @@ rule train_gaitset:
     params:
         # The resume checkpoint is no output: Snakemake would delete it when the job fails.
         checkpoint=f"{GAITSET_MODEL}/resume.pt",
-        train={
-            "channels": GAITSET["channels"],
-            "hidden_dim": GAITSET["hidden_dim"],
-            "seed": config["seed"],
-            "device": config["device"],
-            **GAITSET["train"],
-        },
+        train=canonical(
+            {
+                "channels": GAITSET["channels"],
+                "hidden_dim": GAITSET["hidden_dim"],
+                "seed": config["seed"],
+                "device": config["device"],
+                **GAITSET["train"],
+            }
+        ),
     threads: config["threads"]["train_gaitset"]
     resources:
         mem_mb=GAITSET["resources"]["train"]["mem_mb"],
@@ -46,6 +32,8 @@ rule train_gaitset:
         f"{LOGS}/gaitset/train.log",
     benchmark:
         f"{BENCHMARKS}/gaitset/train.tsv"
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/train_gaitset.py"
 
@@ -55,15 +43,18 @@ rule extract_features:
         weights=rules.train_gaitset.output.weights,
         **store_files("{dataset}"),
     output:
-        **gaitset_features("{dataset}"),
+        features=f"{GAITSET_FEATURES}/{{dataset}}.npy",
+        index=f"{GAITSET_FEATURES}/{{dataset}}.parquet",
     params:
-        extraction={
-            "device": config["device"],
-            "test_subjects": GAITSET["evaluation"]["test_subjects"],
-            "channels_last": GAITSET["evaluation"]["channels_last"],
-            "batch_frames": GAITSET["evaluation"]["batch_frames"],
-            "cnn_batch": GAITSET["evaluation"]["cnn_batch"],
-        },
+        extraction=canonical(
+            {
+                "device": config["device"],
+                "test_subjects": GAITSET["evaluation"]["test_subjects"],
+                "channels_last": GAITSET["evaluation"]["channels_last"],
+                "batch_frames": GAITSET["evaluation"]["batch_frames"],
+                "frame_chunk": GAITSET["evaluation"]["frame_chunk"],
+            }
+        ),
     threads: config["threads"]["extract_features"]
     resources:
         mem_mb=GAITSET["resources"]["extract"]["mem_mb"],
@@ -72,17 +63,31 @@ rule extract_features:
         f"{LOGS}/gaitset/extract_{{dataset}}.log",
     benchmark:
         f"{BENCHMARKS}/gaitset/extract_{{dataset}}.tsv"
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/extract_features.py"
 
 
 rule natural_accuracy:
     input:
-        unpack(natural_accuracy_inputs),
+        **{
+            f"{dataset}_{kind}": f"{GAITSET_FEATURES}/{dataset}.{suffix}"
+            for dataset in GAITSET["evaluation"]["datasets"]
+            for kind, suffix in (("features", "npy"), ("index", "parquet"))
+        },
     output:
-        csv=f"{RESULTS}/tables/natural_accuracy.csv",
+        csv=report(
+            f"{RESULTS}/tables/natural_accuracy.csv",
+            caption="../report/natural_accuracy.rst",
+            category="GaitSet",
+        ),
         md=f"{RESULTS}/tables/natural_accuracy.md",
-        per_view_pair=f"{RESULTS}/tables/natural_accuracy_per_view_pair.csv",
+        per_view_pair=report(
+            f"{RESULTS}/tables/natural_accuracy_per_view_pair.csv",
+            caption="../report/natural_accuracy.rst",
+            category="GaitSet",
+        ),
     params:
         datasets=GAITSET["evaluation"]["datasets"],
         metric=GAITSET["evaluation"]["metric"],
@@ -92,5 +97,7 @@ rule natural_accuracy:
         runtime=10,
     log:
         f"{LOGS}/gaitset/natural_accuracy.log",
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/evaluate_natural.py"

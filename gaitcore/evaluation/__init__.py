@@ -1,0 +1,31 @@
+"""Natural accuracy of the victim model: stored features and the paper's protocols (Table 1)."""
+
+from gaitcore.evaluation.features import extract_features, feature_index, read_features, write_features
+from gaitcore.evaluation.protocols import Protocol, casia_a_protocol, casia_b_protocol, protocol_for
+from gaitcore.evaluation.rank1 import (
+    distances,
+    evaluate_rank1,
+    rank1_identities,
+    rank1_per_view_pair,
+    summarize_rank1,
+    summary_markdown,
+    write_table,
+)
+
+__all__ = [
+    "Protocol",
+    "casia_a_protocol",
+    "casia_b_protocol",
+    "distances",
+    "evaluate_rank1",
+    "extract_features",
+    "feature_index",
+    "protocol_for",
+    "rank1_identities",
+    "rank1_per_view_pair",
+    "read_features",
+    "summarize_rank1",
+    "summary_markdown",
+    "write_features",
+    "write_table",
+]

@@ -1,0 +1,14 @@
+"""Training the victim model, GaitSet (He et al. Sec. 4.1; GaitSet Sec. 4.1)."""
+
+from gaitcore.training.gaitset import GaitSetTrainConfig, TrainResult, train_gaitset
+from gaitcore.training.losses import TripletStats, batch_all_triplet_loss
+from gaitcore.training.sampler import TripletSampler
+
+__all__ = [
+    "GaitSetTrainConfig",
+    "TrainResult",
+    "TripletSampler",
+    "TripletStats",
+    "batch_all_triplet_loss",
+    "train_gaitset",
+]

@@ -1,0 +1,19 @@
+"""Snakemake glue: store GaitSet features of a dataset's test sequences (rule `extract_features`)."""
+
+from pathlib import Path
+
+import torch
+
+from gaitcore.evaluation.features import extract_store_features
+from gaitcore.utils.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+extract_store_features(
+    snakemake.input.weights,
+    Path(snakemake.input.meta).parent,
+    snakemake.output.features,
+    snakemake.output.index,
+    workers=snakemake.threads,
+    **snakemake.params.extraction,
+)

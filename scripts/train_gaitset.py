@@ -1,0 +1,17 @@
+"""Snakemake glue: train GaitSet on CASIA-B's training subjects (rule `train_gaitset`)."""
+
+from pathlib import Path
+
+import torch
+
+from gaitcore.training import GaitSetTrainConfig, train_gaitset
+from gaitcore.utils.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+train_gaitset(
+    Path(snakemake.input.meta).parent,
+    snakemake.output.weights,
+    snakemake.params.checkpoint,
+    GaitSetTrainConfig.from_mapping(snakemake.params.train),
+)

@@ -1,0 +1,143 @@
+"""Rank-1 evaluation on hand-made features with known answers, and stored features."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from gaitcore.data.layout import CASIA_A, CASIA_B, SequenceKey
+from gaitcore.data.store import FrameStore, StoreWriter
+from gaitcore.evaluation import (
+    casia_a_protocol,
+    casia_b_protocol,
+    evaluate_rank1,
+    extract_features,
+    feature_index,
+    rank1_identities,
+    read_features,
+    summary_markdown,
+    write_features,
+    write_table,
+)
+from gaitcore.evaluation.features import extract_store_features
+from gaitcore.models import GaitSet, save_gaitset, silhouettes_to_input
+
+
+def hand_made(dataset, entries):
+    """Index rows and 1-part, 1-dimensional features from (subject, condition, seq, view, value)."""
+    index = pd.DataFrame(
+        [{"dataset": dataset, "subject": s, "condition": c, "seq": q, "view": v} for s, c, q, v, _ in entries]
+    )
+    features = np.array([[[value]] for *_, value in entries], dtype=np.float32)
+    return features, index
+
+
+CASIA_B_ENTRIES = [
+    # gallery (nm-01..04): view 0 at 0 / 10, view 18 at 100 / 110
+    ("001", "nm", 1, 0, 0.0), ("002", "nm", 4, 0, 10.0),
+    ("001", "nm", 2, 18, 100.0), ("002", "nm", 3, 18, 110.0),
+    # not a test subject: would be every view-0 probe's nearest neighbour if it were used
+    ("003", "nm", 1, 0, 9.0),
+    # probes NM (nm-05/06)
+    ("001", "nm", 5, 0, 9.0),     # gallery 0 -> 002 (wrong); gallery 18 -> 001 (right)
+    ("002", "nm", 6, 0, 1.0),     # gallery 0 -> 001 (wrong); gallery 18 -> 001 (wrong)
+    ("001", "nm", 5, 18, 101.0),  # gallery 18 -> 001 (right); gallery 0 -> 002 (wrong)
+    ("002", "nm", 5, 18, 109.0),  # gallery 18 -> 002 (right); gallery 0 -> 002 (right)
+    # probe BG (bg-01)
+    ("001", "bg", 1, 0, 50.0),    # gallery 0 -> 002 (wrong); gallery 18 -> 001 (right)
+]
+
+
+def test_casia_b_rank1_per_view_pair_and_identical_view_exclusion():
+    features, index = hand_made(CASIA_B, CASIA_B_ENTRIES)
+    long, summary = evaluate_rank1(features, index, casia_b_protocol(test_subjects=(1, 2)))
+    pairs = {(r.condition, r.probe_view, r.gallery_view): r.rank1 for r in long.itertuples()}
+    assert pairs == {
+        ("nm", 0, 0): 0.0, ("nm", 0, 18): 50.0,
+        ("nm", 18, 0): 50.0, ("nm", 18, 18): 100.0,
+        ("bg", 0, 0): 0.0, ("bg", 0, 18): 100.0,
+    }
+    assert list(long.columns) == ["dataset", "condition", "probe_view", "gallery_view", "rank1"]
+    # Identical views excluded: probe 0 averages gallery 18 only, probe 18 gallery 0 only.
+    rows = {(r.condition, r.probe_view): r.rank1 for r in summary.itertuples()}
+    assert rows == {("nm", 0): 50.0, ("nm", 18): 50.0, ("nm", "mean"): 50.0, ("bg", 0): 100.0, ("bg", "mean"): 100.0}
+    assert list(summary.columns) == ["dataset", "condition", "probe_view", "rank1"]
+
+
+def test_casia_a_includes_identical_views():
+    entries = [
+        (s, "nm", 4, v, v + offset) for s, offset in (("aa", 0.0), ("bb", 20.0)) for v in (0, 45, 90)
+    ] + [
+        ("aa", "nm", 1, 0, 1.0),   # gallery 0 -> aa, 45 -> aa, 90 -> aa
+        ("bb", "nm", 3, 0, 18.0),  # gallery 0 -> bb, 45 -> aa, 90 -> aa
+        ("bb", "nm", 2, 90, 109.0),  # gallery 90 -> bb, 45 -> bb (65), 0 -> bb (20)
+    ]
+    features, index = hand_made(CASIA_A, entries)
+    long, summary = evaluate_rank1(features, index, casia_a_protocol())
+    assert long.set_index(["probe_view", "gallery_view"])["rank1"].to_dict() == {
+        (0, 0): 100.0, (0, 45): 50.0, (0, 90): 50.0, (90, 0): 100.0, (90, 45): 100.0, (90, 90): 100.0,
+    }
+    rows = {r.probe_view: r.rank1 for r in summary.itertuples()}
+    assert rows[0] == pytest.approx(200 / 3) and rows[90] == 100.0
+    assert rows["mean"] == pytest.approx((200 / 3 + 100) / 2)
+
+
+def test_flattened_euclidean_and_opengait_part_mean_can_disagree():
+    probe = np.zeros((1, 2, 1))
+    gallery = np.array([[[3.0], [0.0]], [[2.0], [2.0]]])  # flattened: 3 vs 2.83; part mean: 1.5 vs 2
+    assert rank1_identities(probe, gallery, ["A", "B"], [0, 0], [0, 18])[0].tolist() == ["B", None]
+    assert rank1_identities(probe, gallery, ["A", "B"], [0, 0], [0], metric="part_mean")[0].tolist() == ["A"]
+    with pytest.raises(ValueError, match="unknown distance metric"):
+        rank1_identities(probe, gallery, ["A", "B"], [0, 0], [0], metric="cosine")
+
+
+def test_tables_are_written_as_csv_and_markdown(tmp_path):
+    features, index = hand_made(CASIA_B, CASIA_B_ENTRIES)
+    long, summary = evaluate_rank1(features, index, casia_b_protocol(test_subjects=(1, 2)))
+    write_table(summary, tmp_path / "t.csv", tmp_path / "t.md", markdown=summary_markdown(summary))
+    write_table(long, tmp_path / "long.csv", tmp_path / "long.md")
+    assert pd.read_csv(tmp_path / "t.csv")["probe_view"].tolist() == ["0", "18", "mean", "0", "mean"]
+    md = (tmp_path / "t.md").read_text()
+    assert "| condition | 0 | 18 | mean |" in md and "| NM | 50.0 | 50.0 | 50.0 |" in md
+    assert "| BG | 100.0 |  | 100.0 |" in md
+    assert (tmp_path / "long.md").read_text().startswith("| dataset | condition | probe_view |")
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def tiny_store(root):
+    rng = np.random.default_rng(0)
+    with StoreWriter(root, CASIA_B) as writer:
+        for subject in ("074", "075", "076"):
+            for condition, seq in (("nm", 1), ("nm", 5), ("cl", 2)):
+                frames = (rng.random((int(rng.integers(2, 12)), 64, 64)) < 0.3).astype(np.uint8) * 255
+                writer.add(SequenceKey(CASIA_B, subject, condition, seq, 90), frames)
+    return FrameStore(root)
+
+
+def test_batched_extraction_equals_per_sequence_forward_and_round_trips(tmp_path):
+    store = tiny_store(tmp_path / "store")
+    torch.manual_seed(0)
+    model = GaitSet(channels=(4, 8, 8), hidden_dim=6).eval()
+    rows = casia_b_protocol().sequences(store.index)
+    assert sorted(rows["subject"].unique()) == ["075", "076"]
+    features = extract_features(model, store, rows, batch_frames=16, frame_chunk=5)
+    with torch.no_grad():
+        expected = np.concatenate(
+            [model(silhouettes_to_input(store.sequence(r)).unsqueeze(0)).numpy() for r in rows.index]
+        )
+    np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-6)
+    threads = torch.get_num_threads()
+    in_threads = extract_features(model, store, rows, batch_frames=16, frame_chunk=5, workers=2)
+    assert np.array_equal(in_threads, features) and torch.get_num_threads() == threads
+
+    weights = save_gaitset(model, tmp_path / "w.pt", extra={"iterations": 5})
+    index = extract_store_features(weights, store.root, tmp_path / "f.npy", tmp_path / "f.parquet", device="cpu")
+    stored, stored_index, meta = read_features(tmp_path / "f.npy", tmp_path / "f.parquet")
+    assert isinstance(stored, np.memmap) and stored.shape == (6, 62, 6)
+    np.testing.assert_allclose(stored, expected, rtol=1e-5, atol=1e-6)
+    pd.testing.assert_frame_equal(stored_index, index)
+    assert stored_index["store_row"].tolist() == rows.index.tolist()
+    assert meta["iterations"] == 5 and meta["model"]["channels"] == [4, 8, 8]
+    assert feature_index(rows)["feature_row"].tolist() == list(range(6))
+    with pytest.raises(ValueError, match="feature rows"):
+        write_features(stored[:2], index, tmp_path / "g.npy", tmp_path / "g.parquet", {})
