@@ -1,0 +1,17 @@
+"""Snakemake glue: train the silhouette WGAN-GP and calibrate its critic (rule `train_wgan`)."""
+
+from pathlib import Path
+
+import torch
+
+from gaitcore.training.wgan import WGANTrainConfig, train_wgan
+from gaitcore.utils.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+train_wgan(
+    Path(snakemake.input.meta).parent,
+    snakemake.output.weights,
+    snakemake.params.checkpoint,
+    WGANTrainConfig.from_mapping(snakemake.params.train),
+)

@@ -1,0 +1,212 @@
+"""WGAN-GP training: the gradient penalty, checkpoints, resuming after SIGKILL, the calibrated weights."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gaitcore.data.layout import CASIA_B, SequenceKey
+from gaitcore.data.store import FrameStore, StoreWriter
+from gaitcore.errors import CheckpointError
+from gaitcore.models.wgan import load_wgan
+from gaitcore.training.wgan import FrameSampler, WGANTrainConfig, gradient_penalty, train_wgan
+
+REPO = Path(__file__).resolve().parents[2]
+
+TINY = WGANTrainConfig(
+    dim=2,
+    latent_dim=8,
+    batch_size=4,
+    critic_steps=2,
+    iterations=6,
+    checkpoint_every=3,
+    log_every=3,
+    seed=3,
+    device="cpu",
+    train_subjects=(1, 3),
+    calibration_subjects=(4, 5),
+    calibration_real=16,
+    calibration_fake=16,
+    bn_refresh_batches=2,
+    score_batch=8,
+)
+
+
+def build_store(root: Path) -> Path:
+    """Subjects 001-005, one walking-bar sequence of 4-7 frames per (condition, view)."""
+    rng = np.random.default_rng(0)
+    with StoreWriter(root, CASIA_B) as writer:
+        for subject in range(1, 6):
+            for condition in ("nm", "bg"):
+                for view in (0, 90):
+                    frames = np.zeros((int(rng.integers(4, 8)), 64, 64), dtype=np.uint8)
+                    for t, frame in enumerate(frames):
+                        left = 20 + subject + t
+                        frame[8:56, left : left + 8 + view // 45] = 255
+                    writer.add(SequenceKey(CASIA_B, f"{subject:03d}", condition, 1, view), frames)
+    return root
+
+
+@pytest.fixture(scope="module")
+def store_root(tmp_path_factory) -> Path:
+    return build_store(tmp_path_factory.mktemp("store") / "casia_b")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Bit-identical CPU results need the same thread count in every run compared."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# ------------------------------------------------------------------------------- gradient penalty
+def test_gradient_penalty_of_a_linear_critic_is_weight_times_squared_norm_gap():
+    """D(x) = <w, x> + c has gradient w everywhere: penalty = weight * (||w|| - 1)^2."""
+    torch.manual_seed(0)
+    linear = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(2 * 3 * 3, 1))
+    real, fake = torch.randn(5, 2, 3, 3), torch.randn(5, 2, 3, 3)
+    penalty = gradient_penalty(linear, real, fake, torch.rand(5), weight=10.0)
+    norm = float(linear[1].weight.detach().norm())
+    assert float(penalty.detach()) == pytest.approx(10.0 * (norm - 1.0) ** 2, rel=1e-5)
+    penalty.backward()  # differentiable in the critic's parameters
+    w = linear[1].weight
+    torch.testing.assert_close(w.grad, 10.0 * 2 * (norm - 1.0) * w.detach() / norm, rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_penalty_of_a_quadratic_critic_uses_the_interpolates():
+    """D(x) = ||x||^2 / 2 has gradient x: the norms are those of alpha * real + (1 - alpha) * fake."""
+
+    class Quadratic(torch.nn.Module):
+        def forward(self, x):
+            return 0.5 * (x**2).flatten(1).sum(1)
+
+    real = torch.tensor([[[3.0, 0.0]], [[0.0, 0.0]]])  # [2, 1, 2]
+    fake = torch.tensor([[[0.0, 0.0]], [[0.0, 4.0]]])
+    alpha = torch.tensor([0.5, 0.25])
+    # interpolates (1.5, 0) and (0, 3): norms 1.5 and 3
+    expected = 10.0 * ((1.5 - 1.0) ** 2 + (3.0 - 1.0) ** 2) / 2
+    assert float(gradient_penalty(Quadratic(), real, fake, alpha, 10.0).detach()) == pytest.approx(expected)
+
+
+def test_frame_sampler_draws_only_the_given_rows_and_replays(store_root):
+    store = FrameStore(store_root)
+    rows = store.select(subjects=["002"])
+    own = np.concatenate([store.sequence(r) for r in rows.index])
+    sampler = FrameSampler(store, rows, seed=1)
+    state = sampler.state_dict()
+    frames = sampler.sample(50)
+    assert frames.shape == (50, 64, 64)
+    assert all((own == f).all(axis=(1, 2)).any() for f in frames)
+    sampler.load_state_dict(state)
+    assert np.array_equal(sampler.sample(50), frames)
+
+
+def test_config_rejects_unknown_and_bad_values():
+    with pytest.raises(ValueError, match=r"unknown setting.*'lr'"):
+        WGANTrainConfig.from_mapping({"lr": 1e-4})
+    with pytest.raises(ValueError, match="critic_steps"):
+        WGANTrainConfig(critic_steps=0)
+    with pytest.raises(ValueError, match="betas"):
+        WGANTrainConfig(betas=(0.0, 1.0))
+    assert WGANTrainConfig.from_mapping({"betas": [0, 0.9]}).betas == (0.0, 0.9)
+
+
+# ------------------------------------------------------------------------------- training runs
+TRAIN_SCRIPT = textwrap.dedent(
+    """
+    import sys, torch
+    from dataclasses import replace
+    from gaitcore.training.wgan import train_wgan
+    from tests.training.test_wgan_training import TINY
+    torch.set_num_threads(1)
+    train_wgan(sys.argv[1], sys.argv[2], sys.argv[3], replace(TINY, iterations=int(sys.argv[4]), checkpoint_every=2))
+    """
+)
+
+
+def test_training_killed_with_sigkill_resumes_and_ends_like_an_uninterrupted_run(store_root, tmp_path):
+    iterations = 8
+    killed = tmp_path / "killed"
+    weights, checkpoint = killed / "weights.pt", killed / "resume.pt"
+    process = subprocess.Popen(
+        [sys.executable, "-c", TRAIN_SCRIPT, str(store_root), str(weights), str(checkpoint), str(iterations)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    _, stderr = process.communicate()
+    assert process.returncode == -signal.SIGKILL, stderr.decode()
+    assert checkpoint.exists() and not weights.exists()
+
+    config = replace(TINY, iterations=iterations, checkpoint_every=2)
+    resumed = train_wgan(store_root, weights, checkpoint, config)
+    assert 0 < resumed.resumed_from < iterations and resumed.iterations == iterations
+
+    straight = train_wgan(store_root, tmp_path / "straight" / "weights.pt", tmp_path / "straight" / "resume.pt", config)
+    assert straight.resumed_from == 0
+    a, b = load_wgan(weights), load_wgan(tmp_path / "straight" / "weights.pt")
+    for net in ("generator", "critic"):
+        sa, sb = getattr(a, net).state_dict(), getattr(b, net).state_dict()
+        for name in sa:
+            assert torch.equal(sa[name], sb[name]), f"{net}.{name}"
+    assert a.calibration == b.calibration
+    assert [h["iteration"] for h in a.extra["history"]] == [h["iteration"] for h in b.extra["history"]]
+
+
+def test_finished_run_writes_calibrated_weights_logs_progress_and_extends(store_root, tmp_path, caplog):
+    caplog.set_level("INFO", logger="gaitcore.training.wgan")
+    first = train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", TINY)
+    assert first.iterations == 6 and first.resumed_from == 0 and first.seconds_per_iteration > 0
+    text = caplog.text
+    assert "iteration 3/6 critic cost" in text and "wasserstein" in text and "it/s" in text
+    assert "realism calibration on 16 held-out real and 16 generated frames" in text
+    models = load_wgan(tmp_path / "w.pt")
+    cal = models.calibration
+    assert cal is not None and np.isfinite([cal.slope, cal.intercept]).all()
+    assert models.extra["iterations"] == 6 and len(models.extra["history"]) == 2
+    frames = models.generator(torch.randn(3, 8))
+    assert frames.shape == (3, 1, 64, 64)
+    p = models.realism(frames)
+    assert p.shape == (3,) and bool(((p > 0) & (p < 1)).all())
+
+    more = train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", replace(TINY, iterations=8))
+    assert more.resumed_from == 6 and more.iterations == 8
+    with pytest.raises(CheckpointError, match="beyond the 4 iterations configured"):
+        train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", replace(TINY, iterations=4))
+
+
+def test_damaged_or_foreign_checkpoint_is_a_checkpoint_error_naming_the_file(store_root, tmp_path):
+    checkpoint = tmp_path / "resume.pt"
+    train_wgan(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, iterations=1))
+    data = checkpoint.read_bytes()
+    checkpoint.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=r"resume\.pt: cannot read the WGAN training checkpoint.*Fix: delete it"):
+        train_wgan(store_root, tmp_path / "w.pt", checkpoint, TINY)
+
+    checkpoint.write_bytes(data)
+    with pytest.raises(CheckpointError, match=r"resume\.pt: was written by a training run with other settings "
+                                              r"\(gp_weight: 10.0 -> 5.0\)"):
+        train_wgan(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, gp_weight=5.0))
+
+    torch.save({"generator": {}}, checkpoint)
+    with pytest.raises(CheckpointError, match="not a gaitcore WGAN checkpoint"):
+        train_wgan(store_root, tmp_path / "w.pt", checkpoint, TINY)
+
+
+def test_missing_training_subjects_name_the_config_key(store_root, tmp_path):
+    with pytest.raises(ValueError, match="check wgan.train_subjects"):
+        train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", replace(TINY, train_subjects=(50, 60)))
