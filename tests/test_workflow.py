@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -68,6 +69,12 @@ def test_ci_config_runs_end_to_end(tmp_path):
         assert (store.index["frame_count"] > 0).all()
         assert (results / "logs" / "preprocess" / f"{dataset}.log").stat().st_size > 0
         assert (results / "benchmarks" / "preprocess" / f"{dataset}.tsv").exists()
+    natural = pd.read_csv(results / "tables" / "natural_accuracy.csv")
+    assert set(natural["dataset"]) == {"casia_b", "casia_a"}
+    assert natural["rank1"].between(0, 100).all()
+    assert (results / "figures" / "fig8_wgan_samples.png").stat().st_size > 0
+    quality = pd.read_csv(results / "tables" / "generator_quality.csv")
+    assert len(quality) == 3 and (quality["frechet_distance"] > 0).all()
     # Nothing is left to do afterwards: a rerun schedules no job.
     rerun = snakemake(tmp_path, "-n", "all", "--configfile", str(CI_CONFIG))
     assert rerun.returncode == 0 and "Nothing to be done" in rerun.stdout

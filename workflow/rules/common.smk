@@ -70,5 +70,9 @@ def dataset_source_input(wildcards):
 
 
 def final_outputs():
-    """Everything `snakemake all` builds."""
-    return [store_files(dataset)["meta"] for dataset in DATASETS]
+    """Everything `snakemake all` builds: the final tables and figures of each stage."""
+    return [
+        *(store_files(dataset)["meta"] for dataset in DATASETS),
+        *rules.natural_accuracy.output,
+        *rules.wgan_report.output,
+    ]
