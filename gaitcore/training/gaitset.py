@@ -23,9 +23,9 @@ from __future__ import annotations
 import logging
 import random
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -42,8 +42,9 @@ from gaitcore.models.gaitset import (
     save_gaitset,
     silhouettes_to_input,
 )
+from gaitcore.training.config import TrainConfigMixin
 from gaitcore.training.losses import batch_all_triplet_loss
-from gaitcore.training.sampler import TripletSampler, subject_range
+from gaitcore.training.sampler import TripletSampler
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,10 @@ SKIP_STEP_BELOW = 1e-9  # the original's `if loss > 1e-9: step`
 
 
 @dataclass(frozen=True)
-class GaitSetTrainConfig:
+class GaitSetTrainConfig(TrainConfigMixin):
     """Every value that determines a GaitSet training run; defaults are the paper's recipe."""
+
+    label: ClassVar[str] = "gaitset training"
 
     channels: tuple[int, int, int] = (32, 64, 128)
     hidden_dim: int = 256
@@ -94,22 +97,6 @@ class GaitSetTrainConfig:
         if not (self.learning_rate > 0 and self.margin >= 0):
             raise ValueError("gaitset training: learning_rate must be positive and margin non-negative")
 
-    @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> GaitSetTrainConfig:
-        """Build from a config mapping, naming any unknown key."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"gaitset training: unknown setting(s) {unknown}; known: {sorted(known)}")
-        return cls(**values)
-
-    def subjects(self) -> tuple[str, ...]:
-        """The training subjects' labels."""
-        return subject_range(*self.train_subjects, exclude=self.exclude_subjects)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain values (lists for tuples), as stored in checkpoints and weights files."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)

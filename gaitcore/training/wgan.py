@@ -45,9 +45,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,7 @@ from gaitcore.models.wgan import (
     save_wgan,
     store_to_gan,
 )
+from gaitcore.training.config import TrainConfigMixin
 from gaitcore.training.sampler import subject_range
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,10 @@ RESUMABLE_CHANGES = frozenset(
 
 
 @dataclass(frozen=True)
-class WGANTrainConfig:
+class WGANTrainConfig(TrainConfigMixin):
     """Every value that determines a WGAN-GP training run; defaults are the paper's recipe."""
+
+    label: ClassVar[str] = "wgan training"
 
     dim: int = PAPER_DIM
     latent_dim: int = LATENT_DIM
@@ -139,22 +142,6 @@ class WGANTrainConfig:
         if self.device not in ("cpu", "cuda", "auto"):
             raise ValueError(f"wgan training: device must be cpu, cuda or auto, got {self.device!r}")
 
-    @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> WGANTrainConfig:
-        """Build from a config mapping, naming any unknown key."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"wgan training: unknown setting(s) {unknown}; known: {sorted(known)}")
-        return cls(**values)
-
-    def subjects(self) -> tuple[str, ...]:
-        """The training subjects' labels."""
-        return subject_range(*self.train_subjects, exclude=self.exclude_subjects)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain values (lists for tuples), as stored in checkpoints and weights files."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,36 @@
+"""Behaviour shared by the typed training configs (GaitSet, WGAN-GP)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from typing import Any, ClassVar, Self
+
+from gaitcore.training.sampler import subject_range
+
+
+class TrainConfigMixin:
+    """``from_mapping``, ``subjects`` and ``as_dict`` for a frozen dataclass of training settings.
+
+    The dataclass has ``train_subjects`` ([first, last] subject numbers) and ``exclude_subjects``.
+    """
+
+    label: ClassVar[str]  # names the model in error messages, e.g. "gaitset training"
+    train_subjects: tuple[int, int]
+    exclude_subjects: tuple[str, ...]
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> Self:
+        """Build from a config mapping, naming any unknown key."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"{cls.label}: unknown setting(s) {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+    def subjects(self) -> tuple[str, ...]:
+        """The training subjects' labels."""
+        return subject_range(*self.train_subjects, exclude=self.exclude_subjects)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values (lists for tuples), as stored in checkpoints and weights files."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
