@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, fields
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
+from gaitcore.errors import CheckpointError
 from gaitcore.training.sampler import subject_range
 
 
@@ -15,6 +17,7 @@ class TrainConfigMixin:
     """
 
     label: ClassVar[str]  # names the model in error messages, e.g. "gaitset training"
+    resumable_changes: ClassVar[frozenset[str]]  # settings a resumed run may change
     train_subjects: tuple[int, int]
     exclude_subjects: tuple[str, ...]
 
@@ -34,3 +37,15 @@ class TrainConfigMixin:
     def as_dict(self) -> dict[str, Any]:
         """Plain values (lists for tuples), as stored in checkpoints and weights files."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    def check_resume(self, path: str | Path, stored: dict[str, Any]) -> None:
+        """Refuse a checkpoint whose run used other settings than these (beyond the resumable ones)."""
+        current = self.as_dict()
+        changed = sorted(k for k in current if k not in self.resumable_changes and stored.get(k) != current[k])
+        if changed:
+            detail = ", ".join(f"{k}: {stored.get(k)!r} -> {current[k]!r}" for k in changed)
+            raise CheckpointError(
+                path,
+                f"was written by a training run with other settings ({detail})",
+                "delete it to train from scratch with the new settings, or restore the old settings to resume",
+            )

@@ -98,6 +98,7 @@ class WGANTrainConfig(TrainConfigMixin):
     """Every value that determines a WGAN-GP training run; defaults are the paper's recipe."""
 
     label: ClassVar[str] = "wgan training"
+    resumable_changes: ClassVar[frozenset[str]] = RESUMABLE_CHANGES
 
     dim: int = PAPER_DIM
     latent_dim: int = LATENT_DIM
@@ -316,15 +317,7 @@ def load_checkpoint(path: str | Path, config: WGANTrainConfig) -> dict[str, Any]
     if payload.get("format") != CHECKPOINT_FORMAT or missing:
         raise CheckpointError(path, f"not a gaitcore WGAN checkpoint (format {payload.get('format')!r}, "
                               f"missing {sorted(missing)})", fix)
-    stored, current = payload["config"], config.as_dict()
-    changed = sorted(k for k in current if k not in RESUMABLE_CHANGES and stored.get(k) != current[k])
-    if changed:
-        detail = ", ".join(f"{k}: {stored.get(k)!r} -> {current[k]!r}" for k in changed)
-        raise CheckpointError(
-            path,
-            f"was written by a training run with other settings ({detail})",
-            "delete it to train from scratch with the new settings, or restore the old settings to resume",
-        )
+    config.check_resume(path, payload["config"])
     return payload
 
 
