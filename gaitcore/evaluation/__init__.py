@@ -5,6 +5,7 @@ from gaitcore.evaluation.protocols import Protocol, casia_a_protocol, casia_b_pr
 from gaitcore.evaluation.rank1 import (
     distances,
     evaluate_rank1,
+    natural_accuracy,
     rank1_identities,
     rank1_per_view_pair,
     summarize_rank1,
@@ -20,6 +21,7 @@ __all__ = [
     "evaluate_rank1",
     "extract_features",
     "feature_index",
+    "natural_accuracy",
     "protocol_for",
     "rank1_identities",
     "rank1_per_view_pair",

@@ -1,4 +1,5 @@
-"""Gait recognition models attacked by the paper (He et al. Sec. 4.1): GaitSet."""
+"""Models of the paper (He et al.): the victim GaitSet (Sec. 4.1) here; the WGAN-GP generator and critic
+in ``gaitcore.models.wgan`` and the calibrated realism score in ``gaitcore.models.realism`` (Sec. 3.2)."""
 
 from gaitcore.models.gaitset import (
     GaitSet,
