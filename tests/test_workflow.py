@@ -75,6 +75,11 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert (results / "figures" / "fig8_wgan_samples.png").stat().st_size > 0
     quality = pd.read_csv(results / "tables" / "generator_quality.csv")
     assert len(quality) == 3 and (quality["frechet_distance"] > 0).all()
+    # The final tables and figures are report()ed: the HTML report bundles them.
+    report = snakemake(tmp_path, "--report", "report.html", "--configfile", str(CI_CONFIG))
+    assert report.returncode == 0, report.stdout[-3000:]
+    html = (tmp_path / "report.html").read_text()
+    assert "fig8_wgan_samples.png" in html and "natural_accuracy.csv" in html
     # Nothing is left to do afterwards: a rerun schedules no job.
     rerun = snakemake(tmp_path, "-n", "all", "--configfile", str(CI_CONFIG))
     assert rerun.returncode == 0 and "Nothing to be done" in rerun.stdout
