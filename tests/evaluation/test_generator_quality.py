@@ -20,12 +20,7 @@ from gaitcore.models.wgan import build_critic, build_generator, save_wgan
 from tests.training.test_wgan_training import build_store
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def rotation(angle):

@@ -20,13 +20,7 @@ from gaitcore.models.wgan import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny convolutions: one thread is faster (and far faster when another job holds a core)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_shapes_ranges_and_paper_parameter_counts():

@@ -61,15 +61,6 @@ def store_root(tmp_path_factory) -> Path:
     return build_store(tmp_path_factory.mktemp("store") / "casia_b")
 
 
-@pytest.fixture
-def one_thread():
-    """Bit-identical CPU results need the same thread count in every run compared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_sampler_draws_p_subjects_k_sequences_s_frames_and_replays_from_its_state(store_root):
     store = FrameStore(store_root)
     rows = training_rows(store, TINY)
@@ -130,7 +121,7 @@ TRAIN_SCRIPT = textwrap.dedent(
 )
 
 
-def test_training_killed_with_sigkill_resumes_and_ends_like_an_uninterrupted_run(store_root, tmp_path, one_thread):
+def test_training_killed_with_sigkill_resumes_and_ends_like_an_uninterrupted_run(store_root, tmp_path, one_torch_thread):
     iterations = 60
     killed = tmp_path / "killed"
     weights, checkpoint = killed / "weights.pt", killed / "resume.pt"
@@ -160,7 +151,7 @@ def test_training_killed_with_sigkill_resumes_and_ends_like_an_uninterrupted_run
         assert torch.equal(x, y), name
 
 
-def test_finished_run_rerun_only_rewrites_weights_and_logs_progress(store_root, tmp_path, caplog, one_thread):
+def test_finished_run_rerun_only_rewrites_weights_and_logs_progress(store_root, tmp_path, caplog, one_torch_thread):
     caplog.set_level("INFO", logger="gaitcore.training.gaitset")
     first = train_gaitset(store_root, tmp_path / "w.pt", tmp_path / "c.pt", TINY)
     assert first.iterations == 12 and first.sequences_per_second > 0 and first.frames_per_second > 0
@@ -173,7 +164,7 @@ def test_finished_run_rerun_only_rewrites_weights_and_logs_progress(store_root, 
     assert more.resumed_from == 12 and more.iterations == 16
 
 
-def test_damaged_or_foreign_checkpoint_is_a_checkpoint_error_naming_the_file(store_root, tmp_path, one_thread):
+def test_damaged_or_foreign_checkpoint_is_a_checkpoint_error_naming_the_file(store_root, tmp_path, one_torch_thread):
     checkpoint = tmp_path / "resume.pt"
     train_gaitset(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, iterations=4))
     data = checkpoint.read_bytes()

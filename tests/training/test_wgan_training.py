@@ -60,13 +60,7 @@ def store_root(tmp_path_factory) -> Path:
     return build_store(tmp_path_factory.mktemp("store") / "casia_b")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Bit-identical CPU results need the same thread count in every run compared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ------------------------------------------------------------------------------- gradient penalty
