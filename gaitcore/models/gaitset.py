@@ -18,7 +18,9 @@ With the paper's widths (32, 64, 128) and hidden size 256 the model has exactly 
 parameters and maps float silhouettes ``[n, frames, 64, 44]`` in ``[0, 1]`` to ``[n, 62, 256]``.
 
 Sets of different lengths are batched as one flat frame tensor plus per-set lengths: the frame CNN
-runs on all frames at once and each set's maximum is taken over its own frames only.
+runs on all frames at once and each set's maximum is taken over its own frames only. In eval mode
+the per-part linear maps run one set at a time, so a set's features are bit-identical whatever else
+is in the batch (the convolutions already are); a batched attack then reproduces one-by-one attacks.
 
 **Incremental set pooling.** The attack (He et al. Sec. 3.2, Algorithm 1) changes only K frames of
 an N-frame sequence per iteration. Set pooling is a maximum, so the pooled maps of the N - K
@@ -42,7 +44,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +80,23 @@ def silhouettes_to_input(frames: np.ndarray | Tensor, device: torch.device | str
     if isinstance(cropped, np.ndarray):  # also read-only memory maps: copy just the kept pixels
         cropped = torch.from_numpy(np.ascontiguousarray(cropped))
     return cropped.to(device=device, dtype=torch.float32).div_(255.0)
+
+
+def batch_invariant(fn: Callable[[Any], Any], inputs: Any) -> Any:
+    """``fn(inputs)`` with a lone sample computed as a batch of two (its copy's result dropped).
+
+    CPU convolutions give each sample the same bits for every batch size of two or more, but a
+    batch of one takes another algorithm (last-bit differences). With this, a sequence's features,
+    frames and gradients are bit-identical whether it is attacked alone or in a batch; sign-based
+    attack steps would otherwise turn last-bit differences into different results. ``inputs`` is
+    a tensor or a tuple of tensors (same batch size); ``fn`` returns a tensor or a tuple of them.
+    """
+    tensors = inputs if isinstance(inputs, tuple) else (inputs,)
+    if tensors[0].shape[0] != 1:
+        return fn(inputs)
+    doubled = tuple(torch.cat([t, t]) for t in tensors)
+    out = fn(doubled if isinstance(inputs, tuple) else doubled[0])
+    return tuple(o[:1] for o in out) if isinstance(out, tuple) else out[:1]
 
 
 class _Conv(nn.Module):
@@ -180,6 +199,9 @@ class GaitSet(nn.Module):
         """
         if frames.dim() != 3:
             raise ValueError(f"expected frames [F, H, W], got shape {tuple(frames.shape)}")
+        return batch_invariant(self._frame_maps, frames)
+
+    def _frame_maps(self, frames: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         x = frames.unsqueeze(1)
         if self.set_layer1.conv.weight.is_contiguous(memory_format=torch.channels_last):
             x = x.contiguous(memory_format=torch.channels_last)
@@ -193,6 +215,9 @@ class GaitSet(nn.Module):
     # ------------------------------------------------------------------ set-level head
     def head(self, pooled1: Tensor, pooled2: Tensor, pooled3: Tensor) -> Tensor:
         """MGP + HPM + per-part linear maps on set-pooled maps ``[n, C, H, W]`` -> ``[n, parts, hidden]``."""
+        return batch_invariant(lambda maps: self._head(*maps), (pooled1, pooled2, pooled3))
+
+    def _head(self, pooled1: Tensor, pooled2: Tensor, pooled3: Tensor) -> Tensor:
         gl = F.max_pool2d(self.gl_layer2(self.gl_layer1(pooled1)), 2)
         gl = self.gl_layer4(self.gl_layer3(gl + pooled2))
         gl = gl + pooled3
@@ -203,7 +228,10 @@ class GaitSet(nn.Module):
                 z = maps.reshape(n, c, num_bin, -1)
                 strips.append(z.mean(3) + z.max(3).values)
         parts = torch.cat(strips, 2).permute(2, 0, 1)  # [parts, n, c]
-        return parts.matmul(self.fc_bin).permute(1, 0, 2).contiguous()
+        if self.training:
+            return parts.matmul(self.fc_bin).permute(1, 0, 2).contiguous()
+        # One set at a time: a batched product's blocking (and so its last bits) depends on n.
+        return torch.stack([parts[:, i : i + 1].matmul(self.fc_bin)[:, 0] for i in range(n)])
 
     # ------------------------------------------------------------------ full forward
     def forward(self, frames: Tensor, lengths: Lengths = None, frame_chunk: int | None = None) -> Tensor:

@@ -38,7 +38,8 @@ and plain extra values, loaded with ``weights_only=True``.
 
 **Evaluation mode.** G has batch norm: use it in ``eval()`` mode (running statistics, refreshed
 over many batches at the end of training) so that each generated frame depends on its own latent
-only, e.g. for batched attacks. :func:`load_wgan` returns both networks in eval mode.
+only, e.g. for batched attacks. In eval mode both networks' linear layers run row by row, so each
+frame's output is bit-identical whatever else is in the batch. :func:`load_wgan` returns both networks in eval mode.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gaitcore.errors import CheckpointError
-from gaitcore.models.gaitset import CROP, INPUT_WIDTH, atomic_torch_save, load_torch_file
+from gaitcore.models.gaitset import CROP, INPUT_WIDTH, atomic_torch_save, batch_invariant, load_torch_file
 from gaitcore.models.realism import PlattCalibration, RealismScore
 
 PAPER_DIM = 64
@@ -125,6 +126,17 @@ def _init_weights(module: nn.Module, xavier: set[nn.Module]) -> None:
                 nn.init.zeros_(m.bias)
 
 
+def _linear(layer: nn.Linear, x: Tensor, batched: bool) -> Tensor:
+    """``layer(x)``; unless ``batched``, computed one row at a time so each row's result is the same
+    bit for bit whatever else is in the batch (a batched matrix product picks its blocking by batch
+    size; the convolutions here already give batch-independent results). Used in eval mode, so a
+    batched attack reproduces one-by-one attacks exactly.
+    """
+    if batched:
+        return layer(x)
+    return torch.bmm(x.unsqueeze(1), layer.weight.T.expand(x.shape[0], -1, -1)).squeeze(1) + layer.bias
+
+
 def _uses_channels_last(conv: nn.Conv2d) -> bool:
     """Whether ``.to(memory_format=torch.channels_last)`` was applied (``conv`` needs >= 2 in and out channels)."""
     weight = conv.weight
@@ -163,7 +175,10 @@ class Generator(nn.Module):
     def forward(self, z: Tensor) -> Tensor:
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"expected latents [N, {self.latent_dim}], got {tuple(z.shape)}")
-        x = self.linear(z).view(-1, 8 * self.dim, 4, 4)
+        return batch_invariant(self._generate, z)
+
+    def _generate(self, z: Tensor) -> Tensor:
+        x = _linear(self.linear, z, self.training).view(-1, 8 * self.dim, 4, 4)
         if _uses_channels_last(self.blocks[0].conv1):
             x = x.contiguous(memory_format=torch.channels_last)
         x = self.blocks(x)
@@ -201,10 +216,13 @@ class Critic(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or tuple(x.shape[1:]) != (self.channels, FRAME_SIZE, FRAME_SIZE):
             raise ValueError(f"expected frames [N, {self.channels}, 64, 64], got {tuple(x.shape)}")
+        return batch_invariant(self._score, x)
+
+    def _score(self, x: Tensor) -> Tensor:
         if _uses_channels_last(self.blocks[-1].conv1):
             x = x.contiguous(memory_format=torch.channels_last)
         h = self.blocks(self.inp(x))
-        return self.linear(h.flatten(1)).view(-1)
+        return _linear(self.linear, h.flatten(1), self.training).view(-1)
 
 
 def build_generator(dim: int = PAPER_DIM, latent_dim: int = LATENT_DIM, channels: int = 1) -> Generator:
