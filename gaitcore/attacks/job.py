@@ -1,0 +1,262 @@
+"""One attack job of the pipeline: every probe of one (dataset, condition, view) at one sparsity and mode.
+
+A *mode* is ``{kind}_{goal}_{setting}``: kind ``alteration`` | ``insertion`` (Sec. 3.2), goal
+``nontargeted`` | ``targeted`` (Eq. 1 / Eq. 3), setting ``adversary`` (Algorithm 1) | ``random``
+(Sec. 4.2's control). The job reads the trained models, the store's frames and the stored
+features (gallery features are never recomputed), attacks the probes with
+:class:`gaitcore.attacks.engine.TemporalSparseAttack` and writes:
+
+* a Parquet table, one row per probe: its key, the mode and sparsity, ``N``, ``K``, the places of
+  the generated frames, the target, the final objective, cosine and realism, and for every gallery
+  view the rank-1 identity of the clean probe (``clean_rank1_VVV``) and of the attacked probe
+  (``rank1_VVV``); the Parquet metadata (key ``gaitcore.attack``) holds the gallery views, the
+  protocol's identical-view rule, the settings, the run time and the peak memory;
+* a compressed ``.npz`` with the generated frames (uint8 ``[R, 64, 64]``), their places and
+  per-probe ``offsets`` (row ``i``'s frames are ``frames[offsets[i]:offsets[i + 1]]``).
+
+**Targets** (Sec. 4.1 "Implementation details": a random other identity, one of its sequences):
+the target subject is drawn uniformly from the other test subjects; ``X_t`` is that subject's
+sequence of the probe's condition and view outside the gallery (e.g. nm-05 or nm-06 for an NM
+probe), drawn uniformly; if it has none, any of its non-gallery sequences. Targets, placements and
+initial latents are drawn from a seed derived from the config seed and the probe's key, mode and
+sparsity, so a probe's result does not depend on which job or chunk ran it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import time
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+
+from gaitcore.attacks.engine import AttackItem, AttackSettings, TemporalSparseAttack, Victim
+from gaitcore.attacks.plan import parse_sparsity, plan_frames, sparsity_label
+from gaitcore.data.store import FrameStore
+from gaitcore.errors import DataError
+from gaitcore.evaluation.features import read_features
+from gaitcore.evaluation.protocols import Protocol, protocol_for
+from gaitcore.evaluation.rank1 import rank1_identities
+from gaitcore.models.gaitset import load_gaitset, resolve_device
+from gaitcore.models.wgan import load_wgan
+
+log = logging.getLogger(__name__)
+
+META_KEY = b"gaitcore.attack"
+MODE_PARTS = (("alteration", "insertion"), ("nontargeted", "targeted"), ("adversary", "random"))
+
+
+def parse_mode(mode: str) -> tuple[str, str, str]:
+    """``"alteration_nontargeted_adversary"`` -> ``("alteration", "nontargeted", "adversary")``."""
+    parts = tuple(mode.split("_"))
+    if len(parts) != 3 or any(p not in allowed for p, allowed in zip(parts, MODE_PARTS)):
+        raise ValueError(f"unknown attack mode {mode!r}; expected kind_goal_setting with kind in "
+                         f"{MODE_PARTS[0]}, goal in {MODE_PARTS[1]}, setting in {MODE_PARTS[2]}")
+    return parts  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class AttackJob:
+    """Which probes one job attacks and how (everything but the engine's optimiser settings)."""
+
+    dataset: str
+    condition: str
+    view: int
+    sparsity: str
+    mode: str
+    placement: str = "first"
+    k_rule: str = "floor_plus_one"
+    seed: int = 0
+    probe_subjects: int | None = None  # the first n test subjects' probes; None: all
+    test_subjects: tuple[int, int] = (75, 124)
+    metric: str = "euclidean"
+
+    @property
+    def kind(self) -> str:
+        return parse_mode(self.mode)[0]
+
+    def probe_seed(self, subject: str, seq: int) -> int:
+        """A stable seed for one probe of this job (independent of chunking and job order)."""
+        text = f"{self.dataset}/{subject}/{self.condition}/{seq}/{self.view}/{self.sparsity}/{self.mode}"
+        return (zlib.crc32(text.encode()) ^ (self.seed * 0x9E3779B1)) & 0x7FFFFFFF
+
+
+def select_probes(index: pd.DataFrame, protocol: Protocol, job: AttackJob) -> pd.DataFrame:
+    """Rows of the feature index probed by ``job`` (the first ``probe_subjects`` subjects, sorted)."""
+    mask = protocol.probe_mask(index, job.condition) & (index["view"] == job.view).to_numpy()
+    probes = index[mask]
+    if job.probe_subjects is not None:
+        chosen = sorted(probes["subject"].unique())[: job.probe_subjects]
+        probes = probes[probes["subject"].isin(chosen)]
+    return probes.sort_values(["subject", "seq"])
+
+
+def choose_target(index: pd.DataFrame, gallery: np.ndarray, probe: pd.Series, rng: np.random.Generator) -> int:
+    """Feature row of ``X_t`` for a targeted attack on ``probe`` (see the module docstring)."""
+    outside = index[~gallery]
+    others = sorted(set(index.loc[gallery, "subject"]) - {probe["subject"]})
+    if not others:
+        raise ValueError("a targeted attack needs at least two test subjects in the gallery")
+    target = others[int(rng.integers(len(others)))]
+    candidates = outside[outside["subject"] == target]
+    same = candidates[(candidates["condition"] == probe["condition"]) & (candidates["view"] == probe["view"])]
+    pool = same if len(same) else candidates
+    if not len(pool):
+        pool = index[gallery & (index["subject"] == target).to_numpy()]
+    return int(pool.index[int(rng.integers(len(pool)))])
+
+
+def _success_check(gallery_features: torch.Tensor, gallery_subjects: np.ndarray, gallery_views: np.ndarray,
+                   wanted: list[str], avoid: bool, views: list[int], metric: str):
+    """Early-stop test: fooled on every counted gallery view (rank-1 != subject, or == target)."""
+
+    def succeeded(features: torch.Tensor, sequences) -> torch.Tensor:
+        nearest = rank1_identities(features.float().cpu(), gallery_features, gallery_subjects, gallery_views, views, metric)
+        expected = np.asarray([wanted[i] for i in sequences], dtype=object)[:, None]
+        hit = nearest == expected
+        return torch.from_numpy(~hit.any(1) if avoid else hit.all(1))
+
+    return succeeded
+
+
+def run_attack_job(
+    *,
+    gaitset_weights: str | Path,
+    wgan_weights: str | Path,
+    store_root: str | Path,
+    features_array: str | Path,
+    features_index: str | Path,
+    job: AttackJob,
+    settings: AttackSettings,
+    out_table: str | Path,
+    out_frames: str | Path,
+    device: str = "auto",
+    channels_last: bool = True,
+) -> pd.DataFrame:
+    """Attack the job's probes and write its table and frames (atomically); returns the table."""
+    began = time.perf_counter()
+    kind, goal, setting = parse_mode(job.mode)
+    if (goal, setting) != (settings.goal, settings.setting):
+        raise ValueError(f"mode {job.mode} does not match the settings' goal {settings.goal} / {settings.setting}")
+    sparsity = parse_sparsity(job.sparsity)
+    dev = resolve_device(device)
+    gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
+    if channels_last:
+        gaitset = gaitset.to(memory_format=torch.channels_last)
+    wgan = load_wgan(wgan_weights, map_location=dev)
+    victim = Victim(gaitset, wgan.generator, wgan.realism)
+    store = FrameStore(store_root)
+    features, index, _ = read_features(features_array, features_index)
+    if store.dataset != job.dataset:
+        raise DataError(store.root, f"holds {store.dataset}, but the job attacks {job.dataset}",
+                        "check the rule's store input")
+    protocol = protocol_for(job.dataset, job.test_subjects)
+    gallery = protocol.gallery_mask(index)
+    probes = select_probes(index, protocol, job)
+    if probes.empty:
+        raise DataError(Path(features_index), f"no {job.condition} probe at view {job.view} among the stored features",
+                        "check attack.conditions/views against the dataset, or rerun extract_features")
+    g_rows = np.flatnonzero(gallery)
+    g_features = torch.from_numpy(np.asarray(features[g_rows]))
+    g_subjects = index["subject"].to_numpy()[g_rows]
+    g_views = index["view"].to_numpy()[g_rows]
+    views = list(protocol.views)
+    counted = [v for v in views if not (protocol.exclude_identical_view and v == job.view)]
+
+    items, targets, plans = [], [], []
+    for _, probe in probes.iterrows():
+        rng = np.random.default_rng(job.probe_seed(probe["subject"], int(probe["seq"])))
+        frames = np.asarray(store.sequence(int(probe["store_row"])))
+        plan = plan_frames(len(frames), sparsity, kind=kind, placement=job.placement, rule=job.k_rule, rng=rng)
+        if goal == "targeted":
+            target_row = choose_target(index, gallery, probe, rng)
+            targets.append(str(index.at[target_row, "subject"]))
+        else:
+            target_row = int(probe.name)
+            targets.append("")
+        reference = torch.from_numpy(np.array(features[int(index.at[target_row, "feature_row"])]))
+        items.append(AttackItem(frames, plan, reference, seed=int(rng.integers(2**31))))
+        plans.append(plan)
+    wanted = targets if goal == "targeted" else probes["subject"].tolist()
+    check = _success_check(g_features, g_subjects, g_views, wanted, goal == "nontargeted", counted, job.metric)
+    log.info("%s %s %s view %d S=%s: %d probes, K %d..%d", job.dataset, job.mode, job.condition, job.view,
+             job.sparsity, len(items), min(p.k for p in plans), max(p.k for p in plans))
+    outcomes = TemporalSparseAttack(victim, settings, dev).attack(items, succeeded=check)
+
+    attacked = torch.stack([o.features for o in outcomes])
+    clean = np.asarray(features[probes["feature_row"].to_numpy()])
+    nearest = rank1_identities(attacked, g_features, g_subjects, g_views, views, job.metric)
+    nearest_clean = rank1_identities(clean, g_features, g_subjects, g_views, views, job.metric)
+    table = pd.DataFrame({
+        "dataset": job.dataset, "subject": probes["subject"].to_numpy(), "condition": job.condition,
+        "seq": probes["seq"].to_numpy(np.int64), "view": job.view, "mode": job.mode, "kind": kind, "goal": goal,
+        "setting": setting, "sparsity": sparsity_label(sparsity), "sparsity_value": float(sparsity),
+        "frame_count": [p.frame_count for p in plans], "altered": [p.k for p in plans],
+        "positions": [p.generated.tolist() for p in plans], "target": targets,
+        "final_loss": [o.objective for o in outcomes], "cosine": [o.cosine for o in outcomes],
+        "realism": [o.realism for o in outcomes], "iterations": [o.iterations for o in outcomes],
+    })
+    for j, view in enumerate(views):
+        table[f"clean_rank1_{view:03d}"] = nearest_clean[:, j].astype(str)
+        table[f"rank1_{view:03d}"] = nearest[:, j].astype(str)
+    seconds = time.perf_counter() - began
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    meta = {
+        "gallery_views": views, "exclude_identical_view": protocol.exclude_identical_view,
+        "job": asdict(job), "settings": asdict(settings), "device": str(dev), "seconds": round(seconds, 3),
+        "peak_rss_mb": round(peak_mb, 1), "gaitset_weights": str(gaitset_weights), "wgan_weights": str(wgan_weights),
+    }
+    _write_frames(out_frames, [o.generated for o in outcomes], plans)
+    write_attack_table(table, out_table, meta)
+    log.info("done in %.1f s, peak RSS %.0f MB; accuracy %.1f%% (clean %.1f%%)", seconds, peak_mb,
+             _accuracy(nearest, probes, views, counted), _accuracy(nearest_clean, probes, views, counted))
+    return table
+
+
+def _accuracy(nearest: np.ndarray, probes: pd.DataFrame, views: list[int], counted: list[int]) -> float:
+    columns = [views.index(v) for v in counted]
+    return 100.0 * float((nearest[:, columns] == probes["subject"].to_numpy()[:, None]).mean())
+
+
+def write_attack_table(table: pd.DataFrame, path: str | Path, meta: dict[str, Any]) -> None:
+    """Write an attack table with its metadata (JSON under ``gaitcore.attack``) atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), META_KEY: json.dumps(meta).encode()})
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(arrow, tmp)
+    os.replace(tmp, path)
+
+
+def _write_frames(path: str | Path, generated: list[np.ndarray], plans: list) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    offsets = np.concatenate([[0], np.cumsum([len(g) for g in generated])]).astype(np.int64)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(tmp, frames=np.concatenate(generated), offsets=offsets,
+                        positions=np.concatenate([p.generated for p in plans]))
+    os.replace(tmp, path)
+
+
+def read_attack_frames(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(frames uint8 [R, 64, 64], offsets [n + 1], positions [R])`` of a job's ``.npz``."""
+    try:
+        with np.load(path) as data:
+            return data["frames"], data["offsets"], data["positions"]
+    except (OSError, ValueError, KeyError) as err:
+        raise DataError(Path(path), f"not a readable attack frames file ({err})",
+                        "rerun the rule `attack` for this job (delete the file first)") from err
+
+
+__all__ = ["AttackJob", "parse_mode", "read_attack_frames", "run_attack_job", "select_probes", "write_attack_table"]

@@ -1,0 +1,144 @@
+"""One attack job end to end on a tiny store: table schema, rank-1 columns, frames, targets, errors."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from gaitcore.attacks.engine import AttackSettings
+from gaitcore.attacks.job import META_KEY, AttackJob, choose_target, read_attack_frames, run_attack_job
+from gaitcore.data.layout import CASIA_B, SequenceKey
+from gaitcore.data.store import FrameStore, StoreWriter
+from gaitcore.errors import DataError
+from gaitcore.evaluation.features import extract_features, feature_index, write_features
+from gaitcore.evaluation.protocols import casia_b_protocol
+from gaitcore.evaluation.rank1 import rank1_identities
+from gaitcore.models.gaitset import build_gaitset, save_gaitset, silhouettes_to_input
+from gaitcore.models.realism import fit_platt
+from gaitcore.models.wgan import build_critic, build_generator, save_wgan
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SUBJECTS = (75, 76, 77, 78)
+VIEWS = (0, 90)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Test subjects 075-078 (gallery nm-01..04, probes nm-05/06 and bg-01/02 at 0 and 90 degrees),
+    a tiny GaitSet and WGAN, and the stored features."""
+    root = tmp_path_factory.mktemp("attack-job")
+    rng = np.random.default_rng(0)
+    with StoreWriter(root / "casia_b", CASIA_B) as writer:
+        for subject in SUBJECTS:
+            for condition, runs in (("nm", 6), ("bg", 2)):
+                for seq in range(1, runs + 1):
+                    for view in VIEWS:
+                        frames = np.zeros((int(rng.integers(12, 20)), 64, 64), dtype=np.uint8)
+                        for t, frame in enumerate(frames):
+                            left = 14 + (subject - 75) * 6 + (t % 5)
+                            frame[8 + (subject - 75) : 58, left : left + 8 + view // 45 + (condition == "bg")] = 255
+                        writer.add(SequenceKey(CASIA_B, f"{subject:03d}", condition, seq, view), frames)
+    torch.manual_seed(0)
+    gaitset = build_gaitset(channels=(4, 8, 16), hidden_dim=16).eval()
+    save_gaitset(gaitset, root / "gaitset.pt")
+    save_wgan(build_generator(4), build_critic(4), root / "wgan.pt", fit_platt([1.0, 2.0], [0.0, -1.0]))
+    store = FrameStore(root / "casia_b")
+    rows = casia_b_protocol((75, 78)).sequences(store.index)
+    write_features(extract_features(gaitset, store, rows), feature_index(rows), root / "f.npy", root / "f.parquet", {})
+    return root
+
+
+def run(world, tmp_path, mode="alteration_nontargeted_adversary", condition="nm", view=90, **job_args):
+    _, goal, setting = mode.split("_")
+    job = AttackJob(CASIA_B, condition, view, "1/10", mode, test_subjects=(75, 78), **job_args)
+    settings = AttackSettings(goal=goal, setting=setting, iterations=3, chunk_size=3)
+    table = run_attack_job(
+        gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt", store_root=world / "casia_b",
+        features_array=world / "f.npy", features_index=world / "f.parquet", job=job, settings=settings,
+        out_table=tmp_path / "t.parquet", out_frames=tmp_path / "f.npz", device="cpu", channels_last=False,
+    )
+    return job, table
+
+
+def test_nontargeted_job_writes_a_row_per_probe_with_rank1_per_gallery_view(world, tmp_path):
+    job, table = run(world, tmp_path)
+    assert table[["subject", "seq"]].values.tolist() == [[f"{s:03d}", q] for s in SUBJECTS for q in (5, 6)]
+    assert (table["condition"] == "nm").all() and (table["view"] == 90).all() and (table["target"] == "").all()
+    assert (table["altered"] == table["frame_count"] // 10 + 1).all()
+    assert table["positions"].map(list).tolist() == [list(range(k)) for k in table["altered"]]
+    assert (table["iterations"] == 3).all()
+    stored = pq.read_table(tmp_path / "t.parquet")
+    meta = json.loads(stored.schema.metadata[META_KEY])
+    assert meta["gallery_views"] == [0, 18, 36, 54, 72, 90, 108, 126, 144, 162, 180]
+    assert meta["exclude_identical_view"] is True and meta["peak_rss_mb"] > 0
+    pd.testing.assert_frame_equal(stored.to_pandas(), table)
+
+    # The attacked rank-1 columns are those of the stored frames put back into the probes.
+    frames, offsets, positions = read_attack_frames(tmp_path / "f.npz")
+    assert offsets[-1] == len(frames) == len(positions) == table["altered"].sum()
+    store = FrameStore(world / "casia_b")
+    gallery = store.index[(store.index["condition"] == "nm") & (store.index["seq"] <= 4)]
+    gaitset = torch.load(world / "gaitset.pt", weights_only=True)
+    model = build_gaitset(**gaitset["config"])
+    model.load_state_dict(gaitset["state_dict"])
+    model.eval()
+    with torch.no_grad():
+        g_feats = torch.stack([model(silhouettes_to_input(store.sequence(r))[None])[0] for r in gallery.index])
+        for i, row in table.iterrows():
+            probe = store.index[(store.index["subject"] == row["subject"]) & (store.index["condition"] == "nm")
+                                & (store.index["seq"] == row["seq"]) & (store.index["view"] == 90)].index[0]
+            clean = np.asarray(store.sequence(probe))
+            adversarial = clean.copy()
+            adversarial[positions[offsets[i] : offsets[i + 1]]] = frames[offsets[i] : offsets[i + 1]]
+            feats = model(silhouettes_to_input(adversarial)[None])
+            nearest = rank1_identities(feats, g_feats, gallery["subject"].to_numpy(), gallery["view"].to_numpy(), VIEWS)
+            assert [row["rank1_000"], row["rank1_090"]] == nearest[0].tolist()
+            assert row["rank1_018"] == "None"  # no gallery sequence at that view in this store
+
+
+def test_targeted_job_draws_another_subject_and_the_same_condition_and_view(world, tmp_path):
+    _, table = run(world, tmp_path, mode="insertion_targeted_adversary", condition="bg", view=0)
+    assert (table["target"] != table["subject"]).all() and table["target"].isin([f"{s:03d}" for s in SUBJECTS]).all()
+    assert (table["positions"].map(len) == table["altered"]).all()
+    _, again = run(world, tmp_path, mode="insertion_targeted_adversary", condition="bg", view=0)
+    pd.testing.assert_frame_equal(table, again)  # seeded per probe: the same targets and results
+
+
+def test_choose_target_prefers_the_same_condition_and_view_outside_the_gallery():
+    index = pd.DataFrame({
+        "subject": ["001", "001", "002", "002", "002"], "condition": ["nm", "nm", "nm", "nm", "bg"],
+        "seq": [1, 5, 1, 5, 1], "view": [0, 0, 0, 0, 0],
+    })
+    gallery = (index["seq"] == 1).to_numpy() & (index["condition"] == "nm").to_numpy()
+    probe = index.loc[1]
+    assert {choose_target(index, gallery, probe, np.random.default_rng(s)) for s in range(10)} == {3}
+
+
+def test_random_control_is_not_optimised(world, tmp_path):
+    _, table = run(world, tmp_path, mode="alteration_nontargeted_random")
+    assert (table["iterations"] == 0).all() and (table["setting"] == "random").all()
+
+
+def test_a_job_without_probes_says_what_to_check(world, tmp_path):
+    with pytest.raises(DataError, match="no cl probe at view 90"):
+        run(world, tmp_path, condition="cl")
+
+
+def test_the_probe_subset_takes_the_first_subjects(world, tmp_path):
+    _, table = run(world, tmp_path, probe_subjects=2)
+    assert sorted(table["subject"].unique()) == ["075", "076"]
+
+
+def test_mode_and_settings_must_agree(world, tmp_path):
+    job = AttackJob(CASIA_B, "nm", 90, "1/10", "alteration_targeted_adversary", test_subjects=(75, 78))
+    with pytest.raises(ValueError, match="does not match"):
+        run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt", store_root=world / "casia_b",
+                       features_array=world / "f.npy", features_index=world / "f.parquet", job=job,
+                       settings=AttackSettings(), out_table=tmp_path / "t.parquet", out_frames=tmp_path / "f.npz")
+    with pytest.raises(ValueError, match="unknown attack mode"):
+        AttackJob(CASIA_B, "nm", 90, "1/10", "alteration_evasive_adversary").kind
+
