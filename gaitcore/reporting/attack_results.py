@@ -1,0 +1,383 @@
+"""Attack results aggregated into the paper's tables (He et al. Sec. 4.2, Table 2; Appendix B, Tables 5, 6).
+
+Input: one Parquet table per attack job, one row per attacked probe sequence, with for every gallery
+view ``v`` of the dataset the subject of the nearest gallery sequence for the clean probe
+(``clean_rank1_{v:03d}``) and for the attacked probe (``rank1_{v:03d}``). The schema metadata key
+``b"gaitcore.attack"`` holds JSON with ``gallery_views`` and ``exclude_identical_view``.
+
+Metrics (Sec. 4.1, "Metrics"): for a probe view and a gallery view, the percentage of probes whose
+nearest gallery sequence is of the probe's own subject (rank-1 accuracy; nontargeted attacks and the
+clean "natural" probes) or of the attack's target subject (success rate; targeted attacks). Per probe
+view it is averaged over the gallery views, the identical view excluded where the metadata says so
+(CASIA-B, not CASIA-A); a ``"mean"`` row per condition averages over the probe views.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from gaitcore.data.layout import CASIA_B
+from gaitcore.evaluation.rank1 import MEAN_ROW, write_table
+
+METADATA_KEY = b"gaitcore.attack"
+KINDS = ("alteration", "insertion")
+GOALS = ("nontargeted", "targeted")
+SETTINGS = ("natural", "random", "adversary")  # natural: the clean probes, from clean_rank1_* columns
+NATURAL = "natural"
+NATURAL_GOAL = "none"  # goal of the natural rows: the clean probes belong to no attack goal
+CONDITIONS = ("nm", "bg", "cl")
+PROBE_KEY = ["dataset", "subject", "condition", "seq", "view"]
+REQUIRED_COLUMNS = [*PROBE_KEY, "kind", "goal", "setting", "sparsity", "target"]
+LONG_COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "probe_view", "value", "metric", "probes"]
+AVERAGE = "average"
+
+# Names aggregate_attacks() understands in its ``out`` mapping (e.g. a Snakemake rule's outputs).
+OUTPUT_NAMES = (
+    "attack_accuracy_csv", "attack_accuracy_md",
+    "table2_csv", "table2_md",
+    "table5_csv", "table5_md",
+    "table6_csv", "table6_md",
+    "fig5", "fig10",
+)
+
+
+def read_attack_table(path: str | Path) -> tuple[pd.DataFrame, dict]:
+    """One attack job's Parquet table and its ``gaitcore.attack`` metadata (a dict).
+
+    Raises ``ValueError`` when the metadata or a required column is missing, or the rows span
+    more than one dataset.
+    """
+    path = Path(path)
+    table = pq.read_table(path)
+    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    if raw is None:
+        raise ValueError(f"{path}: no {METADATA_KEY.decode()!r} schema metadata; not an attack results table")
+    meta = json.loads(raw)
+    for key in ("gallery_views", "exclude_identical_view"):
+        if key not in meta:
+            raise ValueError(f"{path}: attack metadata lacks {key!r}")
+    meta["gallery_views"] = [int(v) for v in meta["gallery_views"]]
+    meta["exclude_identical_view"] = bool(meta["exclude_identical_view"])
+    frame = table.to_pandas()
+    expected = REQUIRED_COLUMNS + [f"{prefix}rank1_{v:03d}" for v in meta["gallery_views"] for prefix in ("clean_", "")]
+    missing = [c for c in expected if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {missing}")
+    datasets = frame["dataset"].unique().tolist()
+    if len(datasets) > 1:
+        raise ValueError(f"{path}: rows of several datasets {sorted(datasets)}; one attack table holds one dataset")
+    if datasets:
+        meta.setdefault("dataset", datasets[0])
+    return frame, meta
+
+
+def load_attacks(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """Rows of all attack tables and each dataset's metadata ``{dataset: meta}``.
+
+    Raises ``ValueError`` on an empty ``paths``, metadata of one dataset that disagrees between
+    files, unknown goals or settings, targeted rows without a target, and attacked probes listed twice.
+    """
+    if not paths:
+        raise ValueError("no attack result tables given")
+    frames, metas = [], {}
+    for path in paths:
+        frame, meta = read_attack_table(path)
+        if frame.empty:
+            continue
+        dataset = frame["dataset"].iloc[0]
+        views = (meta["gallery_views"], meta["exclude_identical_view"])
+        if dataset in metas and (metas[dataset]["gallery_views"], metas[dataset]["exclude_identical_view"]) != views:
+            raise ValueError(
+                f"{path}: {dataset} metadata (gallery views {views[0]}, exclude identical view {views[1]}) "
+                f"disagrees with an earlier file's ({metas[dataset]['gallery_views']}, "
+                f"{metas[dataset]['exclude_identical_view']})"
+            )
+        metas.setdefault(dataset, meta)
+        frames.append(frame.assign(_file=str(path)))
+    if not frames:
+        return pd.DataFrame(columns=REQUIRED_COLUMNS), metas
+    rows = pd.concat(frames, ignore_index=True)
+    for column, allowed in (("kind", KINDS), ("goal", GOALS), ("setting", SETTINGS[1:])):
+        bad = sorted(set(rows[column]) - set(allowed))
+        if bad:
+            raise ValueError(f"unknown {column} {bad} in attack tables; expected one of {allowed}")
+    targeted = rows["goal"] == "targeted"
+    no_target = targeted & (rows["target"].isna() | (rows["target"].astype(object) == ""))
+    if no_target.any():
+        raise ValueError(f"{int(no_target.sum())} targeted rows without a target, e.g. in {rows.loc[no_target, '_file'].iloc[0]}")
+    key = [*PROBE_KEY, "kind", "goal", "setting", "sparsity", "target"]
+    twice = rows.duplicated(key, keep=False)
+    if twice.any():
+        example = rows.loc[twice, key].iloc[0].to_dict()
+        raise ValueError(f"{int(twice.sum())} rows attack the same probe twice in the same mode, e.g. {example} "
+                         f"(in {sorted(set(rows.loc[twice, '_file']))})")
+    return rows, metas
+
+
+def sparsity_value(sparsity: str) -> float:
+    """``"1/40"`` -> 0.025 (for ordering the rows like the paper's tables)."""
+    return float(Fraction(str(sparsity)))
+
+
+def _hits(rows: pd.DataFrame, views: Sequence[int], prefix: str, truth: np.ndarray) -> np.ndarray:
+    """``[len(rows), len(views)]``: 1.0 where the nearest subject equals ``truth``, NaN where it is null."""
+    out = np.full((len(rows), len(views)), np.nan)
+    for j, view in enumerate(views):
+        nearest = rows[f"{prefix}rank1_{view:03d}"].to_numpy(dtype=object)
+        known = ~pd.isna(nearest)
+        out[known, j] = (nearest[known].astype(str) == truth[known]).astype(float)
+    return out
+
+
+def _summarize(rows: pd.DataFrame, hits: np.ndarray, meta: Mapping, labels: dict, metric: str) -> list[dict]:
+    """Per-probe-view values (mean over gallery views) and the mean over probe views, per condition.
+
+    A gallery view whose nearest subjects are all null (no gallery sequence there) is left out;
+    probes with a null entry are left out of that gallery view's percentage only.
+    """
+    views = np.asarray(meta["gallery_views"])
+    records = []
+    for condition, of_condition in rows.groupby("condition", sort=False):
+        per_view: list[tuple[int, float, int]] = []
+        for probe_view, of_view in of_condition.groupby("view", sort=True):
+            sub = hits[of_view.index.to_numpy()]
+            used = ~np.isnan(sub).all(axis=0)
+            if meta["exclude_identical_view"]:
+                used &= views != int(probe_view)
+            if not used.any():
+                continue
+            value = float(np.mean(100.0 * np.nanmean(sub[:, used], axis=0)))
+            per_view.append((int(probe_view), value, len(of_view)))
+        if not per_view:
+            continue
+        for probe_view, value, probes in per_view:
+            records.append({**labels, "condition": condition, "probe_view": probe_view, "value": value,
+                            "metric": metric, "probes": probes})
+        records.append({**labels, "condition": condition, "probe_view": MEAN_ROW,
+                        "value": float(np.mean([v for _, v, _ in per_view])), "metric": metric,
+                        "probes": sum(p for *_, p in per_view)})
+    return records
+
+
+def _order(long: pd.DataFrame) -> pd.DataFrame:
+    """Sort like the paper: kind, goal, setting (natural, random, adversary), sparsity, condition, view."""
+    def rank(values: pd.Series, order: Sequence[str]) -> pd.Series:
+        return values.map(lambda v: order.index(v) if v in order else len(order))
+
+    keys = pd.DataFrame({
+        "dataset": long["dataset"],
+        "kind": rank(long["kind"], KINDS),
+        "goal": rank(long["goal"], (NATURAL_GOAL, *GOALS)),
+        "setting": rank(long["setting"], SETTINGS),
+        "sparsity": long["sparsity"].map(sparsity_value),
+        "condition": rank(long["condition"], CONDITIONS),
+        "condition_name": long["condition"],
+        "view": long["probe_view"].map(lambda v: float("inf") if v == MEAN_ROW else float(v)),
+    })
+    order = keys.sort_values(list(keys.columns), kind="stable").index
+    return long.loc[order].reset_index(drop=True)
+
+
+def attack_accuracy(rows: pd.DataFrame, metas: Mapping[str, Mapping]) -> pd.DataFrame:
+    """The long table of every attack result (``attack_accuracy.csv``), columns :data:`LONG_COLUMNS`.
+
+    Nontargeted rows hold rank-1 accuracy (metric ``"rank1"``), targeted rows the success rate
+    (``"success"``), in %. ``"natural"`` rows (goal ``"none"``) hold the clean probes' rank-1
+    accuracy per (dataset, kind, sparsity), each probe counted once however many attack modes
+    (goals, settings) it appears in. ``rows``/``metas`` as :func:`load_attacks` returns them.
+    """
+    records: list[dict] = []
+    for dataset, of_dataset in rows.groupby("dataset", sort=False):
+        meta = metas[dataset]
+        views = meta["gallery_views"]
+        for (kind, goal, setting, sparsity), attacked in of_dataset.groupby(
+                ["kind", "goal", "setting", "sparsity"], sort=False):
+            attacked = attacked.reset_index(drop=True)
+            truth_column = "target" if goal == "targeted" else "subject"
+            truth = attacked[truth_column].astype(str).to_numpy(dtype=object)
+            labels = {"dataset": dataset, "kind": kind, "goal": goal, "setting": setting, "sparsity": sparsity}
+            records += _summarize(attacked, _hits(attacked, views, "", truth), meta, labels,
+                                  "success" if goal == "targeted" else "rank1")
+        clean_columns = [f"clean_rank1_{v:03d}" for v in views]
+        for (kind, sparsity), of_kind in of_dataset.groupby(["kind", "sparsity"], sort=False):
+            probes = of_kind.drop_duplicates(PROBE_KEY).reset_index(drop=True)
+            distinct = of_kind.drop_duplicates([*PROBE_KEY, *clean_columns])
+            if len(distinct) != len(probes):
+                warnings.warn(f"{dataset} {kind} {sparsity}: {len(distinct) - len(probes)} clean probes have "
+                              "different clean rank-1 subjects in different attack tables; the first is used",
+                              stacklevel=2)
+            labels = {"dataset": dataset, "kind": kind, "goal": NATURAL_GOAL, "setting": NATURAL, "sparsity": sparsity}
+            truth = probes["subject"].astype(str).to_numpy(dtype=object)
+            records += _summarize(probes, _hits(probes, views, "clean_", truth), meta, labels, "rank1")
+    long = pd.DataFrame.from_records(records, columns=LONG_COLUMNS)
+    long["probe_view"] = long["probe_view"].astype(object)
+    long["probes"] = long["probes"].astype(int)
+    return _order(long)
+
+
+def _of_dataset(long: pd.DataFrame, dataset: str | None) -> pd.DataFrame:
+    """Rows of ``dataset`` (None: the only dataset there is); ``ValueError`` if none or several."""
+    present = list(dict.fromkeys(long["dataset"]))
+    if dataset is None:
+        if len(present) != 1:
+            raise ValueError(f"results of {len(present)} datasets {present}; name the dataset of this table")
+        dataset = present[0]
+    if dataset not in present:
+        raise ValueError(f"no {dataset} results among the attack tables (datasets present: {present})")
+    return long[long["dataset"] == dataset]
+
+
+def _targeted(long: pd.DataFrame, kind: str, dataset: str | None) -> pd.DataFrame:
+    used = _of_dataset(long, dataset)
+    return used[(used["kind"] == kind) & (used["goal"] == "targeted") & (used["setting"] == "adversary")]
+
+
+def _sparsities(rows: pd.DataFrame) -> list[str]:
+    return sorted(dict.fromkeys(rows["sparsity"]), key=sparsity_value)
+
+
+def _conditions(rows: pd.DataFrame) -> list[str]:
+    present = list(dict.fromkeys(rows["condition"]))
+    return [c for c in CONDITIONS if c in present] + sorted(c for c in present if c not in CONDITIONS)
+
+
+def targeted_view_table(long: pd.DataFrame, kind: str, dataset: str | None = CASIA_B) -> pd.DataFrame:
+    """Tables 5 (``kind="insertion"``) and 6 (``"alteration"``): targeted adversary success rate (%).
+
+    Rows (sparsity ascending, condition NM/BG/CL), columns ``sparsity``, ``condition``, one per probe
+    view (as strings) and ``"average"`` (the mean over probe views). Only what exists is listed.
+    """
+    rows = _targeted(long, kind, dataset)
+    views = sorted({int(v) for v in rows["probe_view"] if v != MEAN_ROW})
+    columns = ["sparsity", "condition", *map(str, views), AVERAGE]
+    records = []
+    for sparsity in _sparsities(rows):
+        for condition in _conditions(rows[rows["sparsity"] == sparsity]):
+            sub = rows[(rows["sparsity"] == sparsity) & (rows["condition"] == condition)]
+            by_view = {(AVERAGE if v == MEAN_ROW else str(v)): value for v, value in zip(sub["probe_view"], sub["value"])}
+            records.append({"sparsity": sparsity, "condition": condition.upper(),
+                            **{c: by_view.get(c, np.nan) for c in columns[2:]}})
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def table2_targeted_success(long: pd.DataFrame, dataset: str | None = CASIA_B) -> pd.DataFrame:
+    """Table 2: frame-alteration targeted adversary success rate (%), averaged over probe views.
+
+    Rows sparsity (ascending, 1/40, 1/20, 1/10), columns ``sparsity`` and NM, BG, CL (those present).
+    """
+    rows = _targeted(long, "alteration", dataset)
+    rows = rows[rows["probe_view"] == MEAN_ROW]
+    conditions = _conditions(rows)
+    records = []
+    for sparsity in _sparsities(rows):
+        sub = rows[rows["sparsity"] == sparsity]
+        by_condition = dict(zip(sub["condition"], sub["value"], strict=True))
+        records.append({"sparsity": sparsity, **{c.upper(): by_condition.get(c, np.nan) for c in conditions}})
+    return pd.DataFrame.from_records(records, columns=["sparsity", *(c.upper() for c in conditions)])
+
+
+def _cell(value: float, digits: int) -> str:
+    return "" if pd.isna(value) else f"{value:.{digits}f}"
+
+
+def _markdown(table: pd.DataFrame, title: str, digits: Mapping[str, int], default_digits: int = 2) -> str:
+    """A pipe table under a heading; float columns with ``digits[column]`` decimals."""
+    if table.empty:
+        return f"### {title}\n\nNo results.\n"
+    head = "| " + " | ".join(map(str, table.columns)) + " |"
+    rule = "|" + "".join("---|" if table[c].dtype == object else "---:|" for c in table.columns)
+    body = []
+    for row in table.itertuples(index=False):
+        cells = [_cell(v, digits.get(c, default_digits)) if isinstance(v, float) else str(v)
+                 for c, v in zip(table.columns, row, strict=True)]
+        body.append("| " + " | ".join(cells) + " |")
+    return "\n".join([f"### {title}", "", head, rule, *body]) + "\n"
+
+
+def table2_markdown(table: pd.DataFrame, dataset: str = CASIA_B) -> str:
+    """Table 2 as Markdown, three decimals as in the paper."""
+    title = f"{dataset}: white-box targeted frame-alteration attack, success rate (%) (paper Table 2)"
+    return _markdown(table, title, {c: 3 for c in table.columns})
+
+
+def targeted_view_markdown(table: pd.DataFrame, kind: str, dataset: str = CASIA_B) -> str:
+    """Table 5/6 as Markdown: views with two decimals, the average with three, as in the paper."""
+    number = {"insertion": 5, "alteration": 6}.get(kind)
+    title = f"{dataset}: targeted frame-{kind} attack, success rate (%) per probe view" + (
+        f" (paper Table {number})" if number else "")
+    return _markdown(table, title, {AVERAGE: 3}, default_digits=2)
+
+
+def attack_accuracy_markdown(long: pd.DataFrame, digits: int = 2) -> str:
+    """The long table as Markdown: per (dataset, kind, goal) rows (sparsity, setting, condition), columns views."""
+    if long.empty:
+        return "No attack results.\n"
+    parts = []
+    for (dataset, kind, goal), block in long.groupby(["dataset", "kind", "goal"], sort=False):
+        views = sorted({int(v) for v in block["probe_view"] if v != MEAN_ROW})
+        columns = [*map(str, views), MEAN_ROW]
+        what = "success rate" if (block["metric"] == "success").all() else "rank-1 accuracy"
+        lines = [f"### {dataset}: frame-{kind} attack, {goal if goal != NATURAL_GOAL else 'clean probes'}: {what} (%)",
+                 "", "| sparsity | setting | condition | " + " | ".join(columns) + " | probes |",
+                 "|---|---|---|" + "---:|" * (len(columns) + 1)]
+        for (sparsity, setting, condition), rows in block.groupby(["sparsity", "setting", "condition"], sort=False):
+            by_view = {str(v): value for v, value in zip(rows["probe_view"], rows["value"])}
+            probes = int(rows.loc[rows["probe_view"] == MEAN_ROW, "probes"].sum())
+            cells = [_cell(by_view.get(c, np.nan), digits) for c in columns]
+            lines.append(f"| {sparsity} | {setting} | {condition.upper()} | " + " | ".join(cells) + f" | {probes} |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def aggregate_attacks(
+    paths: Sequence[str | Path], out: Mapping[str, str | Path], *, dataset: str = CASIA_B, dpi: int = 150
+) -> dict[str, Path]:
+    """Read attack tables and write the outputs named in ``out`` (keys from :data:`OUTPUT_NAMES`).
+
+    * ``attack_accuracy_csv``/``_md``: every result, all datasets (:func:`attack_accuracy`);
+    * ``table2_*``, ``table5_*``, ``table6_*``: paper Tables 2, 5, 6 of ``dataset``;
+    * ``fig5``, ``fig10``: paper Fig. 5 (alteration) and Fig. 10 (insertion), nontargeted, of ``dataset``.
+
+    A ``*_md`` name needs its ``*_csv``. Returns the written paths by name. Raises ``ValueError``
+    on an empty ``paths``, unknown names, or (for per-dataset outputs) no rows of ``dataset``.
+    """
+    unknown = sorted(set(out) - set(OUTPUT_NAMES))
+    if unknown:
+        raise ValueError(f"unknown output names {unknown}; use {OUTPUT_NAMES}")
+    for name in out:
+        if name.endswith("_md") and name[:-3] + "_csv" not in out:
+            raise ValueError(f"output {name!r} needs {name[:-3] + '_csv'!r} too")
+    long = attack_accuracy(*load_attacks(paths))
+    written: dict[str, Path] = {}
+
+    def table(name: str, frame: pd.DataFrame, markdown: str) -> None:
+        if f"{name}_csv" in out:
+            md = out.get(f"{name}_md")
+            write_table(frame, out[f"{name}_csv"], md, markdown=markdown)
+            written[f"{name}_csv"] = Path(out[f"{name}_csv"])
+            if md is not None:
+                written[f"{name}_md"] = Path(md)
+
+    table("attack_accuracy", long, attack_accuracy_markdown(long))
+    if "table2_csv" in out:
+        frame = table2_targeted_success(long, dataset)
+        table("table2", frame, table2_markdown(frame, dataset))
+    for name, kind in (("table5", "insertion"), ("table6", "alteration")):
+        if f"{name}_csv" in out:
+            frame = targeted_view_table(long, kind, dataset)
+            table(name, frame, targeted_view_markdown(frame, kind, dataset))
+    if "fig5" in out or "fig10" in out:
+        from gaitcore.reporting.attack_figures import nontargeted_figure
+
+        for name, kind in (("fig5", "alteration"), ("fig10", "insertion")):
+            if name in out:
+                written[name] = nontargeted_figure(long, out[name], kind=kind, dataset=dataset, dpi=dpi)
+    return written
