@@ -126,3 +126,27 @@ def test_gaitset_training_setting_reruns_training_and_everything_downstream(buil
     train = next(job for job in jobs if job.rule == "train_gaitset")
     assert PARAMS_CHANGED in train.reason
     assert sorted(job.wildcards["dataset"] for job in jobs if job.rule == "extract_features") == sorted(evaluated)
+
+
+def test_a_new_sparsity_schedules_only_its_attack_jobs(built):
+    workdir, _ = built
+    config = ci_config()
+    attack = config["attack"]
+    attack["sparsities"] = [*attack["sparsities"], "1/20"]
+    stats, jobs = dry_run(workdir, config)
+    built_per_sparsity = list((workdir / config["results"] / "attacks").glob("casia_b/*/1-40/*.parquet"))
+    expected_attacks = len(built_per_sparsity)  # every mode, condition and view once more
+    assert expected_attacks == 6 * len(attack["conditions"]) * len(attack["views"])
+    assert stats == Counter({"attack": expected_attacks, "aggregate_attacks": 1, "all": 1}), jobs
+    assert {job.wildcards["sparsity"] for job in jobs if job.rule == "attack"} == {"1-20"}
+
+
+def test_an_optimiser_setting_reruns_the_adversary_jobs_but_not_the_random_control(built):
+    workdir, _ = built
+    config = ci_config()
+    config["attack"]["iterations"] += 1
+    stats, jobs = dry_run(workdir, config)
+    attacked = [job for job in jobs if job.rule == "attack"]
+    assert attacked and all(job.wildcards["mode"].endswith("_adversary") for job in attacked)
+    assert all(PARAMS_CHANGED in job.reason for job in attacked)
+    assert set(stats) == {"attack", "aggregate_attacks", "all"}

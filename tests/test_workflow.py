@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from gaitcore.data.store import FrameStore
+from gaitcore.reporting.attack_results import read_attack_table
 from tests.snakemake_run import CI_CONFIG, snakemake
 
 
@@ -75,11 +76,26 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert (results / "figures" / "fig8_wgan_samples.png").stat().st_size > 0
     quality = pd.read_csv(results / "tables" / "generator_quality.csv")
     assert len(quality) == 3 and (quality["frechet_distance"] > 0).all()
+    # The attack jobs (one per mode, sparsity, condition and view) and their aggregates.
+    attack = yaml.safe_load(CI_CONFIG.read_text())["attack"]
+    tables = sorted((results / "attacks" / "casia_b").glob("*/*/*.parquet"))
+    assert len(tables) == 6 * len(attack["sparsities"]) * len(attack["conditions"]) * len(attack["views"])
+    for path in tables:
+        rows, meta = read_attack_table(path)
+        assert len(rows) == 2 * attack["probe_subjects"] and meta["exclude_identical_view"]
+        assert path.with_suffix(".npz").stat().st_size > 0
+    accuracy = pd.read_csv(results / "tables" / "attack_accuracy.csv")
+    assert {"natural", "random", "adversary"} <= set(accuracy["setting"]) and accuracy["value"].between(0, 100).all()
+    table6 = pd.read_csv(results / "tables" / "table6_alteration_targeted.csv")
+    assert sorted(table6["sparsity"].unique()) == sorted(attack["sparsities"])
+    for figure in ("fig5_nontargeted_alteration", "fig10_nontargeted_insertion"):
+        assert (results / "figures" / f"{figure}.png").stat().st_size > 0
     # The final tables and figures are report()ed: the HTML report bundles them.
     report = snakemake(tmp_path, "--report", "report.html", "--configfile", str(CI_CONFIG))
     assert report.returncode == 0, report.stdout[-3000:]
     html = (tmp_path / "report.html").read_text()
     assert "fig8_wgan_samples.png" in html and "natural_accuracy.csv" in html
+    assert "fig5_nontargeted_alteration.png" in html and "table2_targeted_success.csv" in html
     # Nothing is left to do afterwards: a rerun schedules no job.
     rerun = snakemake(tmp_path, "-n", "all", "--configfile", str(CI_CONFIG))
     assert rerun.returncode == 0 and "Nothing to be done" in rerun.stdout
