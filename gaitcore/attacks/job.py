@@ -151,10 +151,10 @@ def run_attack_job(
     sparsity = parse_sparsity(job.sparsity)
     dev = resolve_device(device)
     gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
-    if channels_last:
-        gaitset = gaitset.to(memory_format=torch.channels_last)
     wgan = load_wgan(wgan_weights, map_location=dev)
     victim = Victim(gaitset, wgan.generator, wgan.realism)
+    if channels_last:
+        victim = victim.to_channels_last()
     store = FrameStore(store_root)
     features, index, _ = read_features(features_array, features_index)
     if store.dataset != job.dataset:

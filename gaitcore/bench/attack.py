@@ -15,7 +15,9 @@ time, a full GaitSet forward every iteration), and prints, as its last line::
 
 Probes are synthetic CASIA-B sequences (rendered and preprocessed here), or a store's probes with
 ``--store``. Models are freshly initialised at the default config's widths unless weights are given
-(speed does not depend on training). Each ratio compares runs made in this one process.
+(speed does not depend on training). Defaults: 16 probes, S = 1/40, T = 100, one thread (as the
+pipeline's attack jobs run; with several threads the two methods can part ways, see docs/attack.md).
+Each ratio compares runs made in this one process.
 """
 
 from __future__ import annotations
@@ -60,9 +62,8 @@ def build_victim(args: argparse.Namespace, device: torch.device) -> Victim:
     else:
         generator = build_generator(dim=args.wgan_dim).to(device).eval()
         realism = RealismScore(build_critic(dim=args.wgan_dim).to(device).eval(), 1.0, 0.0)
-    if args.channels_last:
-        gaitset = gaitset.to(memory_format=torch.channels_last)
-    return Victim(gaitset, generator, realism)
+    victim = Victim(gaitset, generator, realism)
+    return victim.to_channels_last() if args.channels_last else victim
 
 
 def floor_seconds(victim: Victim, latents: torch.Tensor, iterations: int) -> float:
@@ -78,9 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--probes", type=int, default=16)
     parser.add_argument("--sparsity", default="1/40")
-    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--chunk-size", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
     parser.add_argument("--gaitset-channels", type=int, nargs=3, default=(16, 32, 64))

@@ -32,9 +32,9 @@ dimension sends the whole gradient of each output element to the *first* frame h
 Silhouettes tie very often (every blank pixel of every frame maps to exactly 0), so which frame wins
 a tie decides which frame receives gradient. The cache therefore keeps, for every element, the
 maximum of the cached frames and the position (in the full sequence) of the first cached frame
-that holds it; the merge concatenates the cached maximum with the new frames' maps
-(``torch.cat([cached_max, new])``), takes the maximum, and among tied candidates picks the one with
-the smallest position. That is the same winner as in the full forward, so features and input
+that holds it; the merge takes the new frames' maximum (``torch.max`` picks their first, i.e. earliest,
+maximal frame) and keeps the cached maximum where it is larger, or equal and earlier: among tied
+candidates the one with the smallest position wins. That is the same winner as in the full forward, so features and input
 gradients are bit-identical (``torch.maximum`` would split tied gradients instead). When the new
 frames come after every cached frame (the default positions) this is exactly
 ``torch.cat([cached_max, new]).max(0)``.
@@ -302,13 +302,14 @@ class GaitSet(nn.Module):
         pos_padded = _pad_sets(pos, counts, torch.iinfo(torch.int64).max)
         pooled = []
         for maps, cached_max, cached_pos in zip(self.frame_maps(flat), cache.maxima, cache.positions, strict=True):
-            candidates = torch.cat([cached_max.unsqueeze(1), _pad_sets(maps, counts, -math.inf)], 1)
-            new_pos = pos_padded.view(*pos_padded.shape, 1, 1, 1).expand(-1, -1, *maps.shape[1:])
-            cand_pos = torch.cat([cached_pos.unsqueeze(1), new_pos], 1)
-            plain = candidates.detach()
-            is_max = plain == plain.max(1, keepdim=True).values
-            winner = torch.where(is_max, cand_pos, torch.iinfo(torch.int64).max).argmin(1, keepdim=True)
-            pooled.append(candidates.gather(1, winner).squeeze(1))
+            # The new frames' maximum goes to their first maximal frame, which (positions increase
+            # within a sequence) is also the one with the smallest position; the cached maximum
+            # wins where it is larger, or equal and earlier.
+            new_max, new_index = _pad_sets(maps, counts, -math.inf).max(1)
+            new_pos = pos_padded.gather(1, new_index.flatten(1)).view_as(new_index)
+            plain = new_max.detach()
+            cached_wins = (cached_max > plain) | ((cached_max == plain) & (cached_pos < new_pos))
+            pooled.append(torch.where(cached_wins, cached_max, new_max))
         return self.head(*pooled)
 
 

@@ -28,7 +28,7 @@ rule attack:
         job=lambda wildcards: attack_job(wildcards),
         settings=lambda wildcards: attack_settings(wildcards),
         device=config["device"],
-        channels_last=GAITSET["evaluation"]["channels_last"],
+        channels_last=ATTACK["channels_last"],
     threads: config["threads"]["attack"]
     resources:
         mem_mb=ATTACK["resources"]["attack"]["mem_mb"],
