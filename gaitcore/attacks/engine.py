@@ -38,6 +38,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
@@ -239,9 +240,8 @@ class TemporalSparseAttack:
         for first in range(0, len(items), size):
             chunk = list(items[first : first + size])
             check = None
-            if succeeded is not None and self.settings.early_stop:
-                offset = first
-                check = lambda feats, idx, _o=offset: succeeded(feats, [_o + i for i in idx])  # noqa: E731
+            if succeeded is not None and self.settings.early_stop:  # chunk-local -> global sequence indices
+                check = partial(_offset_check, succeeded, first)
             outcomes += self._attack_chunk(chunk, check)
             log.info("attacked %d/%d sequences (%.1f s)", len(outcomes), len(items), time.perf_counter() - began)
         return outcomes
@@ -343,6 +343,10 @@ class TemporalSparseAttack:
             weights.append(exists)
         frames01 = torch.from_numpy(np.concatenate(frames)).to(self.device, torch.float32) / 255.0
         return frames01, torch.from_numpy(np.concatenate(weights)).to(self.device, torch.float32)
+
+
+def _offset_check(succeeded: SuccessCheck, offset: int, features: Tensor, sequences: Sequence[int]) -> Tensor:
+    return succeeded(features, [offset + i for i in sequences])
 
 
 # ---------------------------------------------------------------------------------------- oracle

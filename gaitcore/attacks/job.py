@@ -81,10 +81,6 @@ class AttackJob:
     test_subjects: tuple[int, int] = (75, 124)
     metric: str = "euclidean"
 
-    @property
-    def kind(self) -> str:
-        return parse_mode(self.mode)[0]
-
     def probe_seed(self, subject: str, seq: int) -> int:
         """A stable seed for one probe of this job (independent of chunking and job order)."""
         text = f"{self.dataset}/{subject}/{self.condition}/{seq}/{self.view}/{self.sparsity}/{self.mode}"

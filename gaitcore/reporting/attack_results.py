@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from gaitcore.attacks.job import META_KEY
 from gaitcore.data.layout import CASIA_B
 from gaitcore.evaluation.rank1 import MEAN_ROW, write_table
 
-METADATA_KEY = b"gaitcore.attack"
 KINDS = ("alteration", "insertion")
 GOALS = ("nontargeted", "targeted")
 SETTINGS = ("natural", "random", "adversary")  # natural: the clean probes, from clean_rank1_* columns
@@ -57,9 +57,9 @@ def read_attack_table(path: str | Path) -> tuple[pd.DataFrame, dict]:
     """
     path = Path(path)
     table = pq.read_table(path)
-    raw = (table.schema.metadata or {}).get(METADATA_KEY)
+    raw = (table.schema.metadata or {}).get(META_KEY)
     if raw is None:
-        raise ValueError(f"{path}: no {METADATA_KEY.decode()!r} schema metadata; not an attack results table")
+        raise ValueError(f"{path}: no {META_KEY.decode()!r} schema metadata; not an attack results table")
     meta = json.loads(raw)
     for key in ("gallery_views", "exclude_identical_view"):
         if key not in meta:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from gaitcore.attacks.engine import AttackSettings
-from gaitcore.attacks.job import META_KEY, AttackJob, choose_target, read_attack_frames, run_attack_job
+from gaitcore.attacks.job import META_KEY, AttackJob, choose_target, parse_mode, read_attack_frames, run_attack_job
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.errors import DataError
@@ -140,5 +140,5 @@ def test_mode_and_settings_must_agree(world, tmp_path):
                        features_array=world / "f.npy", features_index=world / "f.parquet", job=job,
                        settings=AttackSettings(), out_table=tmp_path / "t.parquet", out_frames=tmp_path / "f.npz")
     with pytest.raises(ValueError, match="unknown attack mode"):
-        AttackJob(CASIA_B, "nm", 90, "1/10", "alteration_evasive_adversary").kind
+        parse_mode("alteration_evasive_adversary")
 
