@@ -135,8 +135,9 @@ def test_a_new_sparsity_schedules_only_its_attack_jobs(built):
     attack["sparsities"] = [*attack["sparsities"], "1/20"]
     stats, jobs = dry_run(workdir, config)
     built_per_sparsity = list((workdir / config["results"] / "attacks").glob("casia_b/*/1-40/*.parquet"))
-    expected_attacks = len(built_per_sparsity)  # every mode, condition and view once more
-    assert expected_attacks == 6 * len(attack["conditions"]) * len(attack["views"])
+    expected_attacks = len(built_per_sparsity)  # every mode (variants included), condition and view once more
+    modes = 6 + sum(len(variant["modes"]) for variant in attack["variants"].values())
+    assert expected_attacks == modes * len(attack["conditions"]) * len(attack["views"])
     assert stats == Counter({"attack": expected_attacks, "aggregate_attacks": 1, "all": 1}), jobs
     assert {job.wildcards["sparsity"] for job in jobs if job.rule == "attack"} == {"1-20"}
 
@@ -147,6 +148,7 @@ def test_an_optimiser_setting_reruns_the_adversary_jobs_but_not_the_random_contr
     config["attack"]["iterations"] += 1
     stats, jobs = dry_run(workdir, config)
     attacked = [job for job in jobs if job.rule == "attack"]
-    assert attacked and all(job.wildcards["mode"].endswith("_adversary") for job in attacked)
+    assert attacked and all("_adversary" in job.wildcards["mode"] for job in attacked)
+    assert any("+" in job.wildcards["mode"] for job in attacked)  # the settings variants derive from them
     assert all(PARAMS_CHANGED in job.reason for job in attacked)
     assert set(stats) == {"attack", "aggregate_attacks", "all"}

@@ -79,13 +79,17 @@ def test_ci_config_runs_end_to_end(tmp_path):
     # The attack jobs (one per mode, sparsity, condition and view) and their aggregates.
     attack = yaml.safe_load(CI_CONFIG.read_text())["attack"]
     tables = sorted((results / "attacks" / "casia_b").glob("*/*/*.parquet"))
-    assert len(tables) == 6 * len(attack["sparsities"]) * len(attack["conditions"]) * len(attack["views"])
+    modes = 6 + sum(len(variant["modes"]) for variant in attack["variants"].values())
+    assert len(tables) == modes * len(attack["sparsities"]) * len(attack["conditions"]) * len(attack["views"])
     for path in tables:
         rows, meta = read_attack_table(path)
         assert len(rows) == 2 * attack["probe_subjects"] and meta["exclude_identical_view"]
         assert path.with_suffix(".npz").stat().st_size > 0
     accuracy = pd.read_csv(results / "tables" / "attack_accuracy.csv")
-    assert {"natural", "random", "adversary"} <= set(accuracy["setting"]) and accuracy["value"].between(0, 100).all()
+    assert set(accuracy["setting"]) == {"natural", "random", "adversary", "adversary+temporal", "adversary+early_stop"}
+    assert accuracy["value"].between(0, 100).all()
+    early = accuracy[(accuracy["setting"] == "adversary+early_stop") & (accuracy["probe_view"] == "mean")]
+    assert (early["iterations"] <= attack["iterations"]).all()
     table6 = pd.read_csv(results / "tables" / "table6_alteration_targeted.csv")
     assert sorted(table6["sparsity"].unique()) == sorted(attack["sparsities"])
     for figure in ("fig5_nontargeted_alteration", "fig10_nontargeted_insertion"):

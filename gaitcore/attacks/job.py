@@ -19,7 +19,9 @@ the target subject is drawn uniformly from the other test subjects; ``X_t`` is t
 sequence of the probe's condition and view outside the gallery (e.g. nm-05 or nm-06 for an NM
 probe), drawn uniformly; if it has none, any of its non-gallery sequences. Targets, placements and
 initial latents are drawn from a seed derived from the config seed and the probe's key, mode and
-sparsity, so a probe's result does not depend on which job or chunk ran it.
+sparsity, so a probe's result does not depend on which job or chunk ran it; a *variant* of the
+optimiser settings (``attack.variants``, e.g. the temporal term or early stop) attacks the same
+probes from the same start, so it compares pairwise with the plain run.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class AttackJob:
     probe_subjects: int | None = None  # the first n test subjects' probes; None: all
     test_subjects: tuple[int, int] = (75, 124)
     metric: str = "euclidean"
+    variant: str = ""  # name of the optimiser-settings variant ("" - the config's own settings)
 
     def probe_seed(self, subject: str, seq: int) -> int:
         """A stable seed for one probe of this job (independent of chunking and job order)."""
@@ -201,6 +204,7 @@ def run_attack_job(
         "positions": [p.generated.tolist() for p in plans], "target": targets,
         "final_loss": [o.objective for o in outcomes], "cosine": [o.cosine for o in outcomes],
         "realism": [o.realism for o in outcomes], "iterations": [o.iterations for o in outcomes],
+        "variant": job.variant,
     })
     for j, view in enumerate(views):
         table[f"clean_rank1_{view:03d}"] = nearest_clean[:, j].astype(str)

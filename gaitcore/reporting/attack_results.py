@@ -36,7 +36,8 @@ NATURAL_GOAL = "none"  # goal of the natural rows: the clean probes belong to no
 CONDITIONS = ("nm", "bg", "cl")
 PROBE_KEY = ["dataset", "subject", "condition", "seq", "view"]
 REQUIRED_COLUMNS = [*PROBE_KEY, "kind", "goal", "setting", "sparsity", "target"]
-LONG_COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "probe_view", "value", "metric", "probes"]
+LONG_COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "probe_view", "value", "metric", "probes",
+                "iterations"]
 AVERAGE = "average"
 
 # Names aggregate_attacks() understands in its ``out`` mapping (e.g. a Snakemake rule's outputs).
@@ -109,6 +110,9 @@ def load_attacks(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, d
         bad = sorted(set(rows[column]) - set(allowed))
         if bad:
             raise ValueError(f"unknown {column} {bad} in attack tables; expected one of {allowed}")
+    if "variant" in rows:  # a settings variant (attack.variants) is its own setting: "adversary+<name>"
+        variant = rows["variant"].fillna("").astype(str)
+        rows["setting"] = rows["setting"].where(variant == "", rows["setting"] + "+" + variant)
     targeted = rows["goal"] == "targeted"
     no_target = targeted & (rows["target"].isna() | (rows["target"].astype(object) == ""))
     if no_target.any():
@@ -155,16 +159,21 @@ def _summarize(rows: pd.DataFrame, hits: np.ndarray, meta: Mapping, labels: dict
             if not used.any():
                 continue
             value = float(np.mean(100.0 * np.nanmean(sub[:, used], axis=0)))
-            per_view.append((int(probe_view), value, len(of_view)))
+            per_view.append((int(probe_view), value, len(of_view), _mean_iterations(of_view)))
         if not per_view:
             continue
-        for probe_view, value, probes in per_view:
+        for probe_view, value, probes, iterations in per_view:
             records.append({**labels, "condition": condition, "probe_view": probe_view, "value": value,
-                            "metric": metric, "probes": probes})
+                            "metric": metric, "probes": probes, "iterations": iterations})
         records.append({**labels, "condition": condition, "probe_view": MEAN_ROW,
-                        "value": float(np.mean([v for _, v, _ in per_view])), "metric": metric,
-                        "probes": sum(p for *_, p in per_view)})
+                        "value": float(np.mean([v for _, v, *_ in per_view])), "metric": metric,
+                        "probes": sum(p for _, _, p, _ in per_view), "iterations": _mean_iterations(of_condition)})
     return records
+
+
+def _mean_iterations(rows: pd.DataFrame) -> float:
+    """Mean optimiser updates per probe (NaN without the column): early stop shows as fewer than T."""
+    return float(rows["iterations"].mean()) if "iterations" in rows else float("nan")
 
 
 def _order(long: pd.DataFrame) -> pd.DataFrame:
@@ -208,7 +217,7 @@ def attack_accuracy(rows: pd.DataFrame, metas: Mapping[str, Mapping]) -> pd.Data
                                   "success" if goal == "targeted" else "rank1")
         clean_columns = [f"clean_rank1_{v:03d}" for v in views]
         for (kind, sparsity), of_kind in of_dataset.groupby(["kind", "sparsity"], sort=False):
-            probes = of_kind.drop_duplicates(PROBE_KEY).reset_index(drop=True)
+            probes = of_kind.drop_duplicates(PROBE_KEY).drop(columns="iterations", errors="ignore").reset_index(drop=True)
             distinct = of_kind.drop_duplicates([*PROBE_KEY, *clean_columns])
             if len(distinct) != len(probes):
                 warnings.warn(f"{dataset} {kind} {sparsity}: {len(distinct) - len(probes)} clean probes have "
@@ -326,13 +335,16 @@ def attack_accuracy_markdown(long: pd.DataFrame, digits: int = 2) -> str:
         columns = [*map(str, views), MEAN_ROW]
         what = "success rate" if (block["metric"] == "success").all() else "rank-1 accuracy"
         lines = [f"### {dataset}: frame-{kind} attack, {goal if goal != NATURAL_GOAL else 'clean probes'}: {what} (%)",
-                 "", "| sparsity | setting | condition | " + " | ".join(columns) + " | probes |",
-                 "|---|---|---|" + "---:|" * (len(columns) + 1)]
+                 "", "| sparsity | setting | condition | " + " | ".join(columns) + " | probes | iterations |",
+                 "|---|---|---|" + "---:|" * (len(columns) + 2)]
         for (sparsity, setting, condition), rows in block.groupby(["sparsity", "setting", "condition"], sort=False):
             by_view = {str(v): value for v, value in zip(rows["probe_view"], rows["value"])}
-            probes = int(rows.loc[rows["probe_view"] == MEAN_ROW, "probes"].sum())
+            mean_row = rows.loc[rows["probe_view"] == MEAN_ROW]
+            probes = int(mean_row["probes"].sum())
             cells = [_cell(by_view.get(c, np.nan), digits) for c in columns]
-            lines.append(f"| {sparsity} | {setting} | {condition.upper()} | " + " | ".join(cells) + f" | {probes} |")
+            iterations = _cell(float(mean_row["iterations"].iloc[0]) if len(mean_row) else np.nan, 1)
+            lines.append(f"| {sparsity} | {setting} | {condition.upper()} | " + " | ".join(cells)
+                         + f" | {probes} | {iterations} |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 

@@ -217,3 +217,20 @@ def test_errors(tmp_path):
         read_attack_table(tmp_path / "x.parquet")
     with pytest.raises(ValueError, match="unknown output"):
         aggregate_attacks([b], {"table7_csv": tmp_path / "t7.csv"})
+
+
+def test_a_settings_variant_is_its_own_setting_with_its_mean_iterations(tmp_path):
+    plain = [dict(r, iterations=100, variant="") for r in clean_rows(0, 18)]
+    early = [dict(r, iterations=it, variant="early_stop") for r, it in zip(clean_rows(0, 18), (10, 30, 50, 70))]
+    early[0]["rank1_018"] = B  # the variant fools probe A at view 0 on gallery view 18
+    rows, metas = load_attacks([write(tmp_path / "p.parquet", plain), write(tmp_path / "e.parquet", early)])
+    long = attack_accuracy(rows, metas)
+    assert set(long["setting"]) == {"natural", "adversary", "adversary+early_stop"}
+    assert values(long, setting="adversary") == {0: 100.0, 18: 100.0, "mean": 100.0}
+    assert values(long, setting="adversary+early_stop") == {0: 50.0, 18: 100.0, "mean": 75.0}
+    mean = long[(long["setting"] == "adversary+early_stop") & (long["probe_view"] == "mean")]
+    assert mean["iterations"].tolist() == [40.0]
+    assert long.loc[long["setting"] == "natural", "iterations"].isna().all()
+    # The paper's tables and figures use the plain settings only.
+    fig5_nontargeted_alteration(long, tmp_path / "fig5.png")
+    assert (tmp_path / "fig5.png").read_bytes()[:8] == PNG

@@ -11,7 +11,7 @@ wildcard_constraints:
     condition="nm|bg|cl",
     view=r"\d{3}",
     sparsity=r"\d+-\d+",
-    mode="(alteration|insertion)_(nontargeted|targeted)_(adversary|random)",
+    mode=r"(alteration|insertion)_(nontargeted|targeted)_(adversary|random)(\+[a-z0-9_]+)?",
 
 
 rule attack:

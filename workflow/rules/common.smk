@@ -95,6 +95,18 @@ def sparsity_wildcard(sparsity):
     return "-".join(re.findall(r"\d+", sparsity))
 
 
+def attack_modes():
+    """The mode wildcards: every configured mode, plus ``mode+variant`` for each settings variant."""
+    attack = config["attack"]
+    adversary = [m for m in attack["modes"] if m.endswith("_adversary")]
+    variants = [
+        f"{mode}+{name}"
+        for name, variant in attack["variants"].items()
+        for mode in (variant.get("modes") or adversary)
+    ]
+    return [*attack["modes"], *variants]
+
+
 def attack_tables(dataset):
     """The tables of every attack job the config asks for on ``dataset``."""
     attack = config["attack"]
@@ -104,7 +116,7 @@ def attack_tables(dataset):
     conditions = [c for c in attack["conditions"] if c in ATTACK_CONDITIONS[dataset]]
     return expand(
         f"{RESULTS}/attacks/{dataset}/{{mode}}/{{sparsity}}/{{condition}}-{{view:03d}}.parquet",
-        mode=attack["modes"],
+        mode=attack_modes(),
         sparsity=[sparsity_wildcard(s) for s in attack["sparsities"]],
         condition=conditions,
         view=views,
@@ -120,7 +132,8 @@ def attack_job(wildcards):
             "condition": wildcards.condition,
             "view": int(wildcards.view),
             "sparsity": wildcards.sparsity.replace("-", "/"),
-            "mode": wildcards.mode,
+            "mode": wildcards.mode.partition("+")[0],
+            "variant": wildcards.mode.partition("+")[2],
             "placement": attack["placement"],
             "k_rule": attack["k_rule"],
             "seed": config["seed"],
@@ -134,9 +147,12 @@ def attack_job(wildcards):
 def attack_settings(wildcards):
     """The optimiser settings of one attack job (goal and setting from its mode)."""
     attack = config["attack"]
-    _, goal, setting = wildcards.mode.split("_")
+    mode, _, variant = wildcards.mode.partition("+")
+    _, goal, setting = mode.split("_")
     keys = ("iterations", "decay", "step_size", "realism_weight", "temporal_weight", "early_stop", "chunk_size", "dtype")
     settings = {key: attack[key] for key in keys}
+    if variant:
+        settings.update({k: v for k, v in attack["variants"][variant].items() if k != "modes"})
     if setting == "random":  # no optimisation: the optimiser's knobs must not rerun the control
         settings = {"chunk_size": attack["chunk_size"], "dtype": attack["dtype"]}
     return canonical({"goal": goal, "setting": setting, **settings})
