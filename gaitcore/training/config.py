@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from gaitcore.errors import CheckpointError
+from gaitcore.models.gaitset import load_torch_file
 from gaitcore.training.sampler import subject_range
+
+CHECKPOINT_FIX = (
+    "delete it to start training from scratch (or restore an intact copy); "
+    "a checkpoint is rewritten atomically, so a damaged one was changed or copied outside gaitcore"
+)
 
 
 class TrainConfigMixin:
@@ -17,9 +23,14 @@ class TrainConfigMixin:
     """
 
     label: ClassVar[str]  # names the model in error messages, e.g. "gaitset training"
+    model_name: ClassVar[str]  # e.g. "GaitSet"
+    config_block: ClassVar[str]  # where the settings live in the pipeline config, e.g. "gaitset.train"
+    checkpoint_format: ClassVar[str]
+    checkpoint_keys: ClassVar[frozenset[str]]
     resumable_changes: ClassVar[frozenset[str]]  # settings a resumed run may change
     train_subjects: tuple[int, int]
     exclude_subjects: tuple[str, ...]
+    iterations: int
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> Self:
@@ -49,3 +60,23 @@ class TrainConfigMixin:
                 f"was written by a training run with other settings ({detail})",
                 "delete it to train from scratch with the new settings, or restore the old settings to resume",
             )
+
+    def read_checkpoint(self, path: str | Path) -> dict[str, Any]:
+        """A resume checkpoint of this training, checked: readable, of this model's format with every
+        key, written with resumable settings, and not past the configured iterations.
+
+        Raises :class:`CheckpointError` naming the file and the fix otherwise.
+        """
+        payload = load_torch_file(path, f"{self.model_name} training checkpoint", CHECKPOINT_FIX)
+        missing = self.checkpoint_keys - set(payload)
+        if payload.get("format") != self.checkpoint_format or missing:
+            raise CheckpointError(path, f"not a gaitcore {self.model_name} checkpoint (format {payload.get('format')!r}, "
+                                  f"missing {sorted(missing)})", CHECKPOINT_FIX)
+        self.check_resume(path, payload["config"])
+        if int(payload["iteration"]) > self.iterations:
+            raise CheckpointError(
+                path,
+                f"is at iteration {payload['iteration']}, beyond the {self.iterations} iterations configured",
+                f"raise {self.config_block}.iterations, or delete the checkpoint to train from scratch",
+            )
+        return payload

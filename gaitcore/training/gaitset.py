@@ -32,12 +32,10 @@ import pandas as pd
 import torch
 
 from gaitcore.data.store import FrameStore
-from gaitcore.errors import CheckpointError
 from gaitcore.models.gaitset import (
     GaitSet,
     atomic_torch_save,
     build_gaitset,
-    load_torch_file,
     resolve_device,
     save_gaitset,
     silhouettes_to_input,
@@ -49,6 +47,7 @@ from gaitcore.training.sampler import TripletSampler
 log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = "gaitcore.gaitset.checkpoint.v1"
+CHECKPOINT_KEYS = frozenset({"format", "iteration", "config", "model", "optimizer", "rng", "seconds"})
 # Fields that may change between a run and its resumption without changing what is computed.
 RESUMABLE_CHANGES = frozenset({"iterations", "checkpoint_every", "log_every", "device", "frame_chunk"})
 SKIP_STEP_BELOW = 1e-9  # the original's `if loss > 1e-9: step`
@@ -59,6 +58,10 @@ class GaitSetTrainConfig(TrainConfigMixin):
     """Every value that determines a GaitSet training run; defaults are the paper's recipe."""
 
     label: ClassVar[str] = "gaitset training"
+    model_name: ClassVar[str] = "GaitSet"
+    config_block: ClassVar[str] = "gaitset.train"
+    checkpoint_format: ClassVar[str] = CHECKPOINT_FORMAT
+    checkpoint_keys: ClassVar[frozenset[str]] = CHECKPOINT_KEYS
     resumable_changes: ClassVar[frozenset[str]] = RESUMABLE_CHANGES
 
     channels: tuple[int, int, int] = (32, 64, 128)
@@ -171,20 +174,6 @@ def save_checkpoint(
     return atomic_torch_save(payload, path)
 
 
-def load_checkpoint(path: str | Path, config: GaitSetTrainConfig) -> dict[str, Any]:
-    """Read and check a resume checkpoint; :class:`CheckpointError` if unusable or foreign."""
-    fix = (
-        "delete it to start training from scratch (or restore an intact copy); "
-        "a checkpoint is rewritten atomically, so a damaged one was changed or copied outside gaitcore"
-    )
-    payload = load_torch_file(path, "training checkpoint", fix)
-    missing = {"format", "iteration", "config", "model", "optimizer", "rng", "seconds"} - set(payload)
-    if payload.get("format") != CHECKPOINT_FORMAT or missing:
-        raise CheckpointError(path, f"not a gaitcore GaitSet checkpoint (format {payload.get('format')!r}, "
-                              f"missing {sorted(missing)})", fix)
-    config.check_resume(path, payload["config"])
-    return payload
-
 
 def train_gaitset(
     store_root: str | Path,
@@ -218,17 +207,11 @@ def train_gaitset(
     )
     start, seconds_before = 0, 0.0
     if Path(checkpoint_path).exists():
-        payload = load_checkpoint(checkpoint_path, config)
+        payload = config.read_checkpoint(checkpoint_path)
         model.load_state_dict(payload["model"])  # copies into the parameters, keeping their layout
         optimizer.load_state_dict(payload["optimizer"])
         _restore_rng_states(payload["rng"], sampler)
         start, seconds_before = int(payload["iteration"]), float(payload["seconds"])
-        if start > config.iterations:
-            raise CheckpointError(
-                checkpoint_path,
-                f"is at iteration {start}, beyond the {config.iterations} iterations configured",
-                "raise gaitset.train.iterations, or delete the checkpoint to train from scratch",
-            )
         log.info("resumed from %s at iteration %d (%.0f s of training so far)", checkpoint_path, start, seconds_before)
     log.info(
         "training GaitSet %s hidden %d on %d sequences of %d subjects, device %s, %d parameters; "

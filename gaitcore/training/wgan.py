@@ -55,8 +55,7 @@ import torch
 from torch import Tensor, nn
 
 from gaitcore.data.store import FrameStore
-from gaitcore.errors import CheckpointError
-from gaitcore.models.gaitset import atomic_torch_save, load_torch_file, resolve_device
+from gaitcore.models.gaitset import atomic_torch_save, resolve_device
 from gaitcore.models.realism import DEFAULT_L2, PlattCalibration, fit_platt
 from gaitcore.models.wgan import (
     LATENT_DIM,
@@ -75,6 +74,9 @@ from gaitcore.training.sampler import subject_range
 log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = "gaitcore.wgan.checkpoint.v1"
+CHECKPOINT_KEYS = frozenset(
+    {"format", "iteration", "config", "generator", "critic", "opt_generator", "opt_critic", "rng", "history", "seconds"}
+)
 # Fields that may change between a run and its resumption without changing the trained weights.
 RESUMABLE_CHANGES = frozenset(
     {
@@ -98,6 +100,10 @@ class WGANTrainConfig(TrainConfigMixin):
     """Every value that determines a WGAN-GP training run; defaults are the paper's recipe."""
 
     label: ClassVar[str] = "wgan training"
+    model_name: ClassVar[str] = "WGAN"
+    config_block: ClassVar[str] = "wgan.train"
+    checkpoint_format: ClassVar[str] = CHECKPOINT_FORMAT
+    checkpoint_keys: ClassVar[frozenset[str]] = CHECKPOINT_KEYS
     resumable_changes: ClassVar[frozenset[str]] = RESUMABLE_CHANGES
 
     dim: int = PAPER_DIM
@@ -301,25 +307,6 @@ def save_checkpoint(
     return atomic_torch_save(payload, path)
 
 
-CHECKPOINT_KEYS = frozenset(
-    {"format", "iteration", "config", "generator", "critic", "opt_generator", "opt_critic", "rng", "history", "seconds"}
-)
-
-
-def load_checkpoint(path: str | Path, config: WGANTrainConfig) -> dict[str, Any]:
-    """Read and check a resume checkpoint; :class:`CheckpointError` if unusable or foreign."""
-    fix = (
-        "delete it to start training from scratch (or restore an intact copy); "
-        "a checkpoint is rewritten atomically, so a damaged one was changed or copied outside gaitcore"
-    )
-    payload = load_torch_file(path, "WGAN training checkpoint", fix)
-    missing = CHECKPOINT_KEYS - set(payload)
-    if payload.get("format") != CHECKPOINT_FORMAT or missing:
-        raise CheckpointError(path, f"not a gaitcore WGAN checkpoint (format {payload.get('format')!r}, "
-                              f"missing {sorted(missing)})", fix)
-    config.check_resume(path, payload["config"])
-    return payload
-
 
 # ---------------------------------------------------------------------------------------- after training
 def _batches(total: int, size: int) -> Iterator[int]:
@@ -422,7 +409,7 @@ def train_wgan(
     sampler = FrameSampler(store, rows, seed=config.seed)
     start, seconds_before, history = 0, 0.0, []
     if Path(checkpoint_path).exists():
-        payload = load_checkpoint(checkpoint_path, config)
+        payload = config.read_checkpoint(checkpoint_path)
         generator.load_state_dict(payload["generator"])  # copies into the parameters, keeping their layout
         critic.load_state_dict(payload["critic"])
         opt_g.load_state_dict(payload["opt_generator"])
@@ -430,12 +417,6 @@ def train_wgan(
         _restore_rng_states(payload["rng"], noise, sampler)
         start, seconds_before = int(payload["iteration"]), float(payload["seconds"])
         history = list(payload["history"])
-        if start > config.iterations:
-            raise CheckpointError(
-                checkpoint_path,
-                f"is at iteration {start}, beyond the {config.iterations} iterations configured",
-                "raise wgan.iterations, or delete the checkpoint to train from scratch",
-            )
         log.info("resumed from %s at iteration %d (%.0f s of training so far)", checkpoint_path, start, seconds_before)
     log.info(
         "training WGAN-GP dim %d (G %d, D %d parameters) on %d frames of %d sequences (%d subjects), device %s; "

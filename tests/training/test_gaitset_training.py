@@ -169,7 +169,7 @@ def test_damaged_or_foreign_checkpoint_is_a_checkpoint_error_naming_the_file(sto
     train_gaitset(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, iterations=4))
     data = checkpoint.read_bytes()
     checkpoint.write_bytes(data[: len(data) // 2])
-    with pytest.raises(CheckpointError, match=r"resume\.pt: cannot read the training checkpoint.*Fix: delete it"):
+    with pytest.raises(CheckpointError, match=r"resume\.pt: cannot read the GaitSet training checkpoint.*Fix: delete it"):
         train_gaitset(store_root, tmp_path / "w.pt", checkpoint, TINY)
 
     checkpoint.write_bytes(data)
