@@ -1,11 +1,6 @@
 """GaitSet training: P x K sampler, triplet loss, checkpoints, and resuming after SIGKILL."""
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,8 +14,8 @@ from gaitcore.errors import CheckpointError
 from gaitcore.models import load_gaitset
 from gaitcore.training import GaitSetTrainConfig, TripletSampler, batch_all_triplet_loss, train_gaitset
 from gaitcore.training.gaitset import training_rows
+from tests.training.sigkill import kill_after_first_checkpoint
 
-REPO = Path(__file__).resolve().parents[2]
 
 TINY = GaitSetTrainConfig(
     channels=(4, 8, 8),
@@ -125,19 +120,8 @@ def test_training_killed_with_sigkill_resumes_and_ends_like_an_uninterrupted_run
     iterations = 60
     killed = tmp_path / "killed"
     weights, checkpoint = killed / "weights.pt", killed / "resume.pt"
-    process = subprocess.Popen(
-        [sys.executable, "-c", TRAIN_SCRIPT, str(store_root), str(weights), str(checkpoint), str(iterations)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    os.kill(process.pid, signal.SIGKILL)
-    _, stderr = process.communicate()
-    assert process.returncode == -signal.SIGKILL, stderr.decode()
-    assert checkpoint.exists() and not weights.exists()
+    kill_after_first_checkpoint(TRAIN_SCRIPT, str(store_root), str(weights), str(checkpoint), str(iterations),
+                                checkpoint=checkpoint, weights=weights)
 
     config = replace(TINY, iterations=iterations, checkpoint_every=5)
     resumed = train_gaitset(store_root, weights, checkpoint, config)
