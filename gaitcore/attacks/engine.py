@@ -290,22 +290,22 @@ class TemporalSparseAttack:
                 latents = w[rows].detach().requires_grad_(True)
                 objective, cosine, feats, _ = evaluate(rows, active, latents)
                 history[active, t] = cosine.detach().float().cpu().numpy()
-                if succeeded is not None:
-                    done = succeeded(feats.detach(), active).cpu().numpy()
-                    if done.any():
-                        keep = [i for i, d in zip(active, done) if not d]
-                        rows_kept = np.isin(segment_of_row[rows].cpu().numpy(), keep)
-                        active = keep
-                        if not active:
-                            break
-                        mask = torch.from_numpy(rows_kept).to(dev)
-                        rows, latents = rows[mask], latents[mask].detach().requires_grad_(True)
-                        objective, cosine, feats, _ = evaluate(rows, active, latents)
-                (grad,) = torch.autograd.grad(objective.sum(), latents)
-                local = segment_of_row[rows]
                 remap = torch.full((n,), -1, dtype=torch.long, device=dev)
                 remap[torch.tensor(active, device=dev)] = torch.arange(len(active), device=dev)
-                new_w, new_m = momentum_step(latents.detach(), grad, momentum[rows], remap[local], len(active), s)
+                local = remap[segment_of_row[rows]]  # each row's sequence among the active ones
+                keep = torch.ones(len(active), dtype=torch.bool, device=dev)
+                if succeeded is not None:
+                    keep = ~succeeded(feats.detach(), active).to(dev)
+                    if not keep.any():
+                        break
+                # Each objective depends on its own sequence's latents only, so the sequences that
+                # already succeeded just drop out of the sum and of the update (same forward pass).
+                (grad,) = torch.autograd.grad(objective[keep].sum(), latents)
+                row_keep = keep[local]
+                rows, local = rows[row_keep], (keep.long().cumsum(0) - 1)[local[row_keep]]
+                active = [i for i, k in zip(active, keep.tolist()) if k]
+                new_w, new_m = momentum_step(latents.detach()[row_keep], grad[row_keep], momentum[rows], local,
+                                             len(active), s)
                 w[rows], momentum[rows] = new_w, new_m
                 iterations[active] += 1
 
