@@ -3,9 +3,11 @@
 from gaitcore.evaluation.features import extract_features, feature_index, read_features, write_features
 from gaitcore.evaluation.protocols import Protocol, casia_a_protocol, casia_b_protocol, protocol_for
 from gaitcore.evaluation.rank1 import (
+    PreparedGallery,
     distances,
     evaluate_rank1,
     natural_accuracy,
+    prepare_gallery,
     rank1_identities,
     rank1_per_view_pair,
     summarize_rank1,
@@ -14,6 +16,7 @@ from gaitcore.evaluation.rank1 import (
 )
 
 __all__ = [
+    "PreparedGallery",
     "Protocol",
     "casia_a_protocol",
     "casia_b_protocol",
@@ -22,6 +25,7 @@ __all__ = [
     "extract_features",
     "feature_index",
     "natural_accuracy",
+    "prepare_gallery",
     "protocol_for",
     "rank1_identities",
     "rank1_per_view_pair",

@@ -8,13 +8,15 @@ per probe view, over the gallery views, excluding the identical view where the p
 
 Distances: ``euclidean`` (default) is the Euclidean distance between flattened ``[parts * hidden]``
 features, as the original GaitSet evaluates; ``part_mean`` is OpenGait's mean over parts of each
-part's Euclidean distance. Both are computed in float64.
+part's Euclidean distance; ``manhattan`` is the L1 distance between flattened features (GaitGAN's 1-NN
+on generated GEIs, :mod:`gaitcore.evaluation.gei`). All are computed in float64.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,34 +26,65 @@ import torch
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import Protocol, protocol_for
 
-METRICS = ("euclidean", "part_mean")
+METRICS = ("euclidean", "part_mean", "manhattan")
 LONG_COLUMNS = ["dataset", "condition", "probe_view", "gallery_view", "rank1"]
 SUMMARY_COLUMNS = ["dataset", "condition", "probe_view", "rank1"]
 MEAN_ROW = "mean"
 
 
-def distances(probe: np.ndarray | torch.Tensor, gallery: np.ndarray | torch.Tensor, metric: str = "euclidean") -> torch.Tensor:
+@dataclass(frozen=True)
+class PreparedGallery:
+    """Gallery features made ready once for many distance queries (an attack job asks several times).
+
+    ``features`` are float64 ``[n, parts, hidden]`` on the CPU; ``flat_squared`` ``[n]`` and
+    ``part_squared`` ``[n, parts]`` are their squared norms, flattened and per part. Distances to
+    a prepared gallery equal those to the raw features bit for bit.
+    """
+
+    features: torch.Tensor
+    flat_squared: torch.Tensor
+    part_squared: torch.Tensor
+
+
+def prepare_gallery(gallery: np.ndarray | torch.Tensor | PreparedGallery) -> PreparedGallery:
+    """``gallery`` ``[n, parts, hidden]`` as a :class:`PreparedGallery` (returned as is if it is one)."""
+    if isinstance(gallery, PreparedGallery):
+        return gallery
+    features = _float64(gallery)
+    return PreparedGallery(features, features.flatten(1).pow(2).sum(1), features.pow(2).sum(2))
+
+
+def _float64(values: np.ndarray | torch.Tensor) -> torch.Tensor:
+    if isinstance(values, torch.Tensor):
+        return values.detach().to("cpu", torch.float64)
+    return torch.as_tensor(np.asarray(values), dtype=torch.float64)
+
+
+def distances(
+    probe: np.ndarray | torch.Tensor, gallery: np.ndarray | torch.Tensor | PreparedGallery, metric: str = "euclidean"
+) -> torch.Tensor:
     """Distances ``[len(probe), len(gallery)]`` (float64) between features ``[n, parts, hidden]``."""
     if metric not in METRICS:
         raise ValueError(f"unknown distance metric {metric!r}; use one of {METRICS}")
-    p = torch.as_tensor(np.asarray(probe) if isinstance(probe, np.ndarray) else probe, dtype=torch.float64)
-    g = torch.as_tensor(np.asarray(gallery) if isinstance(gallery, np.ndarray) else gallery, dtype=torch.float64)
+    p, g = _float64(probe), prepare_gallery(gallery)
     if metric == "euclidean":
-        return _euclidean(p.flatten(1), g.flatten(1))
-    total = torch.zeros(p.shape[0], g.shape[0], dtype=torch.float64)
+        return _euclidean(p.flatten(1), p.flatten(1).pow(2).sum(1), g.features.flatten(1), g.flat_squared)
+    if metric == "manhattan":  # GaitGAN's 1-NN on generated GEIs (gaitcore.evaluation.gei)
+        return torch.cdist(p.flatten(1), g.features.flatten(1), p=1.0)
+    total = torch.zeros(p.shape[0], g.features.shape[0], dtype=torch.float64)
     for part in range(p.shape[1]):  # one part at a time keeps memory at one [n_probe, n_gallery] matrix
-        total += _euclidean(p[:, part], g[:, part])
+        total += _euclidean(p[:, part], p[:, part].pow(2).sum(1), g.features[:, part], g.part_squared[:, part])
     return total / p.shape[1]
 
 
-def _euclidean(p: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    squared = p.pow(2).sum(1).unsqueeze(1) + g.pow(2).sum(1).unsqueeze(0) - 2 * p.matmul(g.T)
+def _euclidean(p: torch.Tensor, p_squared: torch.Tensor, g: torch.Tensor, g_squared: torch.Tensor) -> torch.Tensor:
+    squared = p_squared.unsqueeze(1) + g_squared.unsqueeze(0) - 2 * p.matmul(g.T)
     return squared.clamp_min(0).sqrt()
 
 
 def rank1_identities(
     probe: np.ndarray | torch.Tensor,
-    gallery: np.ndarray | torch.Tensor,
+    gallery: np.ndarray | torch.Tensor | PreparedGallery,
     gallery_subjects: Sequence[str],
     gallery_views: Sequence[int],
     views: Sequence[int],
@@ -61,6 +94,7 @@ def rank1_identities(
 
     ``gallery_subjects``/``gallery_views`` describe the gallery rows. Equal distances go to the
     gallery row that comes first. Entries for a view without gallery sequences are ``None``.
+    Pass a :func:`prepare_gallery` result to query the same gallery many times cheaply.
     """
     dist = distances(probe, gallery, metric)
     subjects = np.asarray(gallery_subjects, dtype=object)

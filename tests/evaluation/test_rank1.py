@@ -10,9 +10,11 @@ from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.evaluation import (
     casia_a_protocol,
     casia_b_protocol,
+    distances,
     evaluate_rank1,
     extract_features,
     feature_index,
+    prepare_gallery,
     rank1_identities,
     read_features,
     summary_markdown,
@@ -141,3 +143,18 @@ def test_batched_extraction_equals_per_sequence_forward_and_round_trips(tmp_path
     assert feature_index(rows)["feature_row"].tolist() == list(range(6))
     with pytest.raises(ValueError, match="feature rows"):
         write_features(stored[:2], index, tmp_path / "g.npy", tmp_path / "g.parquet", {})
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "part_mean"])
+def test_prepared_gallery_gives_the_same_distances_bit_for_bit(metric):
+    rng = np.random.default_rng(0)
+    probe, gallery = rng.normal(size=(3, 4, 5)), rng.normal(size=(6, 4, 5)).astype(np.float32)
+    prepared = prepare_gallery(gallery)
+    assert prepare_gallery(prepared) is prepared
+    assert torch.equal(distances(probe, prepared, metric), distances(probe, gallery, metric))
+    naive = np.array([[np.linalg.norm(p.astype(np.float64) - g, axis=-1).mean() if metric == "part_mean"
+                       else np.linalg.norm((p.astype(np.float64) - g).ravel()) for g in gallery] for p in probe])
+    np.testing.assert_allclose(distances(probe, prepared, metric).numpy(), naive, rtol=1e-9)
+    subjects, views = ["A", "B", "C", "D", "E", "F"], [0, 0, 18, 18, 36, 36]
+    assert (rank1_identities(probe, prepared, subjects, views, [0, 18, 36], metric)
+            == rank1_identities(probe, gallery, subjects, views, [0, 18, 36], metric)).all()
