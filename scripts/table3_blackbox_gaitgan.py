@@ -1,0 +1,19 @@
+"""Snakemake glue: Table 3, the black-box transfer of the attack to GaitGAN (rule `table3_blackbox_gaitgan`)."""
+
+from pathlib import Path
+
+import torch
+
+from gaitcore.reporting.transfer import table3_blackbox_gaitgan, table3_markdown, write_transfer_table
+from gaitcore.utils.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+table = table3_blackbox_gaitgan(
+    snakemake.input.gaitgan,
+    Path(snakemake.input.meta).parent,
+    list(snakemake.input.tables),
+    test_subjects=tuple(snakemake.params.test_subjects),
+    device=snakemake.params.device,
+)
+write_transfer_table(table, table3_markdown(table), snakemake.output.csv, snakemake.output.md)
