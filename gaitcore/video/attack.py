@@ -1,0 +1,310 @@
+"""The attack on biometric samples (He et al. Sec. 3.3, Fig. 3 step 2), scored through the sensor path.
+
+For every probe of one attack job (``results/attacks/<dataset>/<mode>/<S>/<condition>-<view>``,
+:mod:`gaitcore.attacks.job`), :func:`build_adversarial_video` turns its adversarial silhouettes into
+video frames and puts them into the probe's source video:
+
+1. the source video and the raw silhouettes the store was built from come from a
+   :class:`~gaitcore.video.sources.VideoSource`; store frame ``j`` is raw frame ``kept[j]``, the
+   ``j``-th frame GaitSet's preprocessing keeps (:func:`kept_frames`);
+2. each generated 64x64 silhouette is put back into frame geometry by the inverse of the
+   preprocessing crop (:func:`gaitcore.video.frames.place_silhouette`) at the box of the raw
+   silhouette it replaces (alteration) or of the original frame it is inserted before (insertion;
+   the last original frame for places after it): ``L_a``;
+3. SPADE translates the square person crop of ``L_a`` (the crop its training pairs used) into
+   ``G_p(L_a)``, which is pasted back and composited on the view's background model:
+   ``I_a = I_b * (1 - L_a) + G_p(L_a) * L_a`` (:func:`gaitcore.video.frames.composite`);
+4. alteration substitutes ``I_a`` for raw frame ``kept[p]``; insertion inserts it before raw frame
+   ``kept[j]`` where ``j`` is the original frame that follows place ``p`` in the adversarial sequence.
+   Frames the preprocessing dropped (nobody, or a sliver) stay where they are.
+
+Beyond the paper, which never measures it, the attacked video is then *sensed* like a camera feed
+(:func:`score_video`): background subtraction against the view's model
+(:mod:`gaitcore.video.segment`), GaitSet's preprocessing, GaitSet, rank-1 against the stored clean
+gallery features per gallery view. The clean source video goes through the same path, so the table
+compares four accuracies per (sparsity, condition): clean and attacked, silhouettes (the attack
+job's own columns) and video.
+
+**Outputs of one job**: a Parquet table, one row per probe, with the attack table's key and mode
+columns, ``video_frames`` (frames of the attacked video), ``video_kept`` (frames the preprocessing
+kept after segmentation), ``segmentation_iou`` (mean IoU of the segmented generated frames with
+their ``L_a``), and per gallery view ``v`` the rank-1 subject of the clean and attacked probe through
+the silhouettes (``clean_rank1_vvv``, ``rank1_vvv``, copied from the attack job) and through the video
+(``video_clean_rank1_vvv``, ``video_rank1_vvv``); its metadata (key ``gaitcore.video_attack``) holds
+the gallery views, the identical-view rule, the job and the run time. An ``.npz`` holds the first
+probe's frames around its first generated frame for Fig. 4.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+
+from gaitcore.attacks.job import read_attack_frames
+from gaitcore.data.layout import SequenceKey
+from gaitcore.data.preprocess import preprocess_frame, preprocess_sequence
+from gaitcore.errors import DataError
+from gaitcore.evaluation.features import read_features
+from gaitcore.evaluation.protocols import protocol_for
+from gaitcore.evaluation.rank1 import rank1_identities
+from gaitcore.models.gaitset import GaitSet, load_gaitset, resolve_device, silhouettes_to_input
+from gaitcore.models.spade import SpadeModel, load_spade
+from gaitcore.reporting.attack_results import read_attack_table
+from gaitcore.video.frames import composite, crop_square, paste_square, person_box, place_silhouette
+from gaitcore.video.segment import MIN_AREA, THRESHOLD, BackgroundModel, iou, segment
+from gaitcore.video.sources import VideoSource
+
+log = logging.getLogger(__name__)
+
+META_KEY = b"gaitcore.video_attack"
+EXAMPLE_WINDOW = 2  # frames shown on each side of the generated one in Fig. 4
+
+
+def kept_frames(silhouettes: np.ndarray) -> np.ndarray:
+    """Raw frame index of each store frame: the frames GaitSet's preprocessing keeps, in order."""
+    return np.asarray([t for t, frame in enumerate(silhouettes) if preprocess_frame(frame) is not None], dtype=np.int64)
+
+
+def synthesize_frame(mask: np.ndarray, background: np.ndarray, spade: SpadeModel, margin: float) -> np.ndarray:
+    """``I_a``: SPADE's rendering of silhouette ``mask`` (frame geometry, 0/255) composited on ``background``."""
+    box = person_box(mask)
+    if box is None:
+        return background.copy()
+    square = box.square(margin)
+    size = spade.arch.size
+    seg = torch.from_numpy((crop_square(mask, square, size, nearest=True) > 127).astype(np.float32))[None, None]
+    out = spade.translate(seg)[0].permute(1, 2, 0).numpy()
+    rgb = np.clip(np.round((out + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return composite(background, paste_square(rgb, square, background.shape), mask)
+
+
+@dataclass
+class AdversarialVideo:
+    """An attacked video: frames, where the generated ones are, and their silhouettes ``L_a``."""
+
+    frames: np.ndarray  # uint8 [T', rows, cols, 3]
+    generated_at: np.ndarray  # indices into frames
+    masks: np.ndarray  # uint8 [K, rows, cols] 0/255, L_a of each generated frame
+    origin: np.ndarray  # per frame, the source frame it is (or replaces, or is inserted before)
+
+
+def build_adversarial_video(rgb: np.ndarray, silhouettes: np.ndarray, kind: str, positions: np.ndarray,
+                            generated: np.ndarray, spade: SpadeModel, background: np.ndarray,
+                            margin: float) -> AdversarialVideo:
+    """Put the generated 64x64 silhouettes of one probe into its video (see the module docstring).
+
+    ``positions`` are the generated frames' places in the adversarial silhouette sequence (the attack
+    job's ``positions``), ``generated`` their uint8 ``[K, 64, 64]`` frames.
+    """
+    kept = kept_frames(silhouettes)
+    n, k = len(kept), len(generated)
+    length = n + k if kind == "insertion" else n
+    if len(positions) != k or (k and (positions.min() < 0 or positions.max() >= length)):
+        raise ValueError(f"{k} generated frames at places {positions.tolist()} do not fit a {kind} of {n} frames")
+    shape = rgb.shape[1:3]
+    masks = []
+    if kind == "alteration":
+        frames = rgb.copy()
+        at = kept[positions]
+        for p, frame64 in zip(positions, generated, strict=True):
+            mask = place_silhouette(frame64, person_box(silhouettes[kept[p]]), shape)
+            frames[kept[p]] = synthesize_frame(mask, background, spade, margin)
+            masks.append(mask)
+        return AdversarialVideo(frames, np.asarray(at, dtype=np.int64), _stack(masks, shape), np.arange(len(rgb)))
+    inserts: dict[int, list[np.ndarray]] = {}
+    for i, (p, frame64) in enumerate(zip(positions, generated, strict=True)):
+        following = int(p) - i  # originals before place p (positions are sorted)
+        anchor = kept[min(following, n - 1)]
+        mask = place_silhouette(frame64, person_box(silhouettes[anchor]), shape)
+        inserts.setdefault(int(kept[following]) if following < n else len(rgb), []).append(
+            synthesize_frame(mask, background, spade, margin))
+        masks.append(mask)
+    out, at, origin = [], [], []
+    for t in range(len(rgb) + 1):
+        for frame in inserts.get(t, []):
+            at.append(len(out))
+            out.append(frame)
+            origin.append(min(t, len(rgb) - 1))
+        if t < len(rgb):
+            out.append(rgb[t])
+            origin.append(t)
+    return AdversarialVideo(np.stack(out), np.asarray(at, dtype=np.int64), _stack(masks, shape),
+                            np.asarray(origin, dtype=np.int64))
+
+
+def _stack(masks: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    return np.asarray(masks, dtype=np.uint8).reshape(len(masks), *shape)
+
+
+@torch.inference_mode()
+def sequence_features(model: GaitSet, frames: np.ndarray, device: torch.device) -> np.ndarray | None:
+    """GaitSet features ``[parts, hidden]`` of preprocessed frames uint8 ``[T, 64, 64]``; None if ``T == 0``."""
+    if len(frames) == 0:
+        return None
+    return model(silhouettes_to_input(frames, device)[None]).float().cpu().numpy()[0]
+
+
+def score_video(frames: np.ndarray, background: BackgroundModel, model: GaitSet, device: torch.device,
+                threshold: int = THRESHOLD, min_area: int = MIN_AREA) -> tuple[np.ndarray | None, np.ndarray, int]:
+    """The sensor path: ``(features or None, segmented masks, frames kept by preprocessing)``."""
+    masks = segment(frames, background, threshold, min_area)
+    aligned, _ = preprocess_sequence(masks)
+    return sequence_features(model, aligned, device), masks, len(aligned)
+
+
+def _nearest(features: list[np.ndarray | None], gallery: np.ndarray, subjects: np.ndarray, gviews: np.ndarray,
+             views: list[int], metric: str) -> np.ndarray:
+    out = np.full((len(features), len(views)), None, dtype=object)
+    present = [i for i, f in enumerate(features) if f is not None]
+    if present:
+        out[present] = rank1_identities(np.stack([features[i] for i in present]), gallery, subjects, gviews, views, metric)
+    return out
+
+
+def run_video_attack_job(
+    *,
+    attack_table: str | Path,
+    attack_frames: str | Path,
+    gaitset_weights: str | Path,
+    spade_weights: str | Path,
+    features_array: str | Path,
+    features_index: str | Path,
+    source: VideoSource,
+    out_table: str | Path,
+    out_example: str | Path,
+    test_subjects: tuple[int, int] = (75, 124),
+    metric: str = "euclidean",
+    threshold: int = THRESHOLD,
+    min_area: int = MIN_AREA,
+    device: str = "auto",
+) -> pd.DataFrame:
+    """Build, sense and score the attacked videos of one attack job; write its table and Fig. 4 example."""
+    began = time.perf_counter()
+    dev = resolve_device(device)
+    rows, meta = read_attack_table(attack_table)
+    generated, offsets, positions = read_attack_frames(attack_frames)
+    if len(offsets) != len(rows) + 1:
+        raise DataError(attack_frames, f"holds frames of {len(offsets) - 1} probes, its table {len(rows)}",
+                        "rerun the rule `attack` for this job (delete both files first)")
+    gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
+    spade = load_spade(spade_weights, map_location=dev)
+    margin = float(spade.extra.get("train_config", {}).get("crop_margin", 0.05))
+    features, index, _ = read_features(features_array, features_index)
+    dataset = str(rows["dataset"].iloc[0]) if len(rows) else source.dataset
+    protocol = protocol_for(dataset, test_subjects)
+    g_rows = np.flatnonzero(protocol.gallery_mask(index))
+    g_features = np.asarray(features[g_rows])
+    g_subjects = index["subject"].to_numpy()[g_rows]
+    g_views = index["view"].to_numpy()[g_rows]
+    views = [int(v) for v in meta["gallery_views"]]
+    models: dict[int, BackgroundModel] = {}
+    clean_features, attacked_features, video_frames, video_kept, ious = [], [], [], [], []
+    example = None
+    for i, row in rows.reset_index(drop=True).iterrows():
+        key = SequenceKey(row["dataset"], row["subject"], row["condition"], int(row["seq"]), int(row["view"]))
+        if key.view not in models:
+            models[key.view] = BackgroundModel.from_footage(source.background_footage(key.view))
+        background = models[key.view]
+        rgb, _ = source.video(key)
+        silhouettes = source.silhouettes(key)
+        kept = kept_frames(silhouettes)
+        if len(kept) != int(row["frame_count"]):
+            raise DataError(attack_table, f"{key.label}: the video's silhouettes give {len(kept)} stored frames, the "
+                            f"attack job {row['frame_count']}", "rebuild the store and the attacks from the same "
+                            "dataset configuration as the videos (datasets.casia_b)")
+        lo, hi = int(offsets[i]), int(offsets[i + 1])
+        video = build_adversarial_video(rgb, silhouettes, str(row["kind"]), positions[lo:hi], generated[lo:hi], spade,
+                                        background.image, margin)
+        attacked, masks, kept_attacked = score_video(video.frames, background, gaitset, dev, threshold, min_area)
+        clean, _, _ = score_video(rgb, background, gaitset, dev, threshold, min_area)
+        clean_features.append(clean)
+        attacked_features.append(attacked)
+        video_frames.append(len(video.frames))
+        video_kept.append(kept_attacked)
+        ious.append(float(np.mean([iou(masks[t], m) for t, m in zip(video.generated_at, video.masks, strict=True)]))
+                    if len(video.generated_at) else float("nan"))
+        if example is None and len(video.generated_at):
+            example = _example(key, row, rgb, video, masks)
+        log.info("%s %s S=%s: %d -> %d video frames, segmentation IoU of the generated frames %.3f",
+                 key.label, row["mode"], row["sparsity"], len(rgb), len(video.frames), ious[-1])
+    table = rows[["dataset", "subject", "condition", "seq", "view", "mode", "kind", "goal", "setting", "sparsity",
+                  "target", "frame_count", "altered"]].reset_index(drop=True).copy()
+    if "variant" in rows:
+        table["variant"] = rows["variant"].to_numpy()
+    table["video_frames"] = video_frames
+    table["video_kept"] = video_kept
+    table["segmentation_iou"] = ious
+    nearest_clean = _nearest(clean_features, g_features, g_subjects, g_views, views, metric)
+    nearest = _nearest(attacked_features, g_features, g_subjects, g_views, views, metric)
+    for j, view in enumerate(views):
+        table[f"clean_rank1_{view:03d}"] = rows[f"clean_rank1_{view:03d}"].to_numpy()
+        table[f"rank1_{view:03d}"] = rows[f"rank1_{view:03d}"].to_numpy()
+        table[f"video_clean_rank1_{view:03d}"] = nearest_clean[:, j]
+        table[f"video_rank1_{view:03d}"] = nearest[:, j]
+    seconds = time.perf_counter() - began
+    out_meta = {"gallery_views": views, "exclude_identical_view": bool(meta["exclude_identical_view"]),
+                "attack_table": str(attack_table), "spade_weights": str(spade_weights), "threshold": threshold,
+                "min_area": min_area, "crop_margin": margin, "device": str(dev), "seconds": round(seconds, 3)}
+    _write_table(table, out_table, out_meta)
+    _write_example(out_example, example)
+    log.info("%d probes in %.1f s", len(table), seconds)
+    return table
+
+
+def _example(key: SequenceKey, row: pd.Series, rgb: np.ndarray, video: AdversarialVideo,
+             masks: np.ndarray) -> dict[str, np.ndarray]:
+    """Frames around the first generated frame of one probe: the source frames at the same places
+    (for an inserted frame, the one it precedes), the attacked ones and their segmentation (Fig. 4)."""
+    centre = int(video.generated_at[0])
+    lo, hi = max(0, centre - EXAMPLE_WINDOW), min(len(video.frames), centre + EXAMPLE_WINDOW + 1)
+    return {"source": rgb[video.origin[lo:hi]], "attacked": video.frames[lo:hi], "segmented": masks[lo:hi],
+            "generated": np.asarray([t == centre for t in range(lo, hi)]), "mask": video.masks[0],
+            "label": np.asarray(f"{key.label} {row['mode']} S={row['sparsity']}")}
+
+
+def _write_example(path: str | Path, example: dict[str, np.ndarray] | None) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(tmp, **(example or {"label": np.asarray("")}))
+    os.replace(tmp, path)
+
+
+def _write_table(table: pd.DataFrame, path: str | Path, meta: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), META_KEY: json.dumps(meta).encode()})
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(arrow, tmp)
+    os.replace(tmp, path)
+
+
+def read_video_attack_table(path: str | Path) -> tuple[pd.DataFrame, dict]:
+    """One video attack job's table and its metadata; a DataError naming the file otherwise."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as err:
+        raise DataError(path, f"not a readable Parquet table ({err})", "rerun the rule `video_attack` for this job") from err
+    raw = (table.schema.metadata or {}).get(META_KEY)
+    if raw is None:
+        raise DataError(path, "no gaitcore.video_attack metadata; not a video attack table",
+                        "rerun the rule `video_attack` for this job")
+    return table.to_pandas(), json.loads(raw)
+
+
+def read_example(path: str | Path) -> dict[str, np.ndarray]:
+    """A job's Fig. 4 example (empty dict when the job had no generated frame)."""
+    with np.load(path) as data:
+        example = {k: data[k] for k in data.files}
+    return example if "source" in example else {}

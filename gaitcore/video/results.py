@@ -1,0 +1,107 @@
+"""The video attack table: accuracy through the sensor path beside the silhouette-level attack.
+
+``results/tables/video_attack.{csv,md}``, one row per (dataset, kind, goal, setting, sparsity,
+condition), rank-1 accuracy in % (Sec. 4.1 "Metrics": per probe view averaged over the gallery
+views, the identical view excluded on CASIA-B, then averaged over the probe views), computed by
+:func:`gaitcore.reporting.attack_results.attack_accuracy` on the same probes four times:
+
+* ``natural_silhouettes``: the clean probes' stored silhouettes (the attack job's clean columns);
+* ``natural_video``: the clean source video through background subtraction and preprocessing;
+* ``attack_silhouettes``: the attack on the silhouettes, as the attack job scored it;
+* ``attack_video``: the attacked video (SPADE frames composited in), sensed like the clean one.
+
+``segmentation_iou`` is the mean IoU between the segmented generated frames and their adversarial
+silhouettes ``L_a``; ``probes`` the number of attacked probe sequences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from gaitcore.evaluation.rank1 import MEAN_ROW, write_table
+from gaitcore.reporting.attack_results import CONDITIONS, NATURAL, attack_accuracy, sparsity_value
+from gaitcore.video.attack import read_video_attack_table
+
+COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "natural_silhouettes", "natural_video",
+           "attack_silhouettes", "attack_video", "segmentation_iou", "probes"]
+
+
+def load_video_attacks(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """Rows of every video attack table and each dataset's gallery metadata."""
+    if not paths:
+        raise ValueError("no video attack tables given")
+    frames, metas = [], {}
+    for path in paths:
+        frame, meta = read_video_attack_table(path)
+        if frame.empty:
+            continue
+        dataset = str(frame["dataset"].iloc[0])
+        metas.setdefault(dataset, {"gallery_views": meta["gallery_views"],
+                                   "exclude_identical_view": meta["exclude_identical_view"]})
+        frames.append(frame)
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    if "variant" in rows:
+        variant = rows["variant"].fillna("").astype(str)
+        rows["setting"] = rows["setting"].where(variant == "", rows["setting"] + "+" + variant)
+    return rows, metas
+
+
+def _path_accuracy(rows: pd.DataFrame, metas: dict[str, dict], prefix: str) -> pd.DataFrame:
+    """attack_accuracy's mean rows (over probe views) scored from the ``{prefix}rank1_*`` and
+    ``{prefix}clean_rank1_*`` columns."""
+    if prefix:
+        views = {v for meta in metas.values() for v in meta["gallery_views"]}
+        plain = [f"{p}rank1_{v:03d}" for v in views for p in ("", "clean_")]
+        rows = rows.drop(columns=plain).rename(columns={prefix + c: c for c in plain})
+    long = attack_accuracy(rows, metas)
+    return long[long["probe_view"] == MEAN_ROW]
+
+
+def video_attack_table(rows: pd.DataFrame, metas: dict[str, dict]) -> pd.DataFrame:
+    """The table of the module docstring from the rows of the video attack jobs."""
+    if rows.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    key = ["dataset", "kind", "sparsity", "condition"]
+    attack_key = [*key, "goal", "setting"]
+    paths = {}
+    for name, prefix in (("silhouettes", ""), ("video", "video_")):
+        long = _path_accuracy(rows, metas, prefix)
+        natural = long["setting"] == NATURAL
+        paths[name] = (long.loc[natural, [*key, "value"]].rename(columns={"value": f"natural_{name}"}),
+                       long.loc[~natural, [*attack_key, "value", "probes"]].rename(columns={"value": f"attack_{name}"}))
+    table = paths["silhouettes"][1].merge(paths["video"][1].drop(columns="probes"), on=attack_key)
+    table = table.merge(paths["silhouettes"][0], on=key).merge(paths["video"][0], on=key)
+    iou = rows.groupby(["dataset", "kind", "goal", "setting", "sparsity", "condition"], sort=False)["segmentation_iou"]
+    table = table.merge(iou.mean().rename("segmentation_iou").reset_index(), on=attack_key)
+    table["_sparsity"] = table["sparsity"].map(sparsity_value)
+    table["_condition"] = table["condition"].map(lambda c: CONDITIONS.index(c) if c in CONDITIONS else len(CONDITIONS))
+    table = table.sort_values(["dataset", "kind", "goal", "setting", "_sparsity", "_condition"], kind="stable")
+    return table[COLUMNS].reset_index(drop=True)
+
+
+def video_attack_markdown(table: pd.DataFrame, digits: int = 1) -> str:
+    """The table as Markdown, per (dataset, kind, goal, setting)."""
+    if table.empty:
+        return "No video attack results.\n"
+    parts = []
+    for (dataset, kind, goal, setting), block in table.groupby(["dataset", "kind", "goal", "setting"], sort=False):
+        lines = [f"### {dataset}: frame-{kind} attack ({goal}, {setting}) through the video sensor path, "
+                 "rank-1 accuracy (%)", "",
+                 "| sparsity | condition | clean silhouettes | clean video | attacked silhouettes | attacked video | "
+                 "segmentation IoU | probes |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for row in block.itertuples(index=False):
+            lines.append(f"| {row.sparsity} | {row.condition.upper()} | {row.natural_silhouettes:.{digits}f} | "
+                         f"{row.natural_video:.{digits}f} | {row.attack_silhouettes:.{digits}f} | "
+                         f"{row.attack_video:.{digits}f} | {row.segmentation_iou:.3f} | {row.probes} |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def aggregate_video_attacks(paths: Sequence[str | Path], csv_path: str | Path, md_path: str | Path) -> pd.DataFrame:
+    """Read the video attack jobs' tables and write ``video_attack.{csv,md}``; returns the table."""
+    table = video_attack_table(*load_video_attacks(paths))
+    write_table(table, csv_path, md_path, markdown=video_attack_markdown(table))
+    return table

@@ -1,0 +1,27 @@
+"""Snakemake glue: one attack job's adversarial videos, sensed and scored (rule `video_attack`)."""
+
+import torch
+
+from gaitcore.utils.logs import setup_logging
+from gaitcore.video.attack import run_video_attack_job
+from gaitcore.video.sources import video_source
+
+setup_logging(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+source, p = dict(snakemake.params.source), dict(snakemake.params.evaluation)
+run_video_attack_job(
+    attack_table=snakemake.input.attack_table,
+    attack_frames=snakemake.input.attack_frames,
+    gaitset_weights=snakemake.input.gaitset,
+    spade_weights=snakemake.input.spade,
+    features_array=snakemake.input.features,
+    features_index=snakemake.input.feature_index,
+    source=video_source(source["dataset"], source["videos_root"]),
+    out_table=snakemake.output.table,
+    out_example=snakemake.output.example,
+    test_subjects=tuple(p["test_subjects"]),
+    metric=p["metric"],
+    threshold=p["threshold"],
+    min_area=p["min_area"],
+    device=snakemake.params.device,
+)

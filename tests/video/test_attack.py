@@ -1,0 +1,146 @@
+"""Adversarial videos: substituted and inserted frames land where the attack put them; the table."""
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from gaitcore.data.layout import CASIA_B, SequenceKey
+from gaitcore.data.preprocess import preprocess_sequence
+from gaitcore.data.synthetic import SyntheticConfig
+from gaitcore.errors import DataError
+from gaitcore.models.spade import SpadeArch, SpadeModel, build_spade_discriminator, build_spade_generator
+from gaitcore.video.attack import build_adversarial_video, kept_frames
+from gaitcore.video.results import video_attack_markdown, video_attack_table
+from gaitcore.video.segment import BackgroundModel, iou, segment
+from gaitcore.video.sources import CasiaBVideos, SyntheticVideos, video_source
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+CFG = SyntheticConfig.for_dataset(CASIA_B, subjects=2, frames_min=14, frames_max=14, empty_rate=0.3)
+KEY = SequenceKey(CASIA_B, "001", "nm", 1, 90)
+
+
+@pytest.fixture(scope="module")
+def probe():
+    source = SyntheticVideos(CFG)
+    rgb, _ = source.video(KEY)
+    silhouettes = source.silhouettes(KEY)
+    stored, _ = preprocess_sequence(silhouettes)
+    torch.manual_seed(0)
+    arch = SpadeArch(size=32, ngf=1, ndf=2, nhidden=2, n_layers_d=2)
+    spade = SpadeModel(arch, build_spade_generator(arch).eval(), build_spade_discriminator(arch).eval(), {})
+    background = BackgroundModel.from_footage(source.background_footage(KEY.view))
+    return rgb, silhouettes, stored, spade, background
+
+
+def test_kept_frames_are_the_frames_the_store_holds(probe):
+    rgb, silhouettes, stored, *_ = probe
+    kept = kept_frames(silhouettes)
+    assert len(kept) == len(stored) < len(rgb)  # empty_rate drops some frames
+    assert np.array_equal(preprocess_sequence(silhouettes[kept])[0], stored)
+
+
+def test_alteration_substitutes_exactly_the_altered_store_frames(probe):
+    rgb, silhouettes, stored, spade, background = probe
+    kept = kept_frames(silhouettes)
+    positions = np.array([1, 4])
+    video = build_adversarial_video(rgb, silhouettes, "alteration", positions, stored[[3, 0]], spade,
+                                    background.image, 0.05)
+    assert video.frames.shape == rgb.shape and np.array_equal(video.generated_at, kept[positions])
+    changed = np.flatnonzero((video.frames != rgb).any(axis=(1, 2, 3)))
+    assert set(changed) <= set(kept[positions]) and len(changed) == 2
+    untouched = np.setdiff1d(np.arange(len(rgb)), kept[positions])
+    assert np.array_equal(video.frames[untouched], rgb[untouched])
+    # The new person is where L_a says: outside it, the frame is the background model.
+    for t, mask in zip(video.generated_at, video.masks):
+        assert (mask > 0).sum() > 500
+        assert np.array_equal(video.frames[t][mask == 0], background.image[mask == 0])
+
+
+def test_insertion_adds_the_frames_before_the_original_that_follows_them(probe):
+    rgb, silhouettes, stored, spade, background = probe
+    kept = kept_frames(silhouettes)
+    n = len(kept)
+    positions = np.array([0, 3, n + 2])  # before original 0, before original 2, after the last one
+    video = build_adversarial_video(rgb, silhouettes, "insertion", positions, stored[[0, 1, 2]], spade,
+                                    background.image, 0.05)
+    assert len(video.frames) == len(rgb) + 3
+    originals = np.setdiff1d(np.arange(len(video.frames)), video.generated_at)
+    assert np.array_equal(video.frames[originals], rgb)  # every original frame, in order
+    assert np.array_equal(video.generated_at, [kept[0], kept[2] + 1, len(rgb) + 2])
+    assert np.array_equal(video.origin[video.generated_at], [kept[0], kept[2], len(rgb) - 1])
+    with pytest.raises(ValueError, match="do not fit"):
+        build_adversarial_video(rgb, silhouettes, "insertion", np.array([n + 2]), stored[:1], spade,
+                                background.image, 0.05)
+
+
+def test_the_generated_frames_are_segmented_back_near_their_silhouettes(probe):
+    rgb, silhouettes, stored, spade, background = probe
+    video = build_adversarial_video(rgb, silhouettes, "alteration", np.array([2]), stored[[5]], spade,
+                                    background.image, 0.05)
+    t, mask = video.generated_at[0], video.masks[0]
+    # An untrained SPADE paints grey, which background subtraction still mostly separates.
+    assert iou(segment(video.frames[t], background), mask) > 0.5
+
+
+def _rows(kind, subjects, clean, attacked, video_clean, video_attacked, condition="nm"):
+    rows = pd.DataFrame({"dataset": CASIA_B, "subject": subjects, "condition": condition, "seq": [5, 6],
+                         "view": 90, "mode": f"{kind}_nontargeted_adversary", "kind": kind, "goal": "nontargeted",
+                         "setting": "adversary", "sparsity": "1/10", "target": "", "segmentation_iou": [0.9, 0.7]})
+    for view, j in ((0, 0), (90, 1), (180, 2)):
+        paths = (("clean_", clean), ("", attacked), ("video_clean_", video_clean), ("video_", video_attacked))
+        for prefix, values in paths:
+            rows[f"{prefix}rank1_{view:03d}"] = [v[j] for v in values]
+    return rows
+
+
+def test_the_table_scores_both_paths_on_the_same_probes():
+    metas = {CASIA_B: {"gallery_views": [0, 90, 180], "exclude_identical_view": True}}
+    rows = _rows("alteration", ["075", "076"],
+                 clean=[("075", "x", "075"), ("076", "x", "x")],       # 3 of 4 counted views right: 75 %
+                 attacked=[("x", "075", "075"), ("x", "x", "x")],      # 1 of 4: 25 %
+                 video_clean=[("075", "x", "075"), ("076", "x", "076")],  # 100 %
+                 video_attacked=[("x", "x", "x"), ("076", "x", "x")])  # 25 %
+    table = video_attack_table(rows, metas)
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert (row.natural_silhouettes, row.natural_video, row.attack_silhouettes, row.attack_video) == (75, 100, 25, 25)
+    assert row.segmentation_iou == pytest.approx(0.8) and row.probes == 2
+    assert "| 1/10 | NM | 75.0 | 100.0 | 25.0 | 25.0 | 0.800 | 2 |" in video_attack_markdown(table)
+
+
+def test_missing_videos_are_data_errors_naming_the_file_and_the_fix(tmp_path):
+    with pytest.raises(DataError, match="video folder does not exist"):
+        CasiaBVideos(tmp_path / "no-videos", tmp_path)
+    (tmp_path / "videos").mkdir()
+    videos = CasiaBVideos(tmp_path / "videos", tmp_path / "silhouettes")
+    with pytest.raises(DataError, match=r"001-nm-01-090\.avi: the video is missing.*spade.videos_root"):
+        videos.video(KEY)
+    with pytest.raises(DataError, match="no empty-scene footage of view 90"):
+        videos.background_footage(90)
+    with pytest.raises(DataError, match="spade.videos_root is not set"):
+        video_source({"source": "png", "root": str(tmp_path)}, None)
+    assert isinstance(video_source({"source": "synthetic", "synthetic": {"subjects": 2}}), SyntheticVideos)
+
+
+def test_casia_b_videos_pair_avi_frames_with_the_silhouette_pngs(tmp_path):
+    """The real-data reader: frame t of <root>/001-nm-01-090.avi pairs with ...-<t+1:03d>.png."""
+    (tmp_path / "videos").mkdir()
+    path = tmp_path / "videos" / "001-nm-01-090.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (80, 64))
+    for value in (0, 100, 200):
+        writer.write(np.full((64, 80, 3), value, dtype=np.uint8))
+    writer.release()
+    folder = tmp_path / "silhouettes" / "001" / "nm-01" / "090"
+    folder.mkdir(parents=True)
+    mask = np.zeros((64, 80), dtype=np.uint8)
+    mask[10:50, 30:40] = 255
+    for t in (1, 3):  # the release has no silhouette of frame 2
+        cv2.imwrite(str(folder / f"001-nm-01-090-{t:03d}.png"), mask)
+    videos = CasiaBVideos(tmp_path / "videos", tmp_path / "silhouettes", frame_shape=(64, 80))
+    rgb, masks = videos.video(KEY)
+    assert rgb.shape == (3, 64, 80, 3) and np.abs(rgb.mean(axis=(1, 2, 3)) - [0, 100, 200]).max() < 5
+    assert np.array_equal(masks[0], mask) and not masks[1].any() and np.array_equal(masks[2], mask)
+    with pytest.raises(DataError, match="frames of"):
+        CasiaBVideos(tmp_path / "videos", tmp_path / "silhouettes").video(KEY)  # 240x320 expected
