@@ -11,6 +11,7 @@ from gaitcore.attacks.engine import (
     on_sphere,
     reference_attack,
 )
+from gaitcore.attacks.perturbation import METHODS, PerturbationAttack, PerturbationSettings, perturb
 from gaitcore.attacks.plan import FramePlan, num_generated, parse_sparsity, plan_frames, sparsity_label
 
 __all__ = [
@@ -18,6 +19,9 @@ __all__ = [
     "AttackOutcome",
     "AttackSettings",
     "FramePlan",
+    "METHODS",
+    "PerturbationAttack",
+    "PerturbationSettings",
     "TemporalSparseAttack",
     "Victim",
     "attack_objective",
@@ -25,6 +29,7 @@ __all__ = [
     "num_generated",
     "on_sphere",
     "parse_sparsity",
+    "perturb",
     "plan_frames",
     "reference_attack",
     "sparsity_label",

@@ -2,9 +2,11 @@
 
 A *mode* is ``{kind}_{goal}_{setting}``: kind ``alteration`` | ``insertion`` (Sec. 3.2), goal
 ``nontargeted`` | ``targeted`` (Eq. 1 / Eq. 3), setting ``adversary`` (Algorithm 1) | ``random``
-(Sec. 4.2's control). The job reads the trained models, the store's frames and the stored
-features (gallery features are never recomputed), attacks the probes with
-:class:`gaitcore.attacks.engine.TemporalSparseAttack` and writes:
+(Sec. 4.2's control) | ``fgsm`` | ``pgd`` | ``mifgsm`` (Sec. 4.5's pixel-space baselines,
+:mod:`gaitcore.attacks.perturbation`). The job reads the trained models, the store's frames and the
+stored features (gallery features are never recomputed), attacks the probes with
+:class:`gaitcore.attacks.engine.TemporalSparseAttack` (or, for a baseline,
+:class:`gaitcore.attacks.perturbation.PerturbationAttack`, which needs no generator) and writes:
 
 * a Parquet table, one row per probe: its key, the mode and sparsity, ``N``, ``K``, the places of
   the generated frames, the target, the final objective, cosine and realism, and for every gallery
@@ -21,7 +23,9 @@ probe), drawn uniformly; if it has none, any of its non-gallery sequences. Targe
 initial latents are drawn from a seed derived from the config seed and the probe's key, mode and
 sparsity, so a probe's result does not depend on which job or chunk ran it; a *variant* of the
 optimiser settings (``attack.variants``, e.g. the temporal term or early stop) attacks the same
-probes from the same start, so it compares pairwise with the plain run.
+probes from the same start, so it compares pairwise with the plain run. A perturbation baseline's
+probes are seeded by the adversary's mode (``kind_goal_adversary``), so it attacks the same probes
+with the same targets and frame places as the attack it is compared with (Sec. 4.5).
 """
 
 from __future__ import annotations
@@ -43,19 +47,20 @@ import pyarrow.parquet as pq
 import torch
 
 from gaitcore.attacks.engine import AttackItem, AttackSettings, TemporalSparseAttack, Victim
+from gaitcore.attacks.perturbation import METHODS, PerturbationAttack, PerturbationSettings
 from gaitcore.attacks.plan import parse_sparsity, plan_frames, sparsity_label
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import Protocol, protocol_for
-from gaitcore.evaluation.rank1 import rank1_identities
+from gaitcore.evaluation.rank1 import PreparedGallery, prepare_gallery, rank1_identities
 from gaitcore.models.gaitset import load_gaitset, resolve_device
 from gaitcore.models.wgan import load_wgan
 
 log = logging.getLogger(__name__)
 
 META_KEY = b"gaitcore.attack"
-MODE_PARTS = (("alteration", "insertion"), ("nontargeted", "targeted"), ("adversary", "random"))
+MODE_PARTS = (("alteration", "insertion"), ("nontargeted", "targeted"), ("adversary", "random", *METHODS))
 
 
 def parse_mode(mode: str) -> tuple[str, str, str]:
@@ -84,9 +89,15 @@ class AttackJob:
     metric: str = "euclidean"
     variant: str = ""  # name of the optimiser-settings variant ("" - the config's own settings)
 
+    @property
+    def seed_mode(self) -> str:
+        """The mode that seeds the probes: the adversary's for a perturbation baseline (same targets, places)."""
+        kind, goal, setting = parse_mode(self.mode)
+        return f"{kind}_{goal}_adversary" if setting in METHODS else self.mode
+
     def probe_seed(self, subject: str, seq: int) -> int:
         """A stable seed for one probe of this job (independent of chunking and job order)."""
-        text = f"{self.dataset}/{subject}/{self.condition}/{seq}/{self.view}/{self.sparsity}/{self.mode}"
+        text = f"{self.dataset}/{subject}/{self.condition}/{seq}/{self.view}/{self.sparsity}/{self.seed_mode}"
         return (zlib.crc32(text.encode()) ^ (self.seed * 0x9E3779B1)) & 0x7FFFFFFF
 
 
@@ -115,7 +126,7 @@ def choose_target(index: pd.DataFrame, gallery: np.ndarray, probe: pd.Series, rn
     return int(pool.index[int(rng.integers(len(pool)))])
 
 
-def _success_check(gallery_features: torch.Tensor, gallery_subjects: np.ndarray, gallery_views: np.ndarray,
+def _success_check(gallery_features: PreparedGallery, gallery_subjects: np.ndarray, gallery_views: np.ndarray,
                    wanted: list[str], avoid: bool, views: list[int], metric: str):
     """Early-stop test: fooled on every counted gallery view (rank-1 != subject, or == target)."""
 
@@ -131,18 +142,22 @@ def _success_check(gallery_features: torch.Tensor, gallery_subjects: np.ndarray,
 def run_attack_job(
     *,
     gaitset_weights: str | Path,
-    wgan_weights: str | Path,
+    wgan_weights: str | Path | None,
     store_root: str | Path,
     features_array: str | Path,
     features_index: str | Path,
     job: AttackJob,
-    settings: AttackSettings,
+    settings: AttackSettings | PerturbationSettings,
     out_table: str | Path,
     out_frames: str | Path,
     device: str = "auto",
     channels_last: bool = True,
 ) -> pd.DataFrame:
-    """Attack the job's probes and write its table and frames (atomically); returns the table."""
+    """Attack the job's probes and write its table and frames (atomically); returns the table.
+
+    ``settings`` are :class:`AttackSettings` for the attack and its random control (they need the
+    WGAN, ``wgan_weights``) or :class:`PerturbationSettings` for a baseline (no WGAN: pass None).
+    """
     began = time.perf_counter()
     kind, goal, setting = parse_mode(job.mode)
     if (goal, setting) != (settings.goal, settings.setting):
@@ -150,10 +165,16 @@ def run_attack_job(
     sparsity = parse_sparsity(job.sparsity)
     dev = resolve_device(device)
     gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
-    wgan = load_wgan(wgan_weights, map_location=dev)
-    victim = Victim(gaitset, wgan.generator, wgan.realism)
-    if channels_last:
-        victim = victim.to_channels_last()
+    if isinstance(settings, PerturbationSettings):
+        attacker = PerturbationAttack(gaitset.to(memory_format=torch.channels_last) if channels_last else gaitset,
+                                      settings, dev)
+    else:
+        if wgan_weights is None:
+            raise ValueError(f"mode {job.mode} generates frames: it needs the WGAN weights")
+        wgan = load_wgan(wgan_weights, map_location=dev)
+        victim = Victim(gaitset, wgan.generator, wgan.realism)
+        if channels_last:
+            victim = victim.to_channels_last()
     store = FrameStore(store_root)
     features, index, _ = read_features(features_array, features_index)
     if store.dataset != job.dataset:
@@ -166,7 +187,7 @@ def run_attack_job(
         raise DataError(Path(features_index), f"no {job.condition} probe at view {job.view} among the stored features",
                         "check attack.conditions/views against the dataset, or rerun extract_features")
     g_rows = np.flatnonzero(gallery)
-    g_features = torch.from_numpy(np.asarray(features[g_rows]))
+    g_features = prepare_gallery(np.asarray(features[g_rows]))  # once: several rank-1 queries below
     g_subjects = index["subject"].to_numpy()[g_rows]
     g_views = index["view"].to_numpy()[g_rows]
     views = list(protocol.views)
@@ -190,7 +211,10 @@ def run_attack_job(
     check = _success_check(g_features, g_subjects, g_views, wanted, goal == "nontargeted", counted, job.metric)
     log.info("%s %s %s view %d S=%s: %d probes, K %d..%d", job.dataset, job.mode, job.condition, job.view,
              job.sparsity, len(items), min(p.k for p in plans), max(p.k for p in plans))
-    outcomes = TemporalSparseAttack(victim, settings, dev).attack(items, succeeded=check)
+    if isinstance(settings, PerturbationSettings):
+        outcomes = attacker.attack(items)
+    else:
+        outcomes = TemporalSparseAttack(victim, settings, dev).attack(items, succeeded=check)
 
     attacked = torch.stack([o.features for o in outcomes])
     clean = np.asarray(features[probes["feature_row"].to_numpy()])
@@ -214,7 +238,8 @@ def run_attack_job(
     meta = {
         "gallery_views": views, "exclude_identical_view": protocol.exclude_identical_view,
         "job": asdict(job), "settings": asdict(settings), "device": str(dev), "seconds": round(seconds, 3),
-        "peak_rss_mb": round(peak_mb, 1), "gaitset_weights": str(gaitset_weights), "wgan_weights": str(wgan_weights),
+        "peak_rss_mb": round(peak_mb, 1), "gaitset_weights": str(gaitset_weights),
+        "wgan_weights": None if wgan_weights is None else str(wgan_weights),
     }
     _write_frames(out_frames, [o.generated for o in outcomes], plans)
     write_attack_table(table, out_table, meta)

@@ -112,6 +112,34 @@ class FramePlan:
         out[has_after, 1] = self.kept_source[after[has_after]]
         return out
 
+    def start_frames(self, original: np.ndarray) -> np.ndarray:
+        """The natural frames at :attr:`generated`: what a pixel-space attack perturbs, ``[K, ...]``.
+
+        Frame alteration: the original frames at ``Phi`` (the frames the attack replaces). Frame
+        insertion has no original frame at ``Phi``; each inserted frame starts as a copy of its
+        nearest original neighbour, the one after it (the one before where none follows). Also the
+        reference of the pixel-change measures (``gaitcore.evaluation.imperceptibility``).
+        """
+        if len(original) != self.frame_count:
+            raise ValueError(f"plan for {self.frame_count} frames, got {len(original)}")
+        if self.kind == "alteration":
+            return np.asarray(original[self.generated])
+        neighbours = self.neighbours()
+        return np.asarray(original[np.where(neighbours[:, 1] >= 0, neighbours[:, 1], neighbours[:, 0])])
+
+    @classmethod
+    def from_positions(cls, kind: str, frame_count: int, generated: np.ndarray) -> FramePlan:
+        """The plan of an attacked sequence as its job table records it (``N`` and the places ``Phi``)."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown attack kind {kind!r}; use one of {KINDS}")
+        generated = np.sort(np.asarray(generated, dtype=np.int64))
+        length = frame_count + (len(generated) if kind == "insertion" else 0)
+        if len(generated) and (generated[0] < 0 or generated[-1] >= length or len(np.unique(generated)) != len(generated)):
+            raise ValueError(f"places {generated.tolist()} do not fit a {kind} of {frame_count} frames")
+        kept = np.setdiff1d(np.arange(length), generated).astype(np.int64)
+        kept_source = kept if kind == "alteration" else np.arange(frame_count, dtype=np.int64)
+        return cls(kind, frame_count, generated, kept, kept_source)
+
 
 def plan_frames(
     frame_count: int,

@@ -31,6 +31,7 @@ from gaitcore.evaluation.rank1 import MEAN_ROW, write_table
 KINDS = ("alteration", "insertion")
 GOALS = ("nontargeted", "targeted")
 SETTINGS = ("natural", "random", "adversary")  # natural: the clean probes, from clean_rank1_* columns
+BASELINES = ("fgsm", "pgd", "mifgsm")  # Sec. 4.5's pixel-space baselines (gaitcore.attacks.perturbation)
 NATURAL = "natural"
 NATURAL_GOAL = "none"  # goal of the natural rows: the clean probes belong to no attack goal
 CONDITIONS = ("nm", "bg", "cl")
@@ -106,7 +107,7 @@ def load_attacks(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, d
     if not frames:
         return pd.DataFrame(columns=REQUIRED_COLUMNS), metas
     rows = pd.concat(frames, ignore_index=True)
-    for column, allowed in (("kind", KINDS), ("goal", GOALS), ("setting", SETTINGS[1:])):
+    for column, allowed in (("kind", KINDS), ("goal", GOALS), ("setting", (*SETTINGS[1:], *BASELINES))):
         bad = sorted(set(rows[column]) - set(allowed))
         if bad:
             raise ValueError(f"unknown {column} {bad} in attack tables; expected one of {allowed}")
@@ -177,7 +178,7 @@ def _mean_iterations(rows: pd.DataFrame) -> float:
 
 
 def _order(long: pd.DataFrame) -> pd.DataFrame:
-    """Sort like the paper: kind, goal, setting (natural, random, adversary), sparsity, condition, view."""
+    """Sort like the paper: kind, goal, setting (natural, random, adversary, baselines), sparsity, condition, view."""
     def rank(values: pd.Series, order: Sequence[str]) -> pd.Series:
         return values.map(lambda v: order.index(v) if v in order else len(order))
 
@@ -185,7 +186,7 @@ def _order(long: pd.DataFrame) -> pd.DataFrame:
         "dataset": long["dataset"],
         "kind": rank(long["kind"], KINDS),
         "goal": rank(long["goal"], (NATURAL_GOAL, *GOALS)),
-        "setting": rank(long["setting"], SETTINGS),
+        "setting": rank(long["setting"], (*SETTINGS, *BASELINES)),
         "sparsity": long["sparsity"].map(sparsity_value),
         "condition": rank(long["condition"], CONDITIONS),
         "condition_name": long["condition"],

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gaitcore.attacks.engine import AttackSettings
+from gaitcore.attacks.perturbation import PerturbationSettings
 from gaitcore.attacks.job import META_KEY, AttackJob, choose_target, parse_mode, read_attack_frames, run_attack_job
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.store import FrameStore, StoreWriter
@@ -142,3 +143,39 @@ def test_mode_and_settings_must_agree(world, tmp_path):
     with pytest.raises(ValueError, match="unknown attack mode"):
         parse_mode("alteration_evasive_adversary")
 
+
+
+@pytest.mark.parametrize("method", ["fgsm", "pgd", "mifgsm"])
+def test_a_baseline_job_attacks_the_adversarys_probes_targets_and_places_without_a_generator(world, tmp_path, method):
+    mode = "alteration_targeted_adversary"
+    _, ours = run(world, tmp_path / "ours", mode=mode, condition="bg", view=0)
+    job = AttackJob(CASIA_B, "bg", 0, "1/10", f"alteration_targeted_{method}", test_subjects=(75, 78))
+    assert job.seed_mode == mode
+    settings = PerturbationSettings(goal="targeted", method=method, budget=0.5, step_size=0.1, iterations=3)
+    table = run_attack_job(
+        gaitset_weights=world / "gaitset.pt", wgan_weights=None, store_root=world / "casia_b",
+        features_array=world / "f.npy", features_index=world / "f.parquet", job=job, settings=settings,
+        out_table=tmp_path / "b.parquet", out_frames=tmp_path / "b.npz", device="cpu", channels_last=True,
+    )
+    for column in ("subject", "seq", "target", "altered", "frame_count"):
+        assert table[column].tolist() == ours[column].tolist()
+    assert table["positions"].map(list).tolist() == ours["positions"].map(list).tolist()
+    assert (table["setting"] == method).all() and table["realism"].isna().all()
+    assert (table["iterations"] == (1 if method == "fgsm" else 3)).all()
+    meta = json.loads(pq.read_table(tmp_path / "b.parquet").schema.metadata[META_KEY])
+    assert meta["wgan_weights"] is None and meta["settings"]["method"] == method
+    frames, offsets, positions = read_attack_frames(tmp_path / "b.npz")
+    store = FrameStore(world / "casia_b")
+    for i, row in table.iterrows():
+        probe = store.select(subjects=[row["subject"]], conditions=["bg"], seqs=[row["seq"]], views=[0]).index[0]
+        natural = np.asarray(store.sequence(probe))[positions[offsets[i] : offsets[i + 1]]]
+        change = np.abs(frames[offsets[i] : offsets[i + 1]].astype(int) - natural.astype(int))
+        assert change.max() <= round(0.5 * 255)
+
+
+def test_a_generating_mode_needs_the_wgan(world, tmp_path):
+    job = AttackJob(CASIA_B, "nm", 90, "1/10", "alteration_nontargeted_adversary", test_subjects=(75, 78))
+    with pytest.raises(ValueError, match="needs the WGAN"):
+        run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=None, store_root=world / "casia_b",
+                       features_array=world / "f.npy", features_index=world / "f.parquet", job=job,
+                       settings=AttackSettings(), out_table=tmp_path / "t.parquet", out_frames=tmp_path / "f.npz")

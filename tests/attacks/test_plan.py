@@ -5,7 +5,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from gaitcore.attacks.plan import num_generated, parse_sparsity, plan_frames, sparsity_label
+from gaitcore.attacks.plan import FramePlan, num_generated, parse_sparsity, plan_frames, sparsity_label
 
 
 @pytest.mark.parametrize(
@@ -85,3 +85,22 @@ def test_alteration_must_keep_an_original_frame():
     with pytest.raises(ValueError, match="at least one original frame"):
         plan_frames(1, Fraction(1, 40))
     assert plan_frames(1, Fraction(1, 40), kind="insertion").length == 2
+
+
+@pytest.mark.parametrize("kind", ["alteration", "insertion"])
+def test_a_plan_is_rebuilt_from_its_recorded_places(kind):
+    rng = np.random.default_rng(4)
+    plan = plan_frames(37, Fraction(1, 10), kind=kind, placement="random", rng=rng)
+    again = FramePlan.from_positions(kind, 37, plan.generated[::-1])
+    for field in ("generated", "kept", "kept_source"):
+        assert np.array_equal(getattr(again, field), getattr(plan, field))
+    with pytest.raises(ValueError, match="do not fit"):
+        FramePlan.from_positions(kind, 37, [0, 0, 1])
+
+
+def test_start_frames_are_the_replaced_frames_or_the_next_original_neighbour():
+    original = np.arange(6)[:, None, None] * np.ones((1, 2, 2), dtype=np.uint8)
+    altered = FramePlan.from_positions("alteration", 6, [1, 4])
+    assert altered.start_frames(original)[:, 0, 0].tolist() == [1, 4]
+    inserted = FramePlan.from_positions("insertion", 6, [0, 3, 7])  # sequence: g 0 1 g 2 3 4 g
+    assert inserted.start_frames(original)[:, 0, 0].tolist() == [0, 2, 5]  # the frame after; the last has none after

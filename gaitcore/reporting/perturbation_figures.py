@@ -1,0 +1,145 @@
+"""He et al. Fig. 6 (the attack against FGSM, PGD and MI-FGSM) and Fig. 7 (their altered frames), Sec. 4.5.
+
+Fig. 6: nontargeted frame-alteration rank-1 accuracy (%) per probe view at one fixed sparsity (the
+paper's text does not state it; the config's ``attack.baselines.figure_sparsity``, 1/40 by default),
+one panel per walking condition, one line per setting: Natural, FGSM, PGD, MI-FGSM and the attack
+("Ours"). Fig. 7: one probe's natural frames at the altered places (and the next two frames for
+context), above each method's frames there. Both written atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from gaitcore.attacks.job import read_attack_frames  # noqa: E402
+from gaitcore.attacks.plan import FramePlan  # noqa: E402
+from gaitcore.data.layout import CASIA_B  # noqa: E402
+from gaitcore.data.store import FrameStore  # noqa: E402
+from gaitcore.evaluation.rank1 import MEAN_ROW  # noqa: E402
+from gaitcore.reporting.attack_results import NATURAL, _conditions, _of_dataset, read_attack_table  # noqa: E402
+from gaitcore.reporting.figures import _atomic_savefig, _to_unit  # noqa: E402
+
+# Fig. 6/7's settings in the paper's order, with their labels.
+METHOD_LABELS = {NATURAL: "Natural", "fgsm": "FGSM", "pgd": "PGD", "mifgsm": "MI-FGSM", "adversary": "Ours"}
+METHOD_STYLES = {NATURAL: ("black", "-", "o"), "fgsm": ("tab:orange", "--", "s"), "pgd": ("tab:green", "--", "D"),
+                 "mifgsm": ("tab:purple", "--", "v"), "adversary": ("tab:red", ":", "^")}
+CONTEXT = 2  # natural frames shown after the altered ones in Fig. 7
+
+
+def fig6_perturbation_comparison(long: pd.DataFrame, path: str | Path, *, sparsity: str, kind: str = "alteration",
+                                 dataset: str | None = CASIA_B, dpi: int = 150) -> Path:
+    """Fig. 6: nontargeted ``kind`` accuracy per probe view at ``sparsity``, a panel per condition.
+
+    ``long``: :func:`gaitcore.reporting.attack_results.attack_accuracy`'s table. What is missing is
+    not drawn; with nothing to draw the figure says so.
+    """
+    d = _of_dataset(long, dataset)
+    name = str(d["dataset"].iloc[0])
+    rows = d[(d["kind"] == kind) & (d["sparsity"] == sparsity) & (d["probe_view"] != MEAN_ROW)
+             & (d["setting"].isin(list(METHOD_LABELS))) & ((d["setting"] == NATURAL) | (d["goal"] == "nontargeted"))]
+    conditions = _conditions(rows) or ["nm"]
+    fig, axes = plt.subplots(1, len(conditions), figsize=(4.2 * len(conditions), 3.6), squeeze=False, sharey=True,
+                             layout="constrained")
+    for ax, condition in zip(axes[0], conditions, strict=True):
+        of_condition = rows[rows["condition"] == condition]
+        for setting, label in METHOD_LABELS.items():
+            line = of_condition[of_condition["setting"] == setting]
+            if line.empty:
+                continue
+            line = line.assign(x=line["probe_view"].astype(int)).sort_values("x")
+            colour, style, marker = METHOD_STYLES[setting]
+            ax.plot(line["x"], line["value"], color=colour, linestyle=style, marker=marker, markersize=3,
+                    linewidth=1.3, label=label)
+        ax.set_xticks(sorted({int(v) for v in of_condition["probe_view"]}))
+        ax.tick_params(axis="x", labelsize=7)
+        ax.set_title(condition.upper(), fontsize=10)
+        ax.set_xlabel("probe view (°)")
+        ax.set_ylim(-2, 102)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("rank-1 accuracy (%)")
+    if rows.empty:
+        axes[0, 0].text(0.5, 0.5, f"no nontargeted frame-{kind} results at sparsity {sparsity}", ha="center",
+                        va="center", transform=axes[0, 0].transAxes)
+    else:
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right center", fontsize=8, frameon=False)
+    fig.suptitle(f"{name}: nontargeted frame-{kind} at sparsity {sparsity}, perturbation baselines vs ours (Fig. 6)",
+                 fontsize=10)
+    return _atomic_savefig(fig, path, dpi)
+
+
+def example_frames(paths: Sequence[str | Path], store: FrameStore, *, sparsity: str, kind: str = "alteration",
+                   goal: str = "nontargeted", condition: str = "nm", view: int = 90) -> list[tuple[str, np.ndarray]]:
+    """``[(label, uint8 frames)]`` of Fig. 7 for one probe: natural, then each method present.
+
+    The probe is the first (sorted by subject and sequence) of the ``condition``/``view`` job at
+    ``sparsity``, else of the first such job of any view; the frames are those at the altered places
+    and the next :data:`CONTEXT` natural frames.
+    """
+    label = sparsity.replace("/", "-")
+    jobs = {}
+    for path in map(Path, paths):
+        mode = f"{kind}_{goal}_"
+        if path.parent.name == label and path.parent.parent.name.startswith(mode) and "+" not in path.parent.parent.name:
+            jobs.setdefault(path.name, {})[path.parent.parent.name[len(mode):]] = path
+    wanted = f"{condition}-{view:03d}.parquet"
+    names = [wanted] if wanted in jobs else sorted(n for n in jobs if n.startswith(condition)) or sorted(jobs)
+    if not names:
+        return []
+    methods = jobs[names[0]]
+    first = next(iter(methods.values()))
+    table, _ = read_attack_table(first)
+    probe = table.sort_values(["subject", "seq"]).iloc[0]
+    rows = store.select(subjects=[probe["subject"]], conditions=[probe["condition"]], seqs=[int(probe["seq"])],
+                        views=[int(probe["view"])])
+    clean = np.asarray(store.sequence(int(rows.index[0])))
+    out: list[tuple[str, np.ndarray]] = []
+    for setting in METHOD_LABELS:
+        if setting == NATURAL:
+            continue
+        if setting not in methods:
+            continue
+        rows_, _ = read_attack_table(methods[setting])
+        match = rows_.index[(rows_["subject"] == probe["subject"]) & (rows_["seq"] == probe["seq"])]
+        frames, offsets, _ = read_attack_frames(methods[setting].with_suffix(".npz"))
+        i = int(match[0])
+        plan = FramePlan.from_positions(kind, len(clean), np.asarray(rows_.at[i, "positions"], dtype=np.int64))
+        sequence = plan.assemble(clean, frames[offsets[i] : offsets[i + 1]])
+        shown = np.concatenate([plan.generated, np.arange(plan.generated[-1] + 1, plan.generated[-1] + 1 + CONTEXT)])
+        shown = shown[shown < len(sequence)]
+        if not out:
+            natural = plan.start_frames(clean)
+            tail = sequence[shown[plan.k :]]
+            out.append((f"{METHOD_LABELS[NATURAL]} ({probe['subject']}-{probe['condition']}-{int(probe['seq']):02d}-"
+                        f"{int(probe['view']):03d})", np.concatenate([natural, tail])))
+        out.append((METHOD_LABELS[setting], sequence[shown]))
+    return out
+
+
+def fig7_examples(paths: Sequence[str | Path], store: FrameStore, path: str | Path, *, sparsity: str,
+                  dataset: str = CASIA_B, dpi: int = 150) -> Path:
+    """Fig. 7: natural frames and each method's altered frames of one probe (see :func:`example_frames`)."""
+    examples = example_frames(paths, store, sparsity=sparsity)
+    rows = max(len(examples), 1)
+    cols = max((len(f) for _, f in examples), default=1)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols + 0.4, 1.25 * rows + 0.4), squeeze=False,
+                             layout="constrained")
+    for ax in axes.ravel():
+        ax.axis("off")
+    for r, (label, frames) in enumerate(examples):
+        for c, frame in enumerate(_to_unit(frames)):
+            axes[r, c].imshow(frame, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+        axes[r, 0].set_title(label, fontsize=7, loc="left")
+    if not examples:
+        axes[0, 0].text(0.5, 0.5, f"no frame-alteration results at sparsity {sparsity}", ha="center", va="center")
+    fig.suptitle(f"{dataset}: natural frames and altered frames per method, sparsity {sparsity} "
+                 f"(altered places, then {CONTEXT} natural frames; Fig. 7)", fontsize=8)
+    return _atomic_savefig(fig, path, dpi)

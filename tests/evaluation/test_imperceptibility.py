@@ -1,0 +1,130 @@
+"""Imperceptibility measures (known answers, naive references) and the table of real attack jobs."""
+
+import numpy as np
+import pytest
+import torch
+
+from gaitcore.attacks.engine import AttackSettings
+from gaitcore.attacks.job import AttackJob, run_attack_job
+from gaitcore.attacks.perturbation import PerturbationSettings
+from gaitcore.data.layout import CASIA_B
+from gaitcore.evaluation.imperceptibility import (
+    COLUMNS,
+    best_rows,
+    compare_perturbations,
+    consecutive_iou,
+    imperceptibility_markdown,
+    iou,
+    neighbour_iou,
+    pixel_change,
+    shape_statistics,
+    wasserstein_1d,
+)
+from gaitcore.models.realism import fit_platt
+from gaitcore.models.wgan import build_critic, build_generator, save_wgan
+from tests.attacks.test_job import world  # noqa: F401  (the tiny store, models and features)
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def box(top, left, height, width, size=16):
+    frame = np.zeros((size, size), dtype=np.uint8)
+    frame[top : top + height, left : left + width] = 255
+    return frame
+
+
+def test_shape_statistics_of_boxes_and_an_empty_frame():
+    frames = np.stack([box(2, 3, 5, 4), box(0, 0, 16, 1), np.zeros((16, 16), np.uint8), box(1, 1, 2, 2) // 2])
+    stats = shape_statistics(frames)
+    assert stats["area"].tolist() == [20, 16, 0, 0]  # 127 is below the foreground threshold
+    assert stats["width"].tolist() == [4, 1, 0, 0] and stats["height"].tolist() == [5, 16, 0, 0]
+
+
+def test_iou_known_answers():
+    a = np.stack([box(0, 0, 4, 4), box(0, 0, 4, 4), np.zeros((16, 16), np.uint8)])
+    b = np.stack([box(0, 2, 4, 4), box(8, 8, 2, 2), np.zeros((16, 16), np.uint8)])
+    np.testing.assert_allclose(iou(a, b), [8 / 24, 0.0, 1.0])
+    sequence = np.stack([box(0, 0, 4, 4), box(0, 2, 4, 4), box(0, 4, 4, 4)])
+    np.testing.assert_allclose(consecutive_iou(sequence), [1 / 3, 1 / 3])
+    np.testing.assert_allclose(neighbour_iou(sequence, np.array([0, 1])), [1 / 3, 1 / 3])
+    np.testing.assert_allclose(neighbour_iou(np.stack([box(0, 0, 4, 4), box(0, 0, 4, 4), box(8, 8, 4, 4)]), [1]),
+                               [0.5])  # the mean over both neighbours
+
+
+def test_wasserstein_matches_the_sorted_difference_for_equal_sizes_and_a_naive_cdf_integral():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=50), rng.normal(1.0, 2.0, size=50)
+    assert wasserstein_1d(a, b) == pytest.approx(np.abs(np.sort(a) - np.sort(b)).mean())
+    c = rng.normal(size=17)
+    grid = np.linspace(-10, 12, 200_001)
+    naive = np.abs((a[:, None] <= grid).mean(0) - (c[:, None] <= grid).mean(0)).sum() * (grid[1] - grid[0])
+    assert wasserstein_1d(a, c) == pytest.approx(naive, abs=1e-3)
+    assert wasserstein_1d(a, a) == 0.0
+
+
+def test_pixel_change_l0_and_l2():
+    natural = np.zeros((2, 4, 4), dtype=np.uint8)
+    altered = natural.copy()
+    altered[0, 0, :2] = 255
+    altered[1, 1, 1] = 51
+    l0, l2 = pixel_change(altered, natural)
+    np.testing.assert_allclose(l0, [2 / 16, 1 / 16])
+    np.testing.assert_allclose(l2, [np.sqrt(2.0), 0.2])
+
+
+@pytest.fixture(scope="module")
+def jobs(world, tmp_path_factory):  # noqa: F811
+    """Adversary, random and FGSM/PGD jobs on the tiny world, and an independent judge."""
+    out = tmp_path_factory.mktemp("jobs")
+    torch.manual_seed(5)
+    save_wgan(build_generator(2), build_critic(2), out / "judge.pt", fit_platt([1.0, 2.0], [0.0, -1.0]))
+    paths = []
+    for mode in ("alteration_nontargeted_adversary", "alteration_nontargeted_random", "alteration_nontargeted_fgsm",
+                 "alteration_nontargeted_pgd", "alteration_targeted_adversary", "alteration_targeted_mifgsm"):
+        kind, goal, setting = mode.split("_")
+        for condition, view in (("nm", 0), ("nm", 90), ("bg", 90)):
+            job = AttackJob(CASIA_B, condition, view, "1/10", mode, test_subjects=(75, 78))
+            if setting in ("adversary", "random"):
+                settings = AttackSettings(goal=goal, setting=setting, iterations=2)
+            else:
+                settings = PerturbationSettings(goal=goal, method=setting, iterations=2, step_size=0.5)
+            path = out / mode / "1-10" / f"{condition}-{view:03d}.parquet"
+            run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt",
+                           store_root=world / "casia_b", features_array=world / "f.npy",
+                           features_index=world / "f.parquet", job=job, settings=settings, out_table=path,
+                           out_frames=path.with_suffix(".npz"), device="cpu", channels_last=False)
+            paths.append(path)
+    return out, paths
+
+
+def test_the_table_of_real_jobs(world, jobs, tmp_path):  # noqa: F811
+    out, paths = jobs
+    written = {"imperceptibility_csv": tmp_path / "i.csv", "imperceptibility_md": tmp_path / "i.md",
+               "fig6": tmp_path / "fig6.png", "fig7": tmp_path / "fig7.png"}
+    table = compare_perturbations(paths, {CASIA_B: world / "casia_b"}, world / "gaitset.pt", out / "judge.pt", written,
+                                  figure_sparsity="1/10", reference_count=50)
+    assert list(table.columns) == COLUMNS
+    nontargeted = table[table["goal"] == "nontargeted"].set_index("setting")
+    assert nontargeted.index.tolist() == ["natural", "random", "adversary", "fgsm", "pgd"]
+    assert table[table["goal"] == "targeted"]["setting"].tolist() == ["natural", "adversary", "mifgsm"]
+    natural = nontargeted.loc["natural"]
+    assert natural["l0"] == 0.0 and natural["l2"] == 0.0
+    # 3 jobs x 8 probes x K = 2 (N 12-19 frames at S = 1/10), the same places for every setting
+    assert (table["frames"] == 48).all()
+    # The natural frames' temporal IoU is that of consecutive clean frames at the same places.
+    assert 0.0 < natural["neighbour_iou"] <= 1.0 and natural["clean_neighbour_iou"] > 0.0
+    # Pixel-space attacks change a share of pixels; the generated frames replace whole frames.
+    assert 0.0 < nontargeted.loc["pgd", "l0"] <= 1.0 and nontargeted.loc["adversary", "l0"] > 0.0
+    assert table["judge_realism"].between(0.0, 1.0).all() and (table["frechet_distance"] >= 0).all()
+    assert nontargeted.loc["natural", "attack_metric"] == "rank1"
+    assert table.loc[table["goal"] == "targeted", "attack_metric"].tolist()[1:] == ["success", "success"]
+    # Best per column: one of the attack settings, never the natural reference.
+    best = best_rows(table)
+    assert best["l0"] and not best["l0"] & set(table.index[table["setting"] == "natural"])
+    lowest = table[(table["goal"] == "nontargeted") & (table["setting"] != "natural")]["l2"].idxmin()
+    assert lowest in best["l2"]
+    markdown = (tmp_path / "i.md").read_text()
+    assert markdown == imperceptibility_markdown(table)
+    assert "frame-alteration, nontargeted" in markdown and "**" in markdown
+    for figure in ("fig6", "fig7"):
+        assert written[figure].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
