@@ -134,11 +134,13 @@ def test_a_new_sparsity_schedules_only_its_attack_jobs(built):
     attack = config["attack"]
     attack["sparsities"] = [*attack["sparsities"], "1/20"]
     stats, jobs = dry_run(workdir, config)
-    built_per_sparsity = list((workdir / config["results"] / "attacks").glob("casia_b/*/1-40/*.parquet"))
+    built_per_sparsity = [path for path in (workdir / config["results"] / "attacks").glob("casia_b/*/1-40/*.parquet")
+                          if path.parent.parent.name not in attack["baselines"]["modes"]]
     expected_attacks = len(built_per_sparsity)  # every mode (variants included), condition and view once more
     modes = 6 + sum(len(variant["modes"]) for variant in attack["variants"].values())
     assert expected_attacks == modes * len(attack["conditions"]) * len(attack["views"])
-    assert stats == Counter({"attack": expected_attacks, "aggregate_attacks": 1, "all": 1}), jobs
+    assert stats == Counter({"attack": expected_attacks, "aggregate_attacks": 1, "compare_perturbations": 1,
+                             "all": 1}), jobs
     assert {job.wildcards["sparsity"] for job in jobs if job.rule == "attack"} == {"1-20"}
 
 
@@ -151,4 +153,29 @@ def test_an_optimiser_setting_reruns_the_adversary_jobs_but_not_the_random_contr
     assert attacked and all("_adversary" in job.wildcards["mode"] for job in attacked)
     assert any("+" in job.wildcards["mode"] for job in attacked)  # the settings variants derive from them
     assert all(PARAMS_CHANGED in job.reason for job in attacked)
-    assert set(stats) == {"attack", "aggregate_attacks", "all"}
+    # The video attack (docs/spade.md) renders the adversary's new silhouettes again.
+    assert set(stats) == {"attack", "aggregate_attacks", "compare_perturbations", "video_attack",
+                          "aggregate_video_attacks", "all"}
+
+
+def test_a_baseline_setting_reruns_only_the_baselines_that_use_it(built):
+    workdir, _ = built
+    config = ci_config()
+    config["attack"]["baselines"]["iterations"] += 1  # PGD and MI-FGSM iterate; FGSM takes one step
+    stats, jobs = dry_run(workdir, config)
+    iterative = [m for m in config["attack"]["baselines"]["modes"] if not m.endswith("_fgsm")]
+    runs = len(config["attack"]["conditions"]) * len(config["attack"]["views"])
+    assert stats == Counter({"perturbation_attack": len(iterative) * runs, "aggregate_attacks": 1,
+                             "compare_perturbations": 1, "all": 1}), jobs
+    attacked = [job for job in jobs if job.rule == "perturbation_attack"]
+    assert {job.wildcards["mode"] for job in attacked} == set(iterative)
+    assert all(PARAMS_CHANGED in job.reason for job in attacked)
+
+
+def test_the_judge_critic_retrains_alone_and_only_the_comparison_follows(built):
+    workdir, _ = built
+    config = ci_config()
+    config["wgan"]["judge"]["iterations"] += 1
+    stats, jobs = dry_run(workdir, config)
+    assert stats == Counter({"train_judge_critic": 1, "compare_perturbations": 1, "all": 1}), jobs
+    assert PARAMS_CHANGED in next(job for job in jobs if job.rule == "train_judge_critic").reason

@@ -47,6 +47,16 @@ def test_wrong_type_is_an_error(tmp_path):
     assert "'zero' is not of type 'integer'" in result.stdout
 
 
+def test_a_judge_critic_like_the_attacks_own_is_refused(tmp_path):
+    config = yaml.safe_load(CI_CONFIG.read_text())
+    config["wgan"]["judge"]["seed"] = config.get("seed", 0)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "-n", "all", "--configfile", str(path))
+    assert result.returncode != 0
+    assert "wgan.judge must differ" in result.stdout and "wgan.judge.seed" in result.stdout
+
+
 def test_missing_dataset_root_says_how_to_fix_it(tmp_path):
     config = yaml.safe_load(CI_CONFIG.read_text())
     config["datasets"]["casia_b"] = {"source": "png", "root": str(tmp_path / "no-such-casia")}
@@ -80,13 +90,20 @@ def test_ci_config_runs_end_to_end(tmp_path):
     attack = yaml.safe_load(CI_CONFIG.read_text())["attack"]
     tables = sorted((results / "attacks" / "casia_b").glob("*/*/*.parquet"))
     modes = 6 + sum(len(variant["modes"]) for variant in attack["variants"].values())
-    assert len(tables) == modes * len(attack["sparsities"]) * len(attack["conditions"]) * len(attack["views"])
+    baselines = len(attack["baselines"]["modes"]) * len(attack["baselines"]["sparsities"])  # FGSM / PGD / MI-FGSM
+    assert len(tables) == (modes * len(attack["sparsities"]) + baselines) * len(attack["conditions"]) * len(attack["views"])
     for path in tables:
         rows, meta = read_attack_table(path)
         assert len(rows) == 2 * attack["probe_subjects"] and meta["exclude_identical_view"]
         assert path.with_suffix(".npz").stat().st_size > 0
     accuracy = pd.read_csv(results / "tables" / "attack_accuracy.csv")
-    assert set(accuracy["setting"]) == {"natural", "random", "adversary", "adversary+temporal", "adversary+early_stop"}
+    assert set(accuracy["setting"]) == {"natural", "random", "adversary", "adversary+temporal", "adversary+early_stop",
+                                        *(mode.split("_")[2] for mode in attack["baselines"]["modes"])}
+    imperceptibility = pd.read_csv(results / "tables" / "imperceptibility.csv")
+    assert {"natural", "adversary", "fgsm", "pgd", "mifgsm"} <= set(imperceptibility["setting"])
+    assert (imperceptibility.loc[imperceptibility["setting"] == "natural", "l0"] == 0).all()
+    for figure in ("fig6_perturbation_comparison", "fig7_examples"):
+        assert (results / "figures" / f"{figure}.png").stat().st_size > 0
     assert accuracy["value"].between(0, 100).all()
     early = accuracy[(accuracy["setting"] == "adversary+early_stop") & (accuracy["probe_view"] == "mean")]
     assert (early["iterations"] <= attack["iterations"]).all()
@@ -94,12 +111,32 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert sorted(table6["sparsity"].unique()) == sorted(attack["sparsities"])
     for figure in ("fig5_nontargeted_alteration", "fig10_nontargeted_insertion"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 0
+    # Tables 3 (GaitGAN on the S = 1/40 NM attack) and 4 (CASIA-A), docs/gaitgan.md.
+    assert (results / "models" / "gaitgan" / "weights.pt").stat().st_size > 0
+    table3 = pd.read_csv(results / "tables" / "table3_blackbox_gaitgan.csv")
+    assert len(table3) == 7 and [c for c in table3.columns[3:]] == [*map(str, attack["views"]), "average"]
+    table4 = pd.read_csv(results / "tables" / "table4_cross_dataset.csv", dtype={"sparsity": str})
+    assert table4["sparsity"].tolist() == ["0", *attack["sparsities"], "0 (all probes)"]
+    assert table4[["average"]].stack().between(0, 100).all()
+    # SPADE (Fig. 9) and the video attack through the sensor path (Fig. 4, video_attack), docs/spade.md.
+    video = yaml.safe_load(CI_CONFIG.read_text())["video_attack"]
+    assert len(sorted((results / "video_attacks" / "casia_b").glob("*/*/*.parquet"))) == 2 * len(video["sparsities"]) \
+        * len(attack["conditions"]) * len(video["views"])
+    video_table = pd.read_csv(results / "tables" / "video_attack.csv")
+    assert set(video_table["kind"]) == {"alteration", "insertion"} and (video_table["probes"] > 0).all()
+    rates = ["natural_silhouettes", "natural_video", "attack_silhouettes", "attack_video"]
+    assert video_table[rates].stack().between(0, 100).all() and video_table["segmentation_iou"].between(0, 1).all()
+    for figure in ("fig4_video_frames", "fig9_spade_examples"):
+        assert (results / "figures" / f"{figure}.png").stat().st_size > 0
     # The final tables and figures are report()ed: the HTML report bundles them.
     report = snakemake(tmp_path, "--report", "report.html", "--configfile", str(CI_CONFIG))
     assert report.returncode == 0, report.stdout[-3000:]
     html = (tmp_path / "report.html").read_text()
     assert "fig8_wgan_samples.png" in html and "natural_accuracy.csv" in html
     assert "fig5_nontargeted_alteration.png" in html and "table2_targeted_success.csv" in html
+    assert "fig6_perturbation_comparison.png" in html and "imperceptibility.csv" in html
+    assert "table3_blackbox_gaitgan.csv" in html and "table4_cross_dataset.csv" in html
+    assert "fig9_spade_examples.png" in html and "video_attack.csv" in html and "fig4_video_frames.png" in html
     # Nothing is left to do afterwards: a rerun schedules no job.
     rerun = snakemake(tmp_path, "-n", "all", "--configfile", str(CI_CONFIG))
     assert rerun.returncode == 0 and "Nothing to be done" in rerun.stdout

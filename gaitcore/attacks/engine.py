@@ -65,7 +65,8 @@ class AttackSettings:
     """The knobs of Algorithm 1 (defaults: the paper's Sec. 4.1 values, lambda from its code).
 
     ``realism_weight`` is lambda of Eq. 5 (the paper's text says 1000, its code 1; with sign steps
-    its scale barely matters, see docs/attack.md). ``temporal_weight`` is gamma of the optional
+    only its size against the cosine gradient matters, and with few iterations a small lambda is
+    needed for the cosine term to get its turn: see docs/attack.md "Which lambda"). ``temporal_weight`` is gamma of the optional
     temporal-consistency term (0: off, the paper's method). ``chunk_size`` sequences are attacked
     at once; ``dtype`` ``bfloat16`` runs G, D and GaitSet under autocast.
     """

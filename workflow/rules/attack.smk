@@ -1,7 +1,9 @@
 # Stage 4: the temporal sparse attack (He et al. Sec. 3, Algorithm 1) and its white-box experiments
 # (Sec. 4.2, Appendix B): one job per (dataset, condition, view, sparsity, mode), aggregated into
-# Fig. 5, Fig. 10 and Tables 2, 5 and 6. Config: the `attack` block, `threads.attack`,
-# `threads.aggregate_attacks`, `device`, `seed`, `gaitset.evaluation`.
+# Fig. 5, Fig. 10 and Tables 2, 5 and 6; the perturbation baselines (Sec. 4.5) as more jobs of the
+# same kind, Fig. 6, Fig. 7 and the imperceptibility table. Config: the `attack` block,
+# `threads.attack`, `threads.aggregate_attacks`, `threads.compare_perturbations`, `device`, `seed`,
+# `gaitset.evaluation`, `wgan.judge`.
 
 ATTACK = config["attack"]
 ATTACKS = f"{RESULTS}/attacks"
@@ -43,9 +45,84 @@ rule attack:
         "../../scripts/attack.py"
 
 
+rule perturbation_attack:
+    # Sec. 4.5's pixel-space baselines (FGSM, PGD, MI-FGSM) on the attack's probes, targets and frame
+    # places; the same outputs as `attack`, no generator (docs/baselines.md).
+    input:
+        gaitset=rules.train_gaitset.output.weights,
+        features=rules.extract_features.output.features,
+        feature_index=rules.extract_features.output.index,
+        **store_files("{dataset}"),
+    output:
+        table=f"{ATTACKS}/{{dataset}}/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.parquet",
+        frames=f"{ATTACKS}/{{dataset}}/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.npz",
+    wildcard_constraints:
+        mode=BASELINE_MODE_PATTERN,
+    params:
+        job=lambda wildcards: attack_job(wildcards),
+        settings=lambda wildcards: perturbation_settings(wildcards),
+        device=config["device"],
+        channels_last=ATTACK["channels_last"],
+    threads: config["threads"]["attack"]
+    resources:
+        mem_mb=ATTACK["resources"]["attack"]["mem_mb"],
+        runtime=ATTACK["resources"]["attack"]["runtime"],
+    log:
+        f"{LOGS}/attacks/{{dataset}}/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.log",
+    benchmark:
+        f"{BENCHMARKS}/attacks/{{dataset}}/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/perturbation_attack.py"
+
+
+rule compare_perturbations:
+    # Fig. 6, Fig. 7 and the imperceptibility table of every attack setting, judged by the separately
+    # trained critic (rule train_judge_critic), GaitSet frame features, shapes, IoU and pixel change.
+    input:
+        tables=[*attack_tables("casia_b"), *baseline_tables("casia_b")],
+        attack_frames=[p.replace(".parquet", ".npz") for p in (*attack_tables("casia_b"), *baseline_tables("casia_b"))],
+        gaitset=rules.train_gaitset.output.weights,
+        judge=rules.train_judge_critic.output.weights,
+        **store_files("casia_b"),
+    output:
+        imperceptibility_csv=report(
+            f"{RESULTS}/tables/imperceptibility.csv", caption="../report/imperceptibility.rst", category="Baselines"
+        ),
+        imperceptibility_md=f"{RESULTS}/tables/imperceptibility.md",
+        fig6=report(
+            f"{RESULTS}/figures/fig6_perturbation_comparison.png",
+            caption="../report/fig6_perturbation_comparison.rst",
+            category="Baselines",
+        ),
+        fig7=report(
+            f"{RESULTS}/figures/fig7_examples.png", caption="../report/fig7_examples.rst", category="Baselines"
+        ),
+    params:
+        dataset="casia_b",
+        figure_sparsity=ATTACK["baselines"]["figure_sparsity"],
+        reference_frames=ATTACK["imperceptibility"]["reference_frames"],
+        seed=config["seed"],
+        device=config["device"],
+    threads: config["threads"]["compare_perturbations"]
+    resources:
+        mem_mb=ATTACK["resources"]["aggregate"]["mem_mb"],
+        runtime=ATTACK["resources"]["aggregate"]["runtime"],
+    log:
+        f"{LOGS}/attacks/compare_perturbations.log",
+    benchmark:
+        f"{BENCHMARKS}/attacks/compare_perturbations.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/compare_perturbations.py"
+
+
 rule aggregate_attacks:
     input:
         attack_tables("casia_b"),
+        baseline_tables("casia_b"),
     output:
         **{
             name: report(path, caption="../report/attack_results.rst", category="Attacks")

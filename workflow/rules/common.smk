@@ -137,7 +137,7 @@ def attack_job(wildcards):
             "placement": attack["placement"],
             "k_rule": attack["k_rule"],
             "seed": config["seed"],
-            "probe_subjects": attack["probe_subjects"],
+            "probe_subjects": attack["dataset_probe_subjects"].get(wildcards.dataset, attack["probe_subjects"]),
             "test_subjects": config["gaitset"]["evaluation"]["test_subjects"],
             "metric": config["gaitset"]["evaluation"]["metric"],
         }
@@ -158,6 +158,149 @@ def attack_settings(wildcards):
     return canonical({"goal": goal, "setting": setting, **settings})
 
 
+# ---------------------------------------------------------------------------------------- baselines
+# Sec. 4.5's perturbation baselines: more attack modes, `{kind}_{goal}_{fgsm|pgd|mifgsm}` (rule
+# perturbation_attack), at `attack.baselines.sparsities` (docs/baselines.md).
+BASELINE_MODE_PATTERN = r"(alteration|insertion)_(nontargeted|targeted)_(fgsm|pgd|mifgsm)"
+_baselines = config["attack"]["baselines"]
+if _baselines["modes"] and _baselines["figure_sparsity"] not in _baselines["sparsities"]:
+    raise ValueError(
+        f"attack.baselines.figure_sparsity {_baselines['figure_sparsity']!r} is not among "
+        f"attack.baselines.sparsities {_baselines['sparsities']}; Fig. 6 compares them there: add it"
+    )
+_judge = config["wgan"]["judge"]
+if _judge["seed"] == config["seed"] or _judge["dim"] == config["wgan"]["dim"]:
+    raise ValueError(
+        "wgan.judge must differ from the attack's WGAN in seed and width (seed "
+        f"{_judge['seed']} vs {config['seed']}, dim {_judge['dim']} vs {config['wgan']['dim']}): "
+        "an independent judge; change wgan.judge.seed / wgan.judge.dim"
+    )
+
+
+def baseline_tables(dataset):
+    """The tables of every perturbation-baseline job the config asks for on ``dataset``."""
+    attack = config["attack"]
+    if dataset not in attack["datasets"] or not attack["baselines"]["modes"]:
+        return []
+    views = [v for v in ATTACK_VIEWS[dataset] if not attack["views"] or v in attack["views"]]
+    conditions = [c for c in attack["conditions"] if c in ATTACK_CONDITIONS[dataset]]
+    return expand(
+        f"{RESULTS}/attacks/{dataset}/{{mode}}/{{sparsity}}/{{condition}}-{{view:03d}}.parquet",
+        mode=attack["baselines"]["modes"],
+        sparsity=[sparsity_wildcard(s) for s in attack["baselines"]["sparsities"]],
+        condition=conditions,
+        view=views,
+    )
+
+
+def perturbation_settings(wildcards):
+    """The settings of one baseline job (goal and method from its mode; PGD's random start only for PGD)."""
+    baselines = config["attack"]["baselines"]
+    _, goal, method = wildcards.mode.split("_")
+    settings = {"goal": goal, "method": method, "budget": baselines["budget"], "chunk_size": config["attack"]["chunk_size"]}
+    if method != "fgsm":
+        settings.update(iterations=baselines["iterations"], step_size=baselines["step_size"])
+    if method == "mifgsm":
+        settings["decay"] = baselines["decay"]
+    if method == "pgd":
+        settings["random_start"] = baselines["random_start"]
+    return canonical(settings)
+
+
+# ---------------------------------------------------------------------------------------- transfer
+# He et al. Sec. 4.3 (Table 3: the S = 1/40 frame-alteration nontargeted adversary's NM sequences,
+# transferred to GaitGAN) and Sec. 4.4 (Table 4: the same attack on CASIA-A), workflow/rules/gaitgan.smk.
+TRANSFER_MODE = "alteration_nontargeted_adversary"  # as gaitcore.reporting.transfer.TABLE3_MODE / TABLE4_MODE
+TABLE3_SPARSITY = "1/40"  # gaitcore.reporting.transfer.TABLE3_SPARSITY checks the tables it gets
+TRANSFER_TABLES = {
+    "table3_csv": f"{RESULTS}/tables/table3_blackbox_gaitgan.csv",
+    "table3_md": f"{RESULTS}/tables/table3_blackbox_gaitgan.md",
+    "table4_csv": f"{RESULTS}/tables/table4_cross_dataset.csv",
+    "table4_md": f"{RESULTS}/tables/table4_cross_dataset.md",
+}
+
+
+def table3_attack_tables():
+    """The CASIA-B NM attack tables Table 3 reads: S = 1/40, every configured view (any attack.conditions)."""
+    views = [v for v in ATTACK_VIEWS["casia_b"] if not config["attack"]["views"] or v in config["attack"]["views"]]
+    sparsity = sparsity_wildcard(TABLE3_SPARSITY)
+    return [f"{RESULTS}/attacks/casia_b/{TRANSFER_MODE}/{sparsity}/nm-{view:03d}.parquet" for view in views]
+
+
+def table4_attack_tables():
+    """The CASIA-A attack tables Table 4 reads: the frame-alteration nontargeted adversary's of attack_tables("casia_a")."""
+    return [path for path in attack_tables("casia_a") if f"/{TRANSFER_MODE}/" in path]
+
+
+def transfer_outputs():
+    """Tables 3 and 4, each when attack.datasets attacks its dataset."""
+    datasets = config["attack"]["datasets"]
+    return [
+        *(rules.table3_blackbox_gaitgan.output if "casia_b" in datasets else []),
+        *(rules.table4_cross_dataset.output if "casia_a" in datasets else []),
+    ]
+
+
+# ---------------------------------------------------------------------------------------- video attack
+# He et al. Sec. 3.3 (SPADE; Fig. 3, 4, 9) and the video attack scored through the sensor path,
+# workflow/rules/spade.smk (docs/spade.md).
+
+
+def video_source_params():
+    """Where CASIA-B's videos come from: its dataset block (synthetic RGB mode, or the released
+    silhouettes beside the real videos) and spade.videos_root."""
+    return canonical({"dataset": config["datasets"]["casia_b"], "videos_root": config["spade"]["videos_root"]})
+
+
+def video_source_input(wildcards):
+    """The real videos' folder, so that replacing them reruns the SPADE rules (synthetic: none)."""
+    root = config["spade"]["videos_root"]
+    return [root] if root else []
+
+
+def _subset(chosen, available, key):
+    """``chosen`` (all of ``available`` when empty), refusing values the attack stage does not produce."""
+    missing = [value for value in chosen if value not in available]
+    if missing:
+        raise ValueError(f"video_attack.{key} {missing} are not attacked (the attack config gives {list(available)}); "
+                         f"add them to the attack block or remove them from video_attack.{key}")
+    return list(chosen) or list(available)
+
+
+def video_attack_jobs():
+    """(mode, sparsity wildcard, condition, view) of every video attack job (attack jobs of CASIA-B)."""
+    attack, video = config["attack"], config["video_attack"]
+    if "casia_b" not in attack["datasets"]:
+        return []
+    modes = _subset(video["modes"], attack_modes(), "modes")
+    sparsities = _subset(video["sparsities"], attack["sparsities"], "sparsities")
+    conditions = _subset(video["conditions"], [c for c in attack["conditions"] if c in ATTACK_CONDITIONS["casia_b"]],
+                         "conditions")
+    views = _subset(video["views"], [v for v in ATTACK_VIEWS["casia_b"] if not attack["views"] or v in attack["views"]],
+                    "views")
+    return [(m, sparsity_wildcard(s), c, v) for m in modes for s in sparsities for c in conditions for v in views]
+
+
+def video_attack_outputs(ext):
+    """The ``.parquet`` tables or ``.npz`` examples of every video attack job."""
+    return [f"{RESULTS}/video_attacks/casia_b/{m}/{s}/{c}-{v:03d}.{ext}" for m, s, c, v in video_attack_jobs()]
+
+
+def video_attack_examples():
+    """Fig. 4's examples: per mode, the job at the largest sparsity, first condition, first view."""
+    first = {}
+    for mode, sparsity, condition, view in video_attack_jobs():
+        value = int(sparsity.split("-")[0]) / int(sparsity.split("-")[1])
+        if mode not in first or value > first[mode][0]:
+            first[mode] = (value, f"{RESULTS}/video_attacks/casia_b/{mode}/{sparsity}/{condition}-{view:03d}.npz")
+    return [path for _, path in first.values()]
+
+
+def video_outputs():
+    """Fig. 9, and the video attack table and Fig. 4 when CASIA-B is attacked."""
+    return [*rules.spade_report.output, *(rules.aggregate_video_attacks.output if video_attack_jobs() else [])]
+
+
 def final_outputs():
     """Everything `snakemake all` builds: the final tables and figures of each stage."""
     return [
@@ -165,4 +308,7 @@ def final_outputs():
         *rules.natural_accuracy.output,
         *rules.wgan_report.output,
         *(rules.aggregate_attacks.output if "casia_b" in config["attack"]["datasets"] else []),
+        *(rules.compare_perturbations.output if "casia_b" in config["attack"]["datasets"] else []),
+        *transfer_outputs(),
+        *video_outputs(),
     ]

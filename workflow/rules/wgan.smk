@@ -1,5 +1,6 @@
 # Stage 3: the silhouette generator (He et al. Sec. 3.2, Appendix A): WGAN-GP trained on CASIA-B's
 # training subjects, its critic calibrated to a realism probability, Fig. 8 and a quality table.
+# The judge critic (train_judge_critic) is a second, independent WGAN-GP for the imperceptibility table.
 # Config: the `wgan` block, `threads.train_wgan`, `threads.wgan_report`, `device`, `seed`.
 
 WGAN = config["wgan"]
@@ -83,3 +84,42 @@ rule wgan_report:
         CONDA_ENV
     script:
         "../../scripts/wgan_report.py"
+
+
+rule train_judge_critic:
+    # A second WGAN-GP, trained and calibrated the same way with its own seed and width: its critic
+    # judges the realism of every attack's frames (rule compare_perturbations) and is never given
+    # to an attack, so no attack has optimised against it (docs/wgan.md, "The judge critic").
+    input:
+        **store_files("casia_b"),
+    output:
+        weights=f"{RESULTS}/models/wgan_judge/weights.pt",
+    params:
+        checkpoint=f"{RESULTS}/models/wgan_judge/resume.pt",
+        train=canonical(
+            {
+                "dim": WGAN["judge"]["dim"],
+                "latent_dim": WGAN["latent_dim"],
+                "seed": WGAN["judge"]["seed"],
+                "device": config["device"],
+                **WGAN["train"],
+                "iterations": WGAN["judge"]["iterations"],
+                "calibration_subjects": WGAN["calibration"]["subjects"],
+                "calibration_real": WGAN["calibration"]["real_frames"],
+                "calibration_fake": WGAN["calibration"]["generated_frames"],
+                "calibration_l2": WGAN["calibration"]["l2"],
+                "bn_refresh_batches": WGAN["calibration"]["bn_refresh_batches"],
+            }
+        ),
+    threads: config["threads"]["train_wgan"]
+    resources:
+        mem_mb=WGAN["resources"]["train"]["mem_mb"],
+        runtime=WGAN["resources"]["train"]["runtime"],
+    log:
+        f"{LOGS}/wgan/train_judge.log",
+    benchmark:
+        f"{BENCHMARKS}/wgan/train_judge.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/train_wgan.py"
