@@ -30,7 +30,6 @@ with the same targets and frame places as the attack it is compared with (Sec. 4
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import resource
@@ -42,8 +41,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
 
 from gaitcore.attacks.engine import AttackItem, AttackSettings, TemporalSparseAttack, Victim
@@ -56,6 +53,7 @@ from gaitcore.evaluation.protocols import Protocol, protocol_for
 from gaitcore.evaluation.rank1 import PreparedGallery, prepare_gallery, rank1_identities
 from gaitcore.models.gaitset import load_gaitset, resolve_device
 from gaitcore.models.wgan import load_wgan
+from gaitcore.utils.tables import write_parquet_with_meta
 
 log = logging.getLogger(__name__)
 
@@ -255,13 +253,7 @@ def _accuracy(nearest: np.ndarray, probes: pd.DataFrame, views: list[int], count
 
 def write_attack_table(table: pd.DataFrame, path: str | Path, meta: dict[str, Any]) -> None:
     """Write an attack table with its metadata (JSON under ``gaitcore.attack``) atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
-    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), META_KEY: json.dumps(meta).encode()})
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(arrow, tmp)
-    os.replace(tmp, path)
+    write_parquet_with_meta(table, path, META_KEY, meta)
 
 
 def _write_frames(path: str | Path, generated: list[np.ndarray], plans: list) -> None:

@@ -62,6 +62,7 @@ from gaitcore.models.spade import SpadeModel, load_spade
 from gaitcore.reporting.attack_results import read_attack_table
 from gaitcore.video.frames import composite, crop_square, paste_square, person_box, place_silhouette
 from gaitcore.video.segment import MIN_AREA, THRESHOLD, BackgroundModel, iou, segment
+from gaitcore.utils.tables import write_parquet_with_meta
 from gaitcore.video.sources import VideoSource
 
 log = logging.getLogger(__name__)
@@ -255,7 +256,7 @@ def run_video_attack_job(
     out_meta = {"gallery_views": views, "exclude_identical_view": bool(meta["exclude_identical_view"]),
                 "attack_table": str(attack_table), "spade_weights": str(spade_weights), "threshold": threshold,
                 "min_area": min_area, "crop_margin": margin, "device": str(dev), "seconds": round(seconds, 3)}
-    _write_table(table, out_table, out_meta)
+    write_parquet_with_meta(table, out_table, META_KEY, out_meta)
     _write_example(out_example, example)
     log.info("%d probes in %.1f s", len(table), seconds)
     return table
@@ -277,16 +278,6 @@ def _write_example(path: str | Path, example: dict[str, np.ndarray] | None) -> N
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez_compressed(tmp, **(example or {"label": np.asarray("")}))
-    os.replace(tmp, path)
-
-
-def _write_table(table: pd.DataFrame, path: str | Path, meta: dict) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
-    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), META_KEY: json.dumps(meta).encode()})
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(arrow, tmp)
     os.replace(tmp, path)
 
 
