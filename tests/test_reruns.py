@@ -96,7 +96,13 @@ def test_synthetic_seed_of_casia_a_reruns_only_its_preprocessing_and_what_uses_i
         expected["extract_features"] = 1
     if "natural_accuracy" in rules:
         expected["natural_accuracy"] = 1
+    # Table 4 attacks CASIA-A: its frame-alteration nontargeted adversary jobs at every sparsity and
+    # every CI view that CASIA-A has (0 and 90), then the table.
+    casia_a_views = [view for view in config["attack"]["views"] if view in (0, 45, 90)]
+    expected["attack"] = len(config["attack"]["sparsities"]) * len(casia_a_views)
+    expected["table4_cross_dataset"] = 1
     assert stats == expected, jobs
+    assert all(job.wildcards["dataset"] == "casia_a" for job in jobs if job.rule == "attack")
     assert stats == forced_downstream(workdir, f"{config['results']}/data/casia_a/store.json")
     preprocess = [job for job in jobs if job.rule == "preprocess"]
     assert [job.wildcards for job in preprocess] == [{"dataset": "casia_a"}]
@@ -139,9 +145,12 @@ def test_a_new_sparsity_schedules_only_its_attack_jobs(built):
     expected_attacks = len(built_per_sparsity)  # every mode (variants included), condition and view once more
     modes = 6 + sum(len(variant["modes"]) for variant in attack["variants"].values())
     assert expected_attacks == modes * len(attack["conditions"]) * len(attack["views"])
-    assert stats == Counter({"attack": expected_attacks, "aggregate_attacks": 1, "compare_perturbations": 1,
-                             "all": 1}), jobs
+    # CASIA-A's Table 4 jobs (frame-alteration nontargeted adversary) at the new sparsity, then Table 4.
+    casia_a_views = [view for view in attack["views"] if view in (0, 45, 90)]
+    assert stats == Counter({"attack": expected_attacks + len(casia_a_views), "aggregate_attacks": 1,
+                             "compare_perturbations": 1, "table4_cross_dataset": 1, "all": 1}), jobs
     assert {job.wildcards["sparsity"] for job in jobs if job.rule == "attack"} == {"1-20"}
+    assert sum(job.wildcards["dataset"] == "casia_a" for job in jobs if job.rule == "attack") == len(casia_a_views)
 
 
 def test_an_optimiser_setting_reruns_the_adversary_jobs_but_not_the_random_control(built):
@@ -153,9 +162,10 @@ def test_an_optimiser_setting_reruns_the_adversary_jobs_but_not_the_random_contr
     assert attacked and all("_adversary" in job.wildcards["mode"] for job in attacked)
     assert any("+" in job.wildcards["mode"] for job in attacked)  # the settings variants derive from them
     assert all(PARAMS_CHANGED in job.reason for job in attacked)
-    # The video attack (docs/spade.md) renders the adversary's new silhouettes again.
+    # The video attack (docs/spade.md) renders the adversary's new silhouettes again; Tables 3 and 4
+    # read the frame-alteration adversary's outputs (docs/gaitgan.md).
     assert set(stats) == {"attack", "aggregate_attacks", "compare_perturbations", "video_attack",
-                          "aggregate_video_attacks", "all"}
+                          "aggregate_video_attacks", "table3_blackbox_gaitgan", "table4_cross_dataset", "all"}
 
 
 def test_a_baseline_setting_reruns_only_the_baselines_that_use_it(built):

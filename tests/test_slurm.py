@@ -185,7 +185,8 @@ def test_ci_config_runs_through_slurm(slurm_cluster, tmp_path):
     )
     workdir = tmp_path / "run"
     args = ["--profile", str(profile), "--configfile", str(CI_CONFIG)]
-    run = snakemake(workdir, "all", *args, env=cluster.env, timeout=420)
+    # ~90 Slurm jobs (every stage of the CI world), each paying submission and Python start-up.
+    run = snakemake(workdir, "all", *args, env=cluster.env, timeout=1200)
     assert run.returncode == 0, run.stdout[-8000:]
 
     # (c) the outputs
