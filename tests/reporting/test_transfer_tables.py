@@ -12,6 +12,7 @@ from gaitcore.models.gaitgan import build_gaitgan, load_gaitgan, save_gaitgan
 from gaitcore.reporting.transfer import (
     table3_blackbox_gaitgan,
     table3_markdown,
+    transfer_finding_holds,
     table4_cross_dataset,
     table4_markdown,
     write_transfer_table,
@@ -130,6 +131,15 @@ def test_table3_matches_a_naive_gei_template_and_manhattan_reference(world, tmp_
     assert "GaitSet 100.0 points" in table3_markdown(table)
     write_transfer_table(table, table3_markdown(table), tmp_path / "t3.csv", tmp_path / "t3.md")
     assert pd.read_csv(tmp_path / "t3.csv").shape == (7, 7) and "paper Table 3" in (tmp_path / "t3.md").read_text()
+
+
+@pytest.mark.parametrize(("gaitgan_drop", "gaitset_drop", "holds"), [
+    (0.9, 1.4, False),  # neither model hurt: GaitSet did not collapse
+    (3.0, 40.0, True),  # a few points against more than half of GaitSet's 70
+    (12.0, 60.0, False),  # GaitGAN lost more than a few points
+])
+def test_table3_verdict_needs_gaitset_to_collapse_and_gaitgan_to_hold(gaitgan_drop, gaitset_drop, holds):
+    assert transfer_finding_holds(gaitgan_drop, gaitset_drop, gaitset_natural=70.0) is holds
 
 
 def test_table3_of_some_views_compares_all_probes_of_those_views(world):
