@@ -9,9 +9,11 @@ from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
+config = GaitSetTrainConfig.from_mapping(snakemake.params.train)
+config.set_aside_stale_checkpoint(snakemake.params.checkpoint)  # settings changed: Snakemake reran the rule
 train_gaitset(
     Path(snakemake.input.meta).parent,
     snakemake.output.weights,
     snakemake.params.checkpoint,
-    GaitSetTrainConfig.from_mapping(snakemake.params.train),
+    config,
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -9,6 +11,8 @@ from typing import Any, ClassVar, Self
 from gaitcore.errors import CheckpointError
 from gaitcore.models.gaitset import load_torch_file
 from gaitcore.training.sampler import subject_range
+
+log = logging.getLogger(__name__)
 
 CHECKPOINT_FIX = (
     "delete it to start training from scratch (or restore an intact copy); "
@@ -61,17 +65,17 @@ class TrainConfigMixin:
                 "delete it to train from scratch with the new settings, or restore the old settings to resume",
             )
 
-    def read_checkpoint(self, path: str | Path) -> dict[str, Any]:
-        """A resume checkpoint of this training, checked: readable, of this model's format with every
-        key, written with resumable settings, and not past the configured iterations.
-
-        Raises :class:`CheckpointError` naming the file and the fix otherwise.
-        """
+    def _load_checkpoint(self, path: str | Path) -> dict[str, Any]:
+        """A resume checkpoint of this model, checked to be readable and of this model's format."""
         payload = load_torch_file(path, f"{self.model_name} training checkpoint", CHECKPOINT_FIX)
         missing = self.checkpoint_keys - set(payload)
         if payload.get("format") != self.checkpoint_format or missing:
             raise CheckpointError(path, f"not a gaitcore {self.model_name} checkpoint (format {payload.get('format')!r}, "
                                   f"missing {sorted(missing)})", CHECKPOINT_FIX)
+        return payload
+
+    def _check_resumable(self, path: str | Path, payload: dict[str, Any]) -> None:
+        """Refuse a checkpoint of a run with other settings, or past the configured iterations."""
         self.check_resume(path, payload["config"])
         if int(payload["iteration"]) > self.iterations:
             raise CheckpointError(
@@ -79,4 +83,35 @@ class TrainConfigMixin:
                 f"is at iteration {payload['iteration']}, beyond the {self.iterations} iterations configured",
                 f"raise {self.config_block}.iterations, or delete the checkpoint to train from scratch",
             )
+
+    def read_checkpoint(self, path: str | Path) -> dict[str, Any]:
+        """A resume checkpoint of this training, checked: readable, of this model's format with every
+        key, written with resumable settings, and not past the configured iterations.
+
+        Raises :class:`CheckpointError` naming the file and the fix otherwise.
+        """
+        payload = self._load_checkpoint(path)
+        self._check_resumable(path, payload)
         return payload
+
+    def set_aside_stale_checkpoint(self, path: str | Path) -> Path | None:
+        """Rename a checkpoint this run cannot resume to ``<name>.stale``; return the new path.
+
+        For the pipeline: Snakemake reruns a training rule when its settings change, and the
+        checkpoint of the earlier run (other settings, or more iterations than now configured) is
+        then stale; training starts from scratch and the old state stays at ``<name>.stale`` (one
+        generation). A damaged or foreign checkpoint still raises :class:`CheckpointError`: only
+        a readable checkpoint of this model is ever set aside.
+        """
+        path = Path(path)
+        if not path.exists():
+            return None
+        payload = self._load_checkpoint(path)
+        try:
+            self._check_resumable(path, payload)
+        except CheckpointError as error:
+            stale = path.with_name(path.name + ".stale")
+            os.replace(path, stale)
+            log.warning("%s: %s; training from scratch, the old checkpoint is now %s", path, error.problem, stale)
+            return stale
+        return None

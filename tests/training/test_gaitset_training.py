@@ -164,3 +164,31 @@ def test_damaged_or_foreign_checkpoint_is_a_checkpoint_error_naming_the_file(sto
     torch.save({"model": {}}, checkpoint)
     with pytest.raises(CheckpointError, match="not a gaitcore GaitSet checkpoint"):
         train_gaitset(store_root, tmp_path / "w.pt", checkpoint, TINY)
+
+
+def test_stale_checkpoint_is_set_aside_but_a_resumable_or_damaged_one_is_not(store_root, tmp_path, caplog,
+                                                                             one_torch_thread):
+    checkpoint = tmp_path / "resume.pt"
+    stale = tmp_path / "resume.pt.stale"
+    assert TINY.set_aside_stale_checkpoint(checkpoint) is None  # nothing there yet
+    train_gaitset(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, iterations=8))
+    data = checkpoint.read_bytes()
+
+    # More iterations, or a change of a resumable setting: the run resumes, the file stays.
+    assert replace(TINY, iterations=16, log_every=2).set_aside_stale_checkpoint(checkpoint) is None
+    assert checkpoint.read_bytes() == data and not stale.exists()
+
+    # Fewer iterations than the checkpoint holds, or another learning rate: set aside, then a fresh run.
+    for changed in (replace(TINY, iterations=4), replace(TINY, learning_rate=0.01)):
+        checkpoint.write_bytes(data)
+        with caplog.at_level("WARNING", logger="gaitcore.training.config"):
+            assert changed.set_aside_stale_checkpoint(checkpoint) == stale
+        assert not checkpoint.exists() and stale.read_bytes() == data
+        assert "training from scratch" in caplog.text and "resume.pt" in caplog.text
+    assert train_gaitset(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, learning_rate=0.01)).resumed_from == 0
+
+    # A damaged checkpoint is an error, never silently replaced.
+    checkpoint.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=r"resume\.pt: cannot read"):
+        TINY.set_aside_stale_checkpoint(checkpoint)
+    assert checkpoint.exists()
