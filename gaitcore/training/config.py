@@ -53,18 +53,6 @@ class TrainConfigMixin:
         """Plain values (lists for tuples), as stored in checkpoints and weights files."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
-    def check_resume(self, path: str | Path, stored: dict[str, Any]) -> None:
-        """Refuse a checkpoint whose run used other settings than these (beyond the resumable ones)."""
-        current = self.as_dict()
-        changed = sorted(k for k in current if k not in self.resumable_changes and stored.get(k) != current[k])
-        if changed:
-            detail = ", ".join(f"{k}: {stored.get(k)!r} -> {current[k]!r}" for k in changed)
-            raise CheckpointError(
-                path,
-                f"was written by a training run with other settings ({detail})",
-                "delete it to train from scratch with the new settings, or restore the old settings to resume",
-            )
-
     def _load_checkpoint(self, path: str | Path) -> dict[str, Any]:
         """A resume checkpoint of this model, checked to be readable and of this model's format."""
         payload = load_torch_file(path, f"{self.model_name} training checkpoint", CHECKPOINT_FIX)
@@ -75,8 +63,17 @@ class TrainConfigMixin:
         return payload
 
     def _check_resumable(self, path: str | Path, payload: dict[str, Any]) -> None:
-        """Refuse a checkpoint of a run with other settings, or past the configured iterations."""
-        self.check_resume(path, payload["config"])
+        """Refuse a checkpoint of a run with other settings (beyond the resumable ones), or past the
+        configured iterations."""
+        stored, current = payload["config"], self.as_dict()
+        changed = sorted(k for k in current if k not in self.resumable_changes and stored.get(k) != current[k])
+        if changed:
+            detail = ", ".join(f"{k}: {stored.get(k)!r} -> {current[k]!r}" for k in changed)
+            raise CheckpointError(
+                path,
+                f"was written by a training run with other settings ({detail})",
+                "delete it to train from scratch with the new settings, or restore the old settings to resume",
+            )
         if int(payload["iteration"]) > self.iterations:
             raise CheckpointError(
                 path,
