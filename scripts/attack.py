@@ -1,24 +1,24 @@
-"""Snakemake glue: one attack job (rule `attack`)."""
+"""Snakemake glue: one attack job, the attack or its random control (rule `attack`) or a perturbation
+baseline, FGSM / PGD / MI-FGSM (rule `perturbation_attack`, which has no WGAN input)."""
 
 from pathlib import Path
 
 import torch
 
-from gaitcore.attacks.engine import AttackSettings
-from gaitcore.attacks.job import AttackJob, run_attack_job
+from gaitcore.attacks.job import AttackJob, run_attack_job, settings_for
 from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-job = dict(snakemake.params.job)
+job = AttackJob(**snakemake.params.job)
 run_attack_job(
     gaitset_weights=snakemake.input.gaitset,
-    wgan_weights=snakemake.input.wgan,
+    wgan_weights=snakemake.input.get("wgan"),
     store_root=Path(snakemake.input.meta).parent,
     features_array=snakemake.input.features,
     features_index=snakemake.input.feature_index,
-    job=AttackJob(**{**job, "test_subjects": tuple(job["test_subjects"])}),
-    settings=AttackSettings(**snakemake.params.settings),
+    job=job,
+    settings=settings_for(job.mode, snakemake.params.settings),
     out_table=snakemake.output.table,
     out_frames=snakemake.output.frames,
     device=snakemake.params.device,

@@ -1,4 +1,5 @@
-"""Snakemake glue: one attack job's adversarial videos, sensed and scored (rule `video_attack`)."""
+"""Snakemake glue: the adversarial videos of one attack job's probes at the selected views, sensed and
+scored (rule `video_attack`)."""
 
 import torch
 
@@ -12,6 +13,7 @@ source, p = dict(snakemake.params.source), dict(snakemake.params.evaluation)
 run_video_attack_job(
     attack_table=snakemake.input.attack_table,
     attack_frames=snakemake.input.attack_frames,
+    views=snakemake.params.views,
     gaitset_weights=snakemake.input.gaitset,
     spade_weights=snakemake.input.spade,
     features_array=snakemake.input.features,

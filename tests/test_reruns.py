@@ -96,10 +96,10 @@ def test_synthetic_seed_of_casia_a_reruns_only_its_preprocessing_and_what_uses_i
         expected["extract_features"] = 1
     if "natural_accuracy" in rules:
         expected["natural_accuracy"] = 1
-    # Table 4 attacks CASIA-A: its frame-alteration nontargeted adversary jobs at every sparsity and
-    # every CI view that CASIA-A has (0 and 90), then the table.
-    casia_a_views = [view for view in config["attack"]["views"] if view in (0, 45, 90)]
-    expected["attack"] = len(config["attack"]["sparsities"]) * len(casia_a_views)
+    # Table 4 attacks CASIA-A: its frame-alteration nontargeted adversary job at every sparsity (each
+    # covering the CI views that CASIA-A has, 0 and 90), then the table.
+    assert [view for view in config["attack"]["views"] if view in (0, 45, 90)]
+    expected["attack"] = len(config["attack"]["sparsities"])
     expected["table4_cross_dataset"] = 1
     assert stats == expected, jobs
     assert all(job.wildcards["dataset"] == "casia_a" for job in jobs if job.rule == "attack")
@@ -142,15 +142,14 @@ def test_a_new_sparsity_schedules_only_its_attack_jobs(built):
     stats, jobs = dry_run(workdir, config)
     built_per_sparsity = [path for path in (workdir / config["results"] / "attacks").glob("casia_b/*/1-40/*.parquet")
                           if path.parent.parent.name not in attack["baselines"]["modes"]]
-    expected_attacks = len(built_per_sparsity)  # every mode (variants included), condition and view once more
+    expected_attacks = len(built_per_sparsity)  # every mode (variants included) and condition once more
     modes = 6 + sum(len(variant["modes"]) for variant in attack["variants"].values())
-    assert expected_attacks == modes * len(attack["conditions"]) * len(attack["views"])
-    # CASIA-A's Table 4 jobs (frame-alteration nontargeted adversary) at the new sparsity, then Table 4.
-    casia_a_views = [view for view in attack["views"] if view in (0, 45, 90)]
-    assert stats == Counter({"attack": expected_attacks + len(casia_a_views), "aggregate_attacks": 1,
+    assert expected_attacks == modes * len(attack["conditions"])  # one job per condition covers every view
+    # CASIA-A's Table 4 job (frame-alteration nontargeted adversary, all its views) at the new sparsity, then Table 4.
+    assert stats == Counter({"attack": expected_attacks + 1, "aggregate_attacks": 1,
                              "compare_perturbations": 1, "table4_cross_dataset": 1, "all": 1}), jobs
     assert {job.wildcards["sparsity"] for job in jobs if job.rule == "attack"} == {"1-20"}
-    assert sum(job.wildcards["dataset"] == "casia_a" for job in jobs if job.rule == "attack") == len(casia_a_views)
+    assert sum(job.wildcards["dataset"] == "casia_a" for job in jobs if job.rule == "attack") == 1
 
 
 def test_an_optimiser_setting_reruns_the_adversary_jobs_but_not_the_random_control(built):
@@ -174,12 +173,25 @@ def test_a_baseline_setting_reruns_only_the_baselines_that_use_it(built):
     config["attack"]["baselines"]["iterations"] += 1  # PGD and MI-FGSM iterate; FGSM takes one step
     stats, jobs = dry_run(workdir, config)
     iterative = [m for m in config["attack"]["baselines"]["modes"] if not m.endswith("_fgsm")]
-    runs = len(config["attack"]["conditions"]) * len(config["attack"]["views"])
+    runs = len(config["attack"]["conditions"])  # one job per condition covers every view
     assert stats == Counter({"perturbation_attack": len(iterative) * runs, "aggregate_attacks": 1,
                              "compare_perturbations": 1, "all": 1}), jobs
     attacked = [job for job in jobs if job.rule == "perturbation_attack"]
     assert {job.wildcards["mode"] for job in attacked} == set(iterative)
     assert all(PARAMS_CHANGED in job.reason for job in attacked)
+
+
+def test_the_video_views_rerun_only_the_video_attack(built):
+    """video_attack.views reaches the video jobs through params: a job per (mode, sparsity, condition) reruns."""
+    workdir, _ = built
+    config = ci_config()
+    config["video_attack"]["views"] = [view for view in config["attack"]["views"] if view not in
+                                       config["video_attack"]["views"]]
+    stats, jobs = dry_run(workdir, config)
+    video = config["video_attack"]
+    expected = 2 * len(video["sparsities"]) * len(config["attack"]["conditions"])  # the two default modes
+    assert stats == Counter({"video_attack": expected, "aggregate_video_attacks": 1, "all": 1}), jobs
+    assert all(PARAMS_CHANGED in job.reason for job in jobs if job.rule == "video_attack")
 
 
 def test_the_judge_critic_retrains_alone_and_only_the_comparison_follows(built):

@@ -198,7 +198,8 @@ def test_ci_config_runs_through_slurm(slurm_cluster, tmp_path):
     )
     workdir = tmp_path / "run"
     args = ["--profile", str(profile), "--configfile", str(CI_CONFIG)]
-    # ~90 Slurm jobs (every stage of the CI world), each paying submission and Python start-up.
+    # ~40 jobs (every stage of the CI world; the attack jobs go 20 to a Slurm job as a group), each paying
+    # submission and Python start-up.
     run = snakemake(workdir, "all", *args, env=cluster.env, timeout=1200)
     assert run.returncode == 0, run.stdout[-8000:]
 

@@ -86,16 +86,21 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert (results / "figures" / "fig8_wgan_samples.png").stat().st_size > 0
     quality = pd.read_csv(results / "tables" / "generator_quality.csv")
     assert len(quality) == 3 and (quality["frechet_distance"] > 0).all()
-    # The attack jobs (one per mode, sparsity, condition and view) and their aggregates.
+    # The attack jobs (one per mode, sparsity and condition, covering every view) and their aggregates.
     attack = yaml.safe_load(CI_CONFIG.read_text())["attack"]
     tables = sorted((results / "attacks" / "casia_b").glob("*/*/*.parquet"))
     modes = 6 + sum(len(variant["modes"]) for variant in attack["variants"].values())
     baselines = len(attack["baselines"]["modes"]) * len(attack["baselines"]["sparsities"])  # FGSM / PGD / MI-FGSM
-    assert len(tables) == (modes * len(attack["sparsities"]) + baselines) * len(attack["conditions"]) * len(attack["views"])
+    assert len(tables) == (modes * len(attack["sparsities"]) + baselines) * len(attack["conditions"])
     for path in tables:
         rows, meta = read_attack_table(path)
-        assert len(rows) == 2 * attack["probe_subjects"] and meta["exclude_identical_view"]
+        assert path.stem in attack["conditions"] and meta["exclude_identical_view"]
+        assert meta["job"]["views"] == attack["views"] and rows["view"].tolist() == sorted(attack["views"] * 2
+                                                                                          * attack["probe_subjects"])
         assert path.with_suffix(".npz").stat().st_size > 0
+        job = path.relative_to(results / "attacks").with_suffix("")
+        assert (results / "logs" / "attacks" / job).with_suffix(".log").stat().st_size > 0
+        assert (results / "benchmarks" / "attacks" / job).with_suffix(".tsv").exists()
     accuracy = pd.read_csv(results / "tables" / "attack_accuracy.csv")
     assert set(accuracy["setting"]) == {"natural", "random", "adversary", "adversary+temporal", "adversary+early_stop",
                                         *(mode.split("_")[2] for mode in attack["baselines"]["modes"])}
@@ -120,8 +125,10 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert table4[["average"]].stack().between(0, 100).all()
     # SPADE (Fig. 9) and the video attack through the sensor path (Fig. 4, video_attack), docs/spade.md.
     video = yaml.safe_load(CI_CONFIG.read_text())["video_attack"]
-    assert len(sorted((results / "video_attacks" / "casia_b").glob("*/*/*.parquet"))) == 2 * len(video["sparsities"]) \
-        * len(attack["conditions"]) * len(video["views"])
+    video_tables = sorted((results / "video_attacks" / "casia_b").glob("*/*/*.parquet"))
+    assert len(video_tables) == 2 * len(video["sparsities"]) * len(attack["conditions"])  # a job per attack job
+    for path in video_tables:  # only the probes of video_attack.views
+        assert set(pd.read_parquet(path)["view"]) == set(video["views"])
     video_table = pd.read_csv(results / "tables" / "video_attack.csv")
     assert set(video_table["kind"]) == {"alteration", "insertion"} and (video_table["probes"] > 0).all()
     rates = ["natural_silhouettes", "natural_video", "attack_silhouettes", "attack_video"]

@@ -1,18 +1,24 @@
-"""One attack job of the pipeline: every probe of one (dataset, condition, view) at one sparsity and mode.
+"""One attack job of the pipeline: every probe of one (dataset, condition) at its views, one sparsity and mode.
 
 A *mode* is ``{kind}_{goal}_{setting}``: kind ``alteration`` | ``insertion`` (Sec. 3.2), goal
 ``nontargeted`` | ``targeted`` (Eq. 1 / Eq. 3), setting ``adversary`` (Algorithm 1) | ``random``
 (Sec. 4.2's control) | ``fgsm`` | ``pgd`` | ``mifgsm`` (Sec. 4.5's pixel-space baselines,
 :mod:`gaitcore.attacks.perturbation`). The job reads the trained models, the store's frames and the
-stored features (gallery features are never recomputed), attacks the probes with
-:class:`gaitcore.attacks.engine.TemporalSparseAttack` (or, for a baseline,
-:class:`gaitcore.attacks.perturbation.PerturbationAttack`, which needs no generator) and writes:
+stored features (gallery features are never recomputed) and prepares the gallery once, then attacks
+the probes of all its views in one call of :class:`gaitcore.attacks.engine.TemporalSparseAttack`
+(or, for a baseline, :class:`gaitcore.attacks.perturbation.PerturbationAttack`, which needs no
+generator). Both engines give each sequence the same result whatever chunk it runs in (on one
+thread), and every probe is seeded by its own key, so a probe's row is bit-identical to what a job
+of its view alone writes; bundling views only saves the process start-up per view (docs/attack.md
+"Scale and cost"). The job writes:
 
-* a Parquet table, one row per probe: its key, the mode and sparsity, ``N``, ``K``, the places of
+* a Parquet table, one row per probe, ordered by the job's views, then subject and sequence: its
+  key (with its ``view``), the mode and sparsity, ``N``, ``K``, the places of
   the generated frames, the target, the final objective, cosine and realism, and for every gallery
   view the rank-1 identity of the clean probe (``clean_rank1_VVV``) and of the attacked probe
   (``rank1_VVV``); the Parquet metadata (key ``gaitcore.attack``) holds the gallery views, the
-  protocol's identical-view rule, the settings, the run time and the peak memory;
+  protocol's identical-view rule, the job (its views listed), the settings, the run time and the
+  peak memory;
 * a compressed ``.npz`` with the generated frames (uint8 ``[R, 64, 64]``), their places and
   per-probe ``offsets`` (row ``i``'s frames are ``frames[offsets[i]:offsets[i + 1]]``).
 
@@ -20,9 +26,9 @@ stored features (gallery features are never recomputed), attacks the probes with
 the target subject is drawn uniformly from the other test subjects; ``X_t`` is that subject's
 sequence of the probe's condition and view outside the gallery (e.g. nm-05 or nm-06 for an NM
 probe), drawn uniformly; if it has none, any of its non-gallery sequences. Targets, placements and
-initial latents are drawn from a seed derived from the config seed and the probe's key, mode and
-sparsity, so a probe's result does not depend on which job or chunk ran it; a *variant* of the
-optimiser settings (``attack.variants``, e.g. the temporal term or early stop) attacks the same
+initial latents are drawn from a seed derived from the config seed and the probe's key (its own
+view included), mode and sparsity, so a probe's result does not depend on which job or chunk ran
+it; a *variant* of the optimiser settings (``attack.variants``, e.g. the temporal term or early stop) attacks the same
 probes from the same start, so it compares pairwise with the plain run. A perturbation baseline's
 probes are seeded by the adversary's mode (``kind_goal_adversary``), so it attacks the same probes
 with the same targets and frame places as the attack it is compared with (Sec. 4.5).
@@ -35,6 +41,7 @@ import os
 import resource
 import time
 import zlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -72,20 +79,30 @@ def parse_mode(mode: str) -> tuple[str, str, str]:
 
 @dataclass(frozen=True)
 class AttackJob:
-    """Which probes one job attacks and how (everything but the engine's optimiser settings)."""
+    """Which probes one job attacks and how (everything but the engine's optimiser settings).
+
+    ``views`` are the probe views attacked together (at least one, no repeats; lists are taken as
+    tuples, so a job can come straight from a Snakemake params dict).
+    """
 
     dataset: str
     condition: str
-    view: int
+    views: tuple[int, ...]
     sparsity: str
     mode: str
     placement: str = "first"
     k_rule: str = "floor_plus_one"
     seed: int = 0
-    probe_subjects: int | None = None  # the first n test subjects' probes; None: all
+    probe_subjects: int | None = None  # per view, the first n test subjects' probes; None: all
     test_subjects: tuple[int, int] = (75, 124)
     metric: str = "euclidean"
     variant: str = ""  # name of the optimiser-settings variant ("" - the config's own settings)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "views", tuple(int(v) for v in self.views))
+        object.__setattr__(self, "test_subjects", tuple(self.test_subjects))
+        if not self.views or len(set(self.views)) != len(self.views):
+            raise ValueError(f"an attack job needs distinct probe views, got {list(self.views)}")
 
     @property
     def seed_mode(self) -> str:
@@ -93,20 +110,29 @@ class AttackJob:
         kind, goal, setting = parse_mode(self.mode)
         return f"{kind}_{goal}_adversary" if setting in METHODS else self.mode
 
-    def probe_seed(self, subject: str, seq: int) -> int:
-        """A stable seed for one probe of this job (independent of chunking and job order)."""
-        text = f"{self.dataset}/{subject}/{self.condition}/{seq}/{self.view}/{self.sparsity}/{self.seed_mode}"
+    def probe_seed(self, subject: str, seq: int, view: int) -> int:
+        """A stable seed for one probe (independent of chunking, job order and the job's other views)."""
+        text = f"{self.dataset}/{subject}/{self.condition}/{seq}/{view}/{self.sparsity}/{self.seed_mode}"
         return (zlib.crc32(text.encode()) ^ (self.seed * 0x9E3779B1)) & 0x7FFFFFFF
 
 
+def settings_for(mode: str, values: Mapping[str, Any]) -> AttackSettings | PerturbationSettings:
+    """The settings of a job of ``mode``: :class:`PerturbationSettings` for a baseline, else :class:`AttackSettings`."""
+    return (PerturbationSettings if parse_mode(mode)[2] in METHODS else AttackSettings)(**values)
+
+
 def select_probes(index: pd.DataFrame, protocol: Protocol, job: AttackJob) -> pd.DataFrame:
-    """Rows of the feature index probed by ``job`` (the first ``probe_subjects`` subjects, sorted)."""
-    mask = protocol.probe_mask(index, job.condition) & (index["view"] == job.view).to_numpy()
-    probes = index[mask]
-    if job.probe_subjects is not None:
-        chosen = sorted(probes["subject"].unique())[: job.probe_subjects]
-        probes = probes[probes["subject"].isin(chosen)]
-    return probes.sort_values(["subject", "seq"])
+    """Rows of the feature index probed by ``job``: per view in ``job.views`` order, the first
+    ``probe_subjects`` subjects having a probe there, sorted by subject and sequence."""
+    probes = index[protocol.probe_mask(index, job.condition)]
+    chosen = []
+    for view in job.views:
+        of_view = probes[probes["view"] == view]
+        if job.probe_subjects is not None:
+            first = sorted(of_view["subject"].unique())[: job.probe_subjects]
+            of_view = of_view[of_view["subject"].isin(first)]
+        chosen.append(of_view.sort_values(["subject", "seq"]))
+    return pd.concat(chosen)
 
 
 def choose_target(index: pd.DataFrame, gallery: np.ndarray, probe: pd.Series, rng: np.random.Generator) -> int:
@@ -125,14 +151,15 @@ def choose_target(index: pd.DataFrame, gallery: np.ndarray, probe: pd.Series, rn
 
 
 def _success_check(gallery_features: PreparedGallery, gallery_subjects: np.ndarray, gallery_views: np.ndarray,
-                   wanted: list[str], avoid: bool, views: list[int], metric: str):
-    """Early-stop test: fooled on every counted gallery view (rank-1 != subject, or == target)."""
+                   wanted: list[str], avoid: bool, views: list[int], counted: np.ndarray, metric: str):
+    """Early-stop test: fooled on every counted gallery view (rank-1 != subject, or == target);
+    ``counted`` ``[probes, len(views)]`` marks each probe's counted gallery views."""
 
     def succeeded(features: torch.Tensor, sequences) -> torch.Tensor:
         nearest = rank1_identities(features.float().cpu(), gallery_features, gallery_subjects, gallery_views, views, metric)
         expected = np.asarray([wanted[i] for i in sequences], dtype=object)[:, None]
-        hit = nearest == expected
-        return torch.from_numpy(~hit.any(1) if avoid else hit.all(1))
+        hit, used = nearest == expected, counted[list(sequences)]
+        return torch.from_numpy(~(hit & used).any(1) if avoid else (hit | ~used).all(1))
 
     return succeeded
 
@@ -181,19 +208,22 @@ def run_attack_job(
     protocol = protocol_for(job.dataset, job.test_subjects)
     gallery = protocol.gallery_mask(index)
     probes = select_probes(index, protocol, job)
-    if probes.empty:
-        raise DataError(Path(features_index), f"no {job.condition} probe at view {job.view} among the stored features",
-                        "check attack.conditions/views against the dataset, or rerun extract_features")
+    missing = [v for v in job.views if v not in set(probes["view"])]
+    if missing:
+        raise DataError(Path(features_index), f"no {job.condition} probe at view {', '.join(map(str, missing))} among "
+                        "the stored features", "check attack.conditions/views against the dataset, or rerun "
+                        "extract_features")
     g_rows = np.flatnonzero(gallery)
     g_features = prepare_gallery(np.asarray(features[g_rows]))  # once: several rank-1 queries below
     g_subjects = index["subject"].to_numpy()[g_rows]
     g_views = index["view"].to_numpy()[g_rows]
     views = list(protocol.views)
-    counted = [v for v in views if not (protocol.exclude_identical_view and v == job.view)]
+    # Per probe, the gallery views its accuracy counts (Sec. 4.1: CASIA-B leaves out the identical view).
+    counted = ~(protocol.exclude_identical_view & (probes["view"].to_numpy()[:, None] == np.asarray(views)[None]))
 
     items, targets, plans = [], [], []
     for _, probe in probes.iterrows():
-        rng = np.random.default_rng(job.probe_seed(probe["subject"], int(probe["seq"])))
+        rng = np.random.default_rng(job.probe_seed(probe["subject"], int(probe["seq"]), int(probe["view"])))
         frames = np.asarray(store.sequence(int(probe["store_row"])))
         plan = plan_frames(len(frames), sparsity, kind=kind, placement=job.placement, rule=job.k_rule, rng=rng)
         if goal == "targeted":
@@ -206,9 +236,9 @@ def run_attack_job(
         items.append(AttackItem(frames, plan, reference, seed=int(rng.integers(2**31))))
         plans.append(plan)
     wanted = targets if goal == "targeted" else probes["subject"].tolist()
-    check = _success_check(g_features, g_subjects, g_views, wanted, goal == "nontargeted", counted, job.metric)
-    log.info("%s %s %s view %d S=%s: %d probes, K %d..%d", job.dataset, job.mode, job.condition, job.view,
-             job.sparsity, len(items), min(p.k for p in plans), max(p.k for p in plans))
+    check = _success_check(g_features, g_subjects, g_views, wanted, goal == "nontargeted", views, counted, job.metric)
+    log.info("%s %s %s views %s S=%s: %d probes, K %d..%d", job.dataset, job.mode, job.condition,
+             ",".join(map(str, job.views)), job.sparsity, len(items), min(p.k for p in plans), max(p.k for p in plans))
     if isinstance(settings, PerturbationSettings):
         outcomes = attacker.attack(items)
     else:
@@ -220,8 +250,8 @@ def run_attack_job(
     nearest_clean = rank1_identities(clean, g_features, g_subjects, g_views, views, job.metric)
     table = pd.DataFrame({
         "dataset": job.dataset, "subject": probes["subject"].to_numpy(), "condition": job.condition,
-        "seq": probes["seq"].to_numpy(np.int64), "view": job.view, "mode": job.mode, "kind": kind, "goal": goal,
-        "setting": setting, "sparsity": sparsity_label(sparsity), "sparsity_value": float(sparsity),
+        "seq": probes["seq"].to_numpy(np.int64), "view": probes["view"].to_numpy(np.int64), "mode": job.mode,
+        "kind": kind, "goal": goal, "setting": setting, "sparsity": sparsity_label(sparsity), "sparsity_value": float(sparsity),
         "frame_count": [p.frame_count for p in plans], "altered": [p.k for p in plans],
         "positions": [p.generated.tolist() for p in plans], "target": targets,
         "final_loss": [o.objective for o in outcomes], "cosine": [o.cosine for o in outcomes],
@@ -242,13 +272,14 @@ def run_attack_job(
     _write_frames(out_frames, [o.generated for o in outcomes], plans)
     write_attack_table(table, out_table, meta)
     log.info("done in %.1f s, peak RSS %.0f MB; accuracy %.1f%% (clean %.1f%%)", seconds, peak_mb,
-             _accuracy(nearest, probes, views, counted), _accuracy(nearest_clean, probes, views, counted))
+             _accuracy(nearest, probes, counted), _accuracy(nearest_clean, probes, counted))
     return table
 
 
-def _accuracy(nearest: np.ndarray, probes: pd.DataFrame, views: list[int], counted: list[int]) -> float:
-    columns = [views.index(v) for v in counted]
-    return 100.0 * float((nearest[:, columns] == probes["subject"].to_numpy()[:, None]).mean())
+def _accuracy(nearest: np.ndarray, probes: pd.DataFrame, counted: np.ndarray) -> float:
+    """Rank-1 accuracy (%) over every probe's counted gallery views (for the log)."""
+    hit = nearest == probes["subject"].to_numpy()[:, None]
+    return 100.0 * float((hit & counted).sum() / counted.sum())
 
 
 def write_attack_table(table: pd.DataFrame, path: str | Path, meta: dict[str, Any]) -> None:
@@ -276,4 +307,5 @@ def read_attack_frames(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.nda
                         "rerun the rule `attack` for this job (delete the file first)") from err
 
 
-__all__ = ["AttackJob", "parse_mode", "read_attack_frames", "run_attack_job", "select_probes", "write_attack_table"]
+__all__ = ["AttackJob", "parse_mode", "read_attack_frames", "run_attack_job", "select_probes", "settings_for",
+           "write_attack_table"]

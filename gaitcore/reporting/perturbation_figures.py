@@ -80,9 +80,9 @@ def example_frames(paths: Sequence[str | Path], store: FrameStore, *, sparsity: 
                    goal: str = "nontargeted", condition: str = "nm", view: int = 90) -> list[tuple[str, np.ndarray]]:
     """``[(label, uint8 frames)]`` of Fig. 7 for one probe: natural, then each method present.
 
-    The probe is the first (sorted by subject and sequence) of the ``condition``/``view`` job at
-    ``sparsity``, else of the first such job of any view; the frames are those at the altered places
-    and the next :data:`CONTEXT` natural frames.
+    The probe is the first (sorted by subject and sequence) at probe ``view`` of the ``condition`` job
+    at ``sparsity`` (else at its smallest view; else of the first job of any condition); the frames
+    are those at the altered places and the next :data:`CONTEXT` natural frames.
     """
     label = sparsity.replace("/", "-")
     jobs = {}
@@ -90,14 +90,15 @@ def example_frames(paths: Sequence[str | Path], store: FrameStore, *, sparsity: 
         mode = f"{kind}_{goal}_"
         if path.parent.name == label and path.parent.parent.name.startswith(mode) and "+" not in path.parent.parent.name:
             jobs.setdefault(path.name, {})[path.parent.parent.name[len(mode):]] = path
-    wanted = f"{condition}-{view:03d}.parquet"
-    names = [wanted] if wanted in jobs else sorted(n for n in jobs if n.startswith(condition)) or sorted(jobs)
+    wanted = f"{condition}.parquet"
+    names = [wanted] if wanted in jobs else sorted(jobs)
     if not names:
         return []
     methods = jobs[names[0]]
     first = next(iter(methods.values()))
     table, _ = read_attack_table(first)
-    probe = table.sort_values(["subject", "seq"]).iloc[0]
+    at_view = table[table["view"] == view]
+    probe = (at_view if len(at_view) else table).sort_values(["view", "subject", "seq"]).iloc[0]
     rows = store.select(subjects=[probe["subject"]], conditions=[probe["condition"]], seqs=[int(probe["seq"])],
                         views=[int(probe["view"])])
     clean = np.asarray(store.sequence(int(rows.index[0])))
@@ -108,7 +109,8 @@ def example_frames(paths: Sequence[str | Path], store: FrameStore, *, sparsity: 
         if setting not in methods:
             continue
         rows_, _ = read_attack_table(methods[setting])
-        match = rows_.index[(rows_["subject"] == probe["subject"]) & (rows_["seq"] == probe["seq"])]
+        match = rows_.index[(rows_["subject"] == probe["subject"]) & (rows_["seq"] == probe["seq"])
+                            & (rows_["view"] == probe["view"])]
         frames, offsets, _ = read_attack_frames(methods[setting].with_suffix(".npz"))
         i = int(match[0])
         plan = FramePlan.from_positions(kind, len(clean), np.asarray(rows_.at[i, "positions"], dtype=np.int64))

@@ -1,8 +1,9 @@
 """The attack on biometric samples (He et al. Sec. 3.3, Fig. 3 step 2), scored through the sensor path.
 
-For every probe of one attack job (``results/attacks/<dataset>/<mode>/<S>/<condition>-<view>``,
-:mod:`gaitcore.attacks.job`), :func:`build_adversarial_video` turns its adversarial silhouettes into
-video frames and puts them into the probe's source video:
+For every probe of one attack job (``results/attacks/<dataset>/<mode>/<S>/<condition>``,
+:mod:`gaitcore.attacks.job`) at the chosen probe views (``video_attack.views``; by default all of the
+job's), :func:`build_adversarial_video` turns its adversarial silhouettes into video frames and puts
+them into the probe's source video:
 
 1. the source video and the raw silhouettes the store was built from come from a
    :class:`~gaitcore.video.sources.VideoSource`; store frame ``j`` is raw frame ``kept[j]``, the
@@ -25,14 +26,15 @@ gallery features per gallery view. The clean source video goes through the same 
 compares four accuracies per (sparsity, condition): clean and attacked, silhouettes (the attack
 job's own columns) and video.
 
-**Outputs of one job**: a Parquet table, one row per probe, with the attack table's key and mode
-columns, ``video_frames`` (frames of the attacked video), ``video_kept`` (frames the preprocessing
-kept after segmentation), ``segmentation_iou`` (mean IoU of the segmented generated frames with
-their ``L_a``), and per gallery view ``v`` the rank-1 subject of the clean and attacked probe through
-the silhouettes (``clean_rank1_vvv``, ``rank1_vvv``, copied from the attack job) and through the video
+**Outputs of one job**: a Parquet table, one row per probe of the chosen views (in the attack
+table's order), with the attack table's key and mode columns, ``video_frames`` (frames of the
+attacked video), ``video_kept`` (frames the preprocessing kept after segmentation),
+``segmentation_iou`` (mean IoU of the segmented generated frames with their ``L_a``), and per
+gallery view ``v`` the rank-1 subject of the clean and attacked probe through the silhouettes
+(``clean_rank1_vvv``, ``rank1_vvv``, copied from the attack job) and through the video
 (``video_clean_rank1_vvv``, ``video_rank1_vvv``); its metadata (key ``gaitcore.video_attack``) holds
-the gallery views, the identical-view rule, the job and the run time. An ``.npz`` holds the first
-probe's frames around its first generated frame for Fig. 4.
+the gallery views, the identical-view rule, the attack table, the chosen probe views and the run
+time. An ``.npz`` holds the first probe's frames around its first generated frame for Fig. 4.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,6 +175,19 @@ def _nearest(features: list[np.ndarray | None], gallery: np.ndarray, subjects: n
     return out
 
 
+def select_views(rows: pd.DataFrame, views: Sequence[int] | None, attack_table: str | Path) -> pd.DataFrame:
+    """The rows of an attack table (positional index kept: row ``i``'s frames start at ``offsets[i]``)
+    whose probe view is in ``views`` (None: all); a DataError naming the table for a view it lacks."""
+    rows = rows.reset_index(drop=True)
+    if views is None:
+        return rows
+    missing = sorted(set(map(int, views)) - set(rows["view"].astype(int)))
+    if missing:
+        raise DataError(attack_table, f"has no probe at view {', '.join(map(str, missing))}",
+                        "choose video_attack.views among attack.views, or rerun the rule `attack` for this job")
+    return rows[rows["view"].isin(list(views))]
+
+
 def run_video_attack_job(
     *,
     attack_table: str | Path,
@@ -188,8 +204,10 @@ def run_video_attack_job(
     threshold: int = THRESHOLD,
     min_area: int = MIN_AREA,
     device: str = "auto",
+    views: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """Build, sense and score the attacked videos of one attack job; write its table and Fig. 4 example."""
+    """Build, sense and score the attacked videos of one attack job's probes at ``views`` (None: every
+    view of the job); write its table and Fig. 4 example."""
     began = time.perf_counter()
     dev = resolve_device(device)
     rows, meta = read_attack_table(attack_table)
@@ -197,6 +215,7 @@ def run_video_attack_job(
     if len(offsets) != len(rows) + 1:
         raise DataError(attack_frames, f"holds frames of {len(offsets) - 1} probes, its table {len(rows)}",
                         "rerun the rule `attack` for this job (delete both files first)")
+    rows = select_views(rows, views, attack_table)
     gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
     spade = load_spade(spade_weights, map_location=dev)
     margin = float(spade.extra.get("train_config", {}).get("crop_margin", 0.05))
@@ -207,11 +226,11 @@ def run_video_attack_job(
     g_features = np.asarray(features[g_rows])
     g_subjects = index["subject"].to_numpy()[g_rows]
     g_views = index["view"].to_numpy()[g_rows]
-    views = [int(v) for v in meta["gallery_views"]]
+    gallery_views = [int(v) for v in meta["gallery_views"]]
     models: dict[int, BackgroundModel] = {}
     clean_features, attacked_features, video_frames, video_kept, ious = [], [], [], [], []
     example = None
-    for i, row in rows.reset_index(drop=True).iterrows():
+    for i, row in rows.iterrows():  # i: the row's place in the attack table and its frames
         key = SequenceKey(row["dataset"], row["subject"], row["condition"], int(row["seq"]), int(row["view"]))
         if key.view not in models:
             models[key.view] = BackgroundModel.from_footage(source.background_footage(key.view))
@@ -245,17 +264,18 @@ def run_video_attack_job(
     table["video_frames"] = video_frames
     table["video_kept"] = video_kept
     table["segmentation_iou"] = ious
-    nearest_clean = _nearest(clean_features, g_features, g_subjects, g_views, views, metric)
-    nearest = _nearest(attacked_features, g_features, g_subjects, g_views, views, metric)
-    for j, view in enumerate(views):
+    nearest_clean = _nearest(clean_features, g_features, g_subjects, g_views, gallery_views, metric)
+    nearest = _nearest(attacked_features, g_features, g_subjects, g_views, gallery_views, metric)
+    for j, view in enumerate(gallery_views):
         table[f"clean_rank1_{view:03d}"] = rows[f"clean_rank1_{view:03d}"].to_numpy()
         table[f"rank1_{view:03d}"] = rows[f"rank1_{view:03d}"].to_numpy()
         table[f"video_clean_rank1_{view:03d}"] = nearest_clean[:, j]
         table[f"video_rank1_{view:03d}"] = nearest[:, j]
     seconds = time.perf_counter() - began
-    out_meta = {"gallery_views": views, "exclude_identical_view": bool(meta["exclude_identical_view"]),
-                "attack_table": str(attack_table), "spade_weights": str(spade_weights), "threshold": threshold,
-                "min_area": min_area, "crop_margin": margin, "device": str(dev), "seconds": round(seconds, 3)}
+    out_meta = {"gallery_views": gallery_views, "exclude_identical_view": bool(meta["exclude_identical_view"]),
+                "attack_table": str(attack_table), "views": sorted(set(rows["view"].astype(int))),
+                "spade_weights": str(spade_weights), "threshold": threshold, "min_area": min_area,
+                "crop_margin": margin, "device": str(dev), "seconds": round(seconds, 3)}
     write_parquet_with_meta(table, out_table, META_KEY, out_meta)
     _write_example(out_example, example)
     log.info("%d probes in %.1f s", len(table), seconds)

@@ -1,6 +1,9 @@
-"""One attack job end to end on a tiny store: table schema, rank-1 columns, frames, targets, errors."""
+"""One attack job end to end on a tiny store: table schema, rank-1 columns, frames, targets, errors, and
+a job over several views giving exactly the rows of single-view jobs."""
 
+import dataclasses
 import json
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -10,7 +13,15 @@ import torch
 
 from gaitcore.attacks.engine import AttackSettings
 from gaitcore.attacks.perturbation import PerturbationSettings
-from gaitcore.attacks.job import META_KEY, AttackJob, choose_target, parse_mode, read_attack_frames, run_attack_job
+from gaitcore.attacks.job import (
+    META_KEY,
+    AttackJob,
+    choose_target,
+    parse_mode,
+    read_attack_frames,
+    run_attack_job,
+    settings_for,
+)
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.errors import DataError
@@ -53,10 +64,11 @@ def world(tmp_path_factory):
     return root
 
 
-def run(world, tmp_path, mode="alteration_nontargeted_adversary", condition="nm", view=90, **job_args):
+def run(world, tmp_path, mode="alteration_nontargeted_adversary", condition="nm", views=(90,), settings=None,
+        **job_args):
     _, goal, setting = mode.split("_")
-    job = AttackJob(CASIA_B, condition, view, "1/10", mode, test_subjects=(75, 78), **job_args)
-    settings = AttackSettings(goal=goal, setting=setting, iterations=3, chunk_size=3)
+    job = AttackJob(CASIA_B, condition, views, "1/10", mode, test_subjects=(75, 78), **job_args)
+    settings = settings or AttackSettings(goal=goal, setting=setting, iterations=3, chunk_size=3)
     table = run_attack_job(
         gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt", store_root=world / "casia_b",
         features_array=world / "f.npy", features_index=world / "f.parquet", job=job, settings=settings,
@@ -102,10 +114,10 @@ def test_nontargeted_job_writes_a_row_per_probe_with_rank1_per_gallery_view(worl
 
 
 def test_targeted_job_draws_another_subject_and_the_same_condition_and_view(world, tmp_path):
-    _, table = run(world, tmp_path, mode="insertion_targeted_adversary", condition="bg", view=0)
+    _, table = run(world, tmp_path, mode="insertion_targeted_adversary", condition="bg", views=(0,))
     assert (table["target"] != table["subject"]).all() and table["target"].isin([f"{s:03d}" for s in SUBJECTS]).all()
     assert (table["positions"].map(len) == table["altered"]).all()
-    _, again = run(world, tmp_path, mode="insertion_targeted_adversary", condition="bg", view=0)
+    _, again = run(world, tmp_path, mode="insertion_targeted_adversary", condition="bg", views=(0,))
     pd.testing.assert_frame_equal(table, again)  # seeded per probe: the same targets and results
 
 
@@ -125,8 +137,41 @@ def test_random_control_is_not_optimised(world, tmp_path):
 
 
 def test_a_job_without_probes_says_what_to_check(world, tmp_path):
-    with pytest.raises(DataError, match="no cl probe at view 90"):
+    with pytest.raises(DataError, match=r"f\.parquet: no cl probe at view 90 .*check attack\.conditions/views"):
         run(world, tmp_path, condition="cl")
+    # One configured view without probes stops the whole job, naming that view.
+    with pytest.raises(DataError, match=r"f\.parquet: no nm probe at view 18 among .*check attack\.conditions/views"):
+        run(world, tmp_path, views=(0, 18, 90))
+    with pytest.raises(ValueError, match="distinct probe views"):
+        AttackJob(CASIA_B, "nm", (90, 90), "1/10", "alteration_nontargeted_adversary")
+
+
+SETTINGS_OF = {
+    "alteration_targeted_adversary": AttackSettings(goal="targeted", iterations=3, chunk_size=3, early_stop=True),
+    "alteration_nontargeted_pgd": PerturbationSettings(goal="nontargeted", method="pgd", budget=0.5, step_size=0.1,
+                                                       iterations=3, chunk_size=3),
+}
+
+
+@pytest.mark.parametrize("mode", list(SETTINGS_OF))
+def test_a_job_over_views_gives_exactly_the_rows_of_single_view_jobs(world, tmp_path, mode):
+    """Per-probe seeds and chunk-independent engines: bundling views changes no bit of any probe's row
+    (chunks of 3 mix the views' probes here; early stop checks each probe's own counted views)."""
+    settings = SETTINGS_OF[mode]
+    job, both = run(world, tmp_path / "both", mode=mode, views=(0, 90), settings=settings)
+    alone = [run(world, tmp_path / f"{view}", mode=mode, views=(view,), settings=settings)[1] for view in (0, 90)]
+    pd.testing.assert_frame_equal(both, pd.concat(alone, ignore_index=True), check_exact=True)
+    assert both["view"].tolist() == [0] * 8 + [90] * 8
+    frames, offsets, positions = read_attack_frames(tmp_path / "both" / "f.npz")
+    single = [read_attack_frames(tmp_path / f"{view}" / "f.npz") for view in (0, 90)]
+    assert np.array_equal(frames, np.concatenate([s[0] for s in single]))
+    assert np.array_equal(positions, np.concatenate([s[2] for s in single]))
+    assert np.array_equal(offsets, np.concatenate([single[0][1], single[0][1][-1] + single[1][1][1:]]))
+    meta = json.loads(pq.read_table(tmp_path / "both" / "t.parquet").schema.metadata[META_KEY])
+    assert meta["job"]["views"] == [0, 90] and meta["job"] == json.loads(json.dumps(dataclasses.asdict(job)))
+    # The seed text of a probe is what the per-view jobs used, so results compare with their runs.
+    text = f"casia_b/075/nm/5/90/1/10/{job.seed_mode}"
+    assert job.probe_seed("075", 5, 90) == zlib.crc32(text.encode()) & 0x7FFFFFFF
 
 
 def test_the_probe_subset_takes_the_first_subjects(world, tmp_path):
@@ -135,21 +180,26 @@ def test_the_probe_subset_takes_the_first_subjects(world, tmp_path):
 
 
 def test_mode_and_settings_must_agree(world, tmp_path):
-    job = AttackJob(CASIA_B, "nm", 90, "1/10", "alteration_targeted_adversary", test_subjects=(75, 78))
+    job = AttackJob(CASIA_B, "nm", (90,), "1/10", "alteration_targeted_adversary", test_subjects=(75, 78))
     with pytest.raises(ValueError, match="does not match"):
         run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt", store_root=world / "casia_b",
                        features_array=world / "f.npy", features_index=world / "f.parquet", job=job,
                        settings=AttackSettings(), out_table=tmp_path / "t.parquet", out_frames=tmp_path / "f.npz")
     with pytest.raises(ValueError, match="unknown attack mode"):
         parse_mode("alteration_evasive_adversary")
+    # A job's params dict becomes the settings its mode needs.
+    assert settings_for("insertion_targeted_mifgsm", {"goal": "targeted", "method": "mifgsm"}) == \
+        PerturbationSettings(goal="targeted", method="mifgsm")
+    assert settings_for("alteration_nontargeted_random", {"goal": "nontargeted", "setting": "random"}) == \
+        AttackSettings(setting="random")
 
 
 
 @pytest.mark.parametrize("method", ["fgsm", "pgd", "mifgsm"])
 def test_a_baseline_job_attacks_the_adversarys_probes_targets_and_places_without_a_generator(world, tmp_path, method):
     mode = "alteration_targeted_adversary"
-    _, ours = run(world, tmp_path / "ours", mode=mode, condition="bg", view=0)
-    job = AttackJob(CASIA_B, "bg", 0, "1/10", f"alteration_targeted_{method}", test_subjects=(75, 78))
+    _, ours = run(world, tmp_path / "ours", mode=mode, condition="bg", views=(0,))
+    job = AttackJob(CASIA_B, "bg", [0], "1/10", f"alteration_targeted_{method}", test_subjects=[75, 78])
     assert job.seed_mode == mode
     settings = PerturbationSettings(goal="targeted", method=method, budget=0.5, step_size=0.1, iterations=3)
     table = run_attack_job(
@@ -174,7 +224,7 @@ def test_a_baseline_job_attacks_the_adversarys_probes_targets_and_places_without
 
 
 def test_a_generating_mode_needs_the_wgan(world, tmp_path):
-    job = AttackJob(CASIA_B, "nm", 90, "1/10", "alteration_nontargeted_adversary", test_subjects=(75, 78))
+    job = AttackJob(CASIA_B, "nm", (90,), "1/10", "alteration_nontargeted_adversary", test_subjects=(75, 78))
     with pytest.raises(ValueError, match="needs the WGAN"):
         run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=None, store_root=world / "casia_b",
                        features_array=world / "f.npy", features_index=world / "f.parquet", job=job,

@@ -8,6 +8,7 @@ from gaitcore.attacks.engine import AttackSettings
 from gaitcore.attacks.job import AttackJob, run_attack_job
 from gaitcore.attacks.perturbation import PerturbationSettings
 from gaitcore.data.layout import CASIA_B
+from gaitcore.data.store import FrameStore
 from gaitcore.evaluation.imperceptibility import (
     COLUMNS,
     best_rows,
@@ -22,6 +23,7 @@ from gaitcore.evaluation.imperceptibility import (
 )
 from gaitcore.models.realism import fit_platt
 from gaitcore.models.wgan import build_critic, build_generator, save_wgan
+from gaitcore.reporting.perturbation_figures import example_frames
 from tests.attacks.test_job import world  # noqa: F401  (the tiny store, models and features)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -82,13 +84,13 @@ def jobs(world, tmp_path_factory):  # noqa: F811
     for mode in ("alteration_nontargeted_adversary", "alteration_nontargeted_random", "alteration_nontargeted_fgsm",
                  "alteration_nontargeted_pgd", "alteration_targeted_adversary", "alteration_targeted_mifgsm"):
         kind, goal, setting = mode.split("_")
-        for condition, view in (("nm", 0), ("nm", 90), ("bg", 90)):
-            job = AttackJob(CASIA_B, condition, view, "1/10", mode, test_subjects=(75, 78))
+        for condition, views in (("nm", (0, 90)), ("bg", (90,))):
+            job = AttackJob(CASIA_B, condition, views, "1/10", mode, test_subjects=(75, 78))
             if setting in ("adversary", "random"):
                 settings = AttackSettings(goal=goal, setting=setting, iterations=2)
             else:
                 settings = PerturbationSettings(goal=goal, method=setting, iterations=2, step_size=0.5)
-            path = out / mode / "1-10" / f"{condition}-{view:03d}.parquet"
+            path = out / mode / "1-10" / f"{condition}.parquet"
             run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt",
                            store_root=world / "casia_b", features_array=world / "f.npy",
                            features_index=world / "f.parquet", job=job, settings=settings, out_table=path,
@@ -109,7 +111,7 @@ def test_the_table_of_real_jobs(world, jobs, tmp_path):  # noqa: F811
     assert table[table["goal"] == "targeted"]["setting"].tolist() == ["natural", "adversary", "mifgsm"]
     natural = nontargeted.loc["natural"]
     assert natural["l0"] == 0.0 and natural["l2"] == 0.0
-    # 3 jobs x 8 probes x K = 2 (N 12-19 frames at S = 1/10), the same places for every setting
+    # 24 probes (NM at 0 and 90, BG at 90; 8 each) x K = 2 (N 12-19 frames at S = 1/10), the same places for every setting
     assert (table["frames"] == 48).all()
     # The natural frames' temporal IoU is that of consecutive clean frames at the same places.
     assert 0.0 < natural["neighbour_iou"] <= 1.0 and natural["clean_neighbour_iou"] > 0.0
@@ -128,3 +130,6 @@ def test_the_table_of_real_jobs(world, jobs, tmp_path):  # noqa: F811
     assert "frame-alteration, nontargeted" in markdown and "**" in markdown
     for figure in ("fig6", "fig7"):
         assert written[figure].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Fig. 7 shows one probe at view 90 of the NM job (which covers views 0 and 90), the same in every method.
+    examples = example_frames(paths, FrameStore(world / "casia_b"), sparsity="1/10")
+    assert [label for label, _ in examples] == ["Natural (075-nm-05-090)", "FGSM", "PGD", "Ours"]

@@ -29,8 +29,9 @@ GAIN = 20.0
 # ---------------------------------------------------------------------------------------- Table 3
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    """Test subjects 075-077 with nm-01..06 at 0, 18 and 90 degrees; a tiny GaitGAN; S = 1/40 attack
-    tables and frames for 075's NM probes at every view (two generated frames at places 0 and 1)."""
+    """Test subjects 075-077 with nm-01..06 at 0, 18 and 90 degrees; a tiny GaitGAN; the S = 1/40 NM
+    attack job's table and frames (one job over the views, as the pipeline writes it) for 075's NM
+    probes at every view (two generated frames at places 0 and 1), and one over the first two views."""
     root = tmp_path_factory.mktemp("transfer")
     rng = np.random.default_rng(0)
     with StoreWriter(root / "casia_b", CASIA_B) as writer:
@@ -49,23 +50,26 @@ def world(tmp_path_factory):
             p.mul_(GAIN if p.dim() > 1 else 1.0)
     save_gaitgan(model.train(False), root / "gaitgan.pt")
     store = FrameStore(root / "casia_b")
-    paths = []
-    for view in VIEWS:
-        rows, generated = [], []
-        for seq in (5, 6):
-            n = len(store.sequence(int(store.select(subjects=["075"], seqs=[seq], views=[view]).index[0])))
-            r = row("075", view, ("076",) * 3, views=VIEWS, seq=seq)  # GaitSet: clean right, attacked wrong
-            rows.append({**r, "frame_count": n, "altered": 2, "positions": [0, 1]})
-            generated.append(rng.integers(0, 2, (2, 64, 64), dtype=np.uint8) * 255)
-        path = write(root / f"nm-{view:03d}.parquet", rows, views=VIEWS)
-        np.savez(path.with_suffix(".npz"), frames=np.concatenate(generated), offsets=np.array([0, 2, 4]),
-                 positions=np.array([0, 1, 0, 1]))
-        paths.append(path)
+    generated = {(view, seq): rng.integers(0, 2, (2, 64, 64), dtype=np.uint8) * 255 for view in VIEWS for seq in (5, 6)}
+    paths = {}
+    for name, views in (("all", VIEWS), ("some", VIEWS[:2])):
+        rows = []
+        for view in views:
+            for seq in (5, 6):
+                n = len(store.sequence(int(store.select(subjects=["075"], seqs=[seq], views=[view]).index[0])))
+                r = row("075", view, ("076",) * 3, views=VIEWS, seq=seq)  # GaitSet: clean right, attacked wrong
+                rows.append({**r, "frame_count": n, "altered": 2, "positions": [0, 1]})
+        (root / name).mkdir()
+        path = write(root / name / "nm.parquet", rows, views=VIEWS)
+        np.savez(path.with_suffix(".npz"), frames=np.concatenate([generated[r["view"], r["seq"]] for r in rows]),
+                 offsets=np.arange(0, 2 * len(rows) + 1, 2), positions=np.tile([0, 1], len(rows)))
+        paths[name] = path
     return root, paths
 
 
-def naive_table3(root, paths, views=VIEWS):
-    """GEIs, templates and 1-NN Manhattan written out with loops (probes of ``views``, attacked by ``paths``)."""
+def naive_table3(root, path, views=VIEWS):
+    """GEIs, templates and 1-NN Manhattan written out with loops (probes of ``views``, attacked by the job at
+    ``path``)."""
     store = FrameStore(root / "casia_b")
     g = load_gaitgan(root / "gaitgan.pt").generator
 
@@ -97,14 +101,13 @@ def naive_table3(root, paths, views=VIEWS):
         return out
 
     clean, attacked = [], []
-    for view, path in zip(views, paths, strict=True):
-        frames = np.load(path.with_suffix(".npz"))["frames"]
-        for k, seq in enumerate((5, 6)):
-            original = np.array(store.sequence(int(store.select(subjects=["075"], seqs=[seq], views=[view]).index[0])))
-            clean.append(("075", view, template(original, view)))
-            adv = original.copy()
-            adv[[0, 1]] = frames[2 * k : 2 * k + 2]
-            attacked.append(("075", view, template(adv, view)))
+    frames = np.load(path.with_suffix(".npz"))["frames"]
+    for k, (view, seq) in enumerate((view, seq) for view in views for seq in (5, 6)):  # the job's row order
+        original = np.array(store.sequence(int(store.select(subjects=["075"], seqs=[seq], views=[view]).index[0])))
+        clean.append(("075", view, template(original, view)))
+        adv = original.copy()
+        adv[[0, 1]] = frames[2 * k : 2 * k + 2]
+        attacked.append(("075", view, template(adv, view)))
     every = [(r.subject, r.view, template(store.sequence(i), r.view)) for i, r in idx.iterrows()
              if r.seq >= 5 and r.view in views]
     return accuracy(clean), accuracy(attacked), accuracy(every)
@@ -112,13 +115,14 @@ def naive_table3(root, paths, views=VIEWS):
 
 def test_table3_matches_a_naive_gei_template_and_manhattan_reference(world, tmp_path):
     root, paths = world
-    table = table3_blackbox_gaitgan(root / "gaitgan.pt", root / "casia_b", paths, test_subjects=(75, 77), device="cpu")
+    table = table3_blackbox_gaitgan(root / "gaitgan.pt", root / "casia_b", [paths["all"]], test_subjects=(75, 77),
+                                    device="cpu")
     assert table[["model", "setting", "probes"]].values.tolist() == [
         ["GaitGAN", "natural (attacked probes)", 6], ["GaitGAN", "after attack", 6], ["GaitGAN", "drop", 6],
         ["GaitSet", "natural (attacked probes)", 6], ["GaitSet", "after attack", 6], ["GaitSet", "drop", 6],
         ["GaitGAN", "natural (all probes)", 18]]
     assert list(table.columns[3:]) == ["0", "18", "90", "average"]
-    natural, after, every = naive_table3(root, paths)
+    natural, after, every = naive_table3(root, paths["all"])
     assert natural != after and len(set(every.values())) > 1  # the toy world discriminates
     cells = table.set_index(["model", "setting"])
     for setting, expected in (("natural (attacked probes)", natural), ("after attack", after),
@@ -144,10 +148,10 @@ def test_table3_verdict_needs_gaitset_to_collapse_and_gaitgan_to_hold(gaitgan_dr
 
 def test_table3_of_some_views_compares_all_probes_of_those_views(world):
     root, paths = world
-    table = table3_blackbox_gaitgan(root / "gaitgan.pt", root / "casia_b", paths[:2], test_subjects=(75, 77),
+    table = table3_blackbox_gaitgan(root / "gaitgan.pt", root / "casia_b", [paths["some"]], test_subjects=(75, 77),
                                     device="cpu")
     assert list(table.columns[3:]) == ["0", "18", "average"]
-    natural, after, every = naive_table3(root, paths[:2], views=VIEWS[:2])
+    natural, after, every = naive_table3(root, paths["some"], views=VIEWS[:2])
     cells = table.set_index(["model", "setting"])
     assert cells.loc[("GaitGAN", "natural (all probes)")].iloc[1:].astype(float).to_dict() == pytest.approx(every)
     assert cells.loc[("GaitGAN", "natural (all probes)"), "probes"] == 12
@@ -156,18 +160,18 @@ def test_table3_of_some_views_compares_all_probes_of_those_views(world):
 
 def test_table3_names_an_attack_frames_file_that_does_not_fit_its_table(world, tmp_path):
     root, paths = world
-    bad = write(tmp_path / "nm-000.parquet", [r for r in pd.read_parquet(paths[0]).to_dict("records")], views=VIEWS)
-    data = dict(np.load(paths[0].with_suffix(".npz")))
-    np.savez(bad.with_suffix(".npz"), **{**data, "offsets": np.array([0, 1, 4])})
-    with pytest.raises(DataError, match=r"nm-000\.npz.*rerun the rule `attack`"):
+    bad = write(tmp_path / "nm.parquet", pd.read_parquet(paths["all"]).to_dict("records"), views=VIEWS)
+    data = dict(np.load(paths["all"].with_suffix(".npz")))
+    np.savez(bad.with_suffix(".npz"), **{**data, "offsets": np.array([0, 2, 4, 6, 8, 9, 12])})
+    with pytest.raises(DataError, match=r"nm\.npz.*rerun the rule `attack`"):
         table3_blackbox_gaitgan(root / "gaitgan.pt", root / "casia_b", [bad], test_subjects=(75, 77), device="cpu")
 
 
 def test_table3_refuses_other_attack_modes(world, tmp_path):
     root, paths = world
-    records = pd.read_parquet(paths[0]).to_dict("records")
-    other = write(tmp_path / "nm-000.parquet", [{**r, "sparsity": "1/10"} for r in records], views=VIEWS)
-    np.savez(other.with_suffix(".npz"), **dict(np.load(paths[0].with_suffix(".npz"))))
+    records = pd.read_parquet(paths["all"]).to_dict("records")
+    other = write(tmp_path / "nm.parquet", [{**r, "sparsity": "1/10"} for r in records], views=VIEWS)
+    np.savez(other.with_suffix(".npz"), **dict(np.load(paths["all"].with_suffix(".npz"))))
     with pytest.raises(ValueError, match="sparsity"):
         table3_blackbox_gaitgan(root / "gaitgan.pt", root / "casia_b", [other], test_subjects=(75, 77), device="cpu")
 

@@ -1,4 +1,5 @@
-"""Adversarial videos: substituted and inserted frames land where the attack put them; the table."""
+"""Adversarial videos: substituted and inserted frames land where the attack put them; a whole job on
+the chosen views of an attack job; the table."""
 
 import cv2
 import numpy as np
@@ -8,13 +9,25 @@ import torch
 
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.preprocess import preprocess_sequence
+from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.data.synthetic import SyntheticConfig
 from gaitcore.errors import DataError
-from gaitcore.models.spade import SpadeArch, SpadeModel, build_spade_discriminator, build_spade_generator
-from gaitcore.video.attack import build_adversarial_video, kept_frames
+from gaitcore.evaluation.features import extract_features, feature_index, write_features
+from gaitcore.evaluation.protocols import casia_b_protocol
+from gaitcore.models.gaitset import build_gaitset, save_gaitset
+from gaitcore.models.spade import SpadeArch, SpadeModel, build_spade_discriminator, build_spade_generator, save_spade
+from gaitcore.video.attack import (
+    build_adversarial_video,
+    kept_frames,
+    read_example,
+    read_video_attack_table,
+    run_video_attack_job,
+)
 from gaitcore.video.results import video_attack_markdown, video_attack_table
 from gaitcore.video.segment import BackgroundModel, iou, segment
 from gaitcore.video.sources import CasiaBVideos, SyntheticVideos, video_source
+from tests.reporting.test_attack_tables import row as attack_row
+from tests.reporting.test_attack_tables import write as write_attack_table
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 CFG = SyntheticConfig.for_dataset(CASIA_B, subjects=2, frames_min=14, frames_max=14, empty_rate=0.3)
@@ -82,6 +95,67 @@ def test_the_generated_frames_are_segmented_back_near_their_silhouettes(probe):
     t, mask = video.generated_at[0], video.masks[0]
     # An untrained SPADE paints grey, which background subtraction still mostly separates.
     assert iou(segment(video.frames[t], background), mask) > 0.5
+
+
+@pytest.fixture(scope="module")
+def job_world(tmp_path_factory):
+    """Subjects 001-002 of the synthetic source (NM at 0 and 90 degrees) as a store, a tiny GaitSet and
+    its features, an untrained SPADE, and one attack job over both views: nm-05/06 of each subject,
+    one altered frame each, a different store frame per probe."""
+    root = tmp_path_factory.mktemp("video-job")
+    source = SyntheticVideos(CFG)
+    with StoreWriter(root / "casia_b", CASIA_B) as writer:
+        for subject in ("001", "002"):
+            for seq in range(1, 7):
+                for view in (0, 90):
+                    key = SequenceKey(CASIA_B, subject, "nm", seq, view)
+                    writer.add(key, preprocess_sequence(source.silhouettes(key))[0])
+    store = FrameStore(root / "casia_b")
+    torch.manual_seed(0)
+    gaitset = build_gaitset(channels=(2, 4, 8), hidden_dim=8).eval()
+    save_gaitset(gaitset, root / "gaitset.pt")
+    rows = casia_b_protocol((1, 2)).sequences(store.index)
+    write_features(extract_features(gaitset, store, rows), feature_index(rows), root / "f.npy", root / "f.parquet", {})
+    arch = SpadeArch(size=32, ngf=1, ndf=2, nhidden=2, n_layers_d=2)
+    save_spade(build_spade_generator(arch), build_spade_discriminator(arch), arch, root / "spade.pt",
+               {"train_config": {"crop_margin": 0.05}})
+    probes, generated = [], []
+    for view in (0, 90):
+        for subject in ("001", "002"):
+            for seq in (5, 6):
+                key = SequenceKey(CASIA_B, subject, "nm", seq, view)
+                frames = store.sequence(int(store.select(subjects=[subject], seqs=[seq], views=[view]).index[0]))
+                probes.append({**attack_row(subject, view, (subject, subject), views=(0, 90), seq=seq,
+                                            sparsity="1/10"), "frame_count": len(frames), "altered": 1,
+                               "positions": [0]})
+                generated.append(np.asarray(frames[len(probes) % len(frames)])[None])
+    table = write_attack_table(root / "nm.parquet", probes, views=(0, 90))
+    np.savez(root / "nm.npz", frames=np.concatenate(generated), offsets=np.arange(len(probes) + 1),
+             positions=np.zeros(len(probes), dtype=np.int64))
+    return root, table
+
+
+def run_job(root, table, out, views):
+    return run_video_attack_job(
+        attack_table=table, attack_frames=table.with_suffix(".npz"), gaitset_weights=root / "gaitset.pt",
+        spade_weights=root / "spade.pt", features_array=root / "f.npy", features_index=root / "f.parquet",
+        source=SyntheticVideos(CFG), out_table=out / "v.parquet", out_example=out / "v.npz", test_subjects=(1, 2),
+        device="cpu", views=views)
+
+
+def test_a_job_makes_videos_of_the_chosen_views_only(job_world, tmp_path):
+    root, table = job_world
+    every = run_job(root, table, tmp_path / "every", None)
+    chosen = run_job(root, table, tmp_path / "chosen", [90])
+    assert every["view"].tolist() == [0] * 4 + [90] * 4 and chosen["view"].tolist() == [90] * 4
+    # Each probe's video uses its own generated frame (offsets of the whole attack table), so a
+    # probe's row does not depend on which views the job chose.
+    pd.testing.assert_frame_equal(chosen, every[every["view"] == 90].reset_index(drop=True))
+    stored, meta = read_video_attack_table(tmp_path / "chosen" / "v.parquet")
+    assert meta["views"] == [90] and meta["gallery_views"] == [0, 90] and len(stored) == 4
+    assert str(read_example(tmp_path / "chosen" / "v.npz")["label"]).startswith("001-nm-05-090 ")
+    with pytest.raises(DataError, match=r"nm\.parquet: has no probe at view 54.*video_attack\.views"):
+        run_job(root, table, tmp_path / "missing", [54, 90])
 
 
 def _rows(kind, subjects, clean, attacked, video_clean, video_attacked, condition="nm"):

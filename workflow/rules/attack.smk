@@ -1,5 +1,6 @@
 # Stage 4: the temporal sparse attack (He et al. Sec. 3, Algorithm 1) and its white-box experiments
-# (Sec. 4.2, Appendix B): one job per (dataset, condition, view, sparsity, mode), aggregated into
+# (Sec. 4.2, Appendix B): one job per (dataset, mode, sparsity, condition) covering every attacked
+# view (one process start-up per condition, not per view: docs/attack.md "Scale and cost"), aggregated into
 # Fig. 5, Fig. 10 and Tables 2, 5 and 6; the perturbation baselines (Sec. 4.5) as more jobs of the
 # same kind, Fig. 6, Fig. 7 and the imperceptibility table. Config: the `attack` block,
 # `threads.attack`, `threads.aggregate_attacks`, `threads.compare_perturbations`, `device`, `seed`,
@@ -7,11 +8,11 @@
 
 ATTACK = config["attack"]
 ATTACKS = f"{RESULTS}/attacks"
+ATTACK_JOB = "{dataset}/{mode}/{sparsity}/{condition}"  # one job's files: <ATTACK_JOB>.parquet and .npz
 
 
 wildcard_constraints:
     condition="nm|bg|cl",
-    view=r"\d{3}",
     sparsity=r"\d+-\d+",
     mode=r"(alteration|insertion)_(nontargeted|targeted)_(adversary|random)(\+[a-z0-9_]+)?",
 
@@ -24,8 +25,8 @@ rule attack:
         feature_index=rules.extract_features.output.index,
         **store_files("{dataset}"),
     output:
-        table=f"{ATTACKS}/{{dataset}}/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.parquet",
-        frames=f"{ATTACKS}/{{dataset}}/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.npz",
+        table=f"{ATTACKS}/{ATTACK_JOB}.parquet",
+        frames=f"{ATTACKS}/{ATTACK_JOB}.npz",
     params:
         job=lambda wildcards: attack_job(wildcards),
         settings=lambda wildcards: attack_settings(wildcards),
@@ -36,9 +37,9 @@ rule attack:
         mem_mb=ATTACK["resources"]["attack"]["mem_mb"],
         runtime=ATTACK["resources"]["attack"]["runtime"],
     log:
-        f"{LOGS}/attacks/{{dataset}}/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.log",
+        f"{LOGS}/attacks/{ATTACK_JOB}.log",
     benchmark:
-        f"{BENCHMARKS}/attacks/{{dataset}}/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.tsv"
+        f"{BENCHMARKS}/attacks/{ATTACK_JOB}.tsv"
     conda:
         CONDA_ENV
     script:
@@ -54,8 +55,8 @@ rule perturbation_attack:
         feature_index=rules.extract_features.output.index,
         **store_files("{dataset}"),
     output:
-        table=f"{ATTACKS}/{{dataset}}/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.parquet",
-        frames=f"{ATTACKS}/{{dataset}}/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.npz",
+        table=f"{ATTACKS}/{ATTACK_JOB}.parquet",
+        frames=f"{ATTACKS}/{ATTACK_JOB}.npz",
     wildcard_constraints:
         mode=BASELINE_MODE_PATTERN,
     params:
@@ -68,13 +69,13 @@ rule perturbation_attack:
         mem_mb=ATTACK["resources"]["attack"]["mem_mb"],
         runtime=ATTACK["resources"]["attack"]["runtime"],
     log:
-        f"{LOGS}/attacks/{{dataset}}/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.log",
+        f"{LOGS}/attacks/{ATTACK_JOB}.log",
     benchmark:
-        f"{BENCHMARKS}/attacks/{{dataset}}/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.tsv"
+        f"{BENCHMARKS}/attacks/{ATTACK_JOB}.tsv"
     conda:
         CONDA_ENV
     script:
-        "../../scripts/perturbation_attack.py"
+        "../../scripts/attack.py"
 
 
 rule compare_perturbations:

@@ -107,20 +107,32 @@ def attack_modes():
     return [*attack["modes"], *variants]
 
 
+def attack_views(dataset):
+    """The probe views attacked on ``dataset``: attack.views among the dataset's views (empty: all of them)."""
+    return [v for v in ATTACK_VIEWS[dataset] if not config["attack"]["views"] or v in config["attack"]["views"]]
+
+
+def attack_conditions(dataset):
+    """The probe conditions attacked on ``dataset`` (CASIA-A has NM only)."""
+    return [c for c in config["attack"]["conditions"] if c in ATTACK_CONDITIONS[dataset]]
+
+
+def job_tables(dataset, modes, sparsities):
+    """The tables of the attack jobs of ``dataset`` for ``modes`` x ``sparsities`` x its attacked
+    conditions: one job (``<condition>.parquet``) per condition covers every attacked view."""
+    if dataset not in config["attack"]["datasets"] or not attack_views(dataset):
+        return []
+    return expand(
+        f"{RESULTS}/attacks/{dataset}/{{mode}}/{{sparsity}}/{{condition}}.parquet",
+        mode=modes,
+        sparsity=[sparsity_wildcard(s) for s in sparsities],
+        condition=attack_conditions(dataset),
+    )
+
+
 def attack_tables(dataset):
     """The tables of every attack job the config asks for on ``dataset``."""
-    attack = config["attack"]
-    if dataset not in attack["datasets"]:
-        return []
-    views = [v for v in ATTACK_VIEWS[dataset] if not attack["views"] or v in attack["views"]]
-    conditions = [c for c in attack["conditions"] if c in ATTACK_CONDITIONS[dataset]]
-    return expand(
-        f"{RESULTS}/attacks/{dataset}/{{mode}}/{{sparsity}}/{{condition}}-{{view:03d}}.parquet",
-        mode=attack_modes(),
-        sparsity=[sparsity_wildcard(s) for s in attack["sparsities"]],
-        condition=conditions,
-        view=views,
-    )
+    return job_tables(dataset, attack_modes(), config["attack"]["sparsities"])
 
 
 def attack_job(wildcards):
@@ -130,7 +142,7 @@ def attack_job(wildcards):
         {
             "dataset": wildcards.dataset,
             "condition": wildcards.condition,
-            "view": int(wildcards.view),
+            "views": attack_views(wildcards.dataset),
             "sparsity": wildcards.sparsity.replace("-", "/"),
             "mode": wildcards.mode.partition("+")[0],
             "variant": wildcards.mode.partition("+")[2],
@@ -179,18 +191,8 @@ if _judge["seed"] == config["seed"] or _judge["dim"] == config["wgan"]["dim"]:
 
 def baseline_tables(dataset):
     """The tables of every perturbation-baseline job the config asks for on ``dataset``."""
-    attack = config["attack"]
-    if dataset not in attack["datasets"] or not attack["baselines"]["modes"]:
-        return []
-    views = [v for v in ATTACK_VIEWS[dataset] if not attack["views"] or v in attack["views"]]
-    conditions = [c for c in attack["conditions"] if c in ATTACK_CONDITIONS[dataset]]
-    return expand(
-        f"{RESULTS}/attacks/{dataset}/{{mode}}/{{sparsity}}/{{condition}}-{{view:03d}}.parquet",
-        mode=attack["baselines"]["modes"],
-        sparsity=[sparsity_wildcard(s) for s in attack["baselines"]["sparsities"]],
-        condition=conditions,
-        view=views,
-    )
+    baselines = config["attack"]["baselines"]
+    return job_tables(dataset, baselines["modes"], baselines["sparsities"])
 
 
 def perturbation_settings(wildcards):
@@ -221,10 +223,10 @@ TRANSFER_TABLES = {
 
 
 def table3_attack_tables():
-    """The CASIA-B NM attack tables Table 3 reads: S = 1/40, every configured view (any attack.conditions)."""
-    views = [v for v in ATTACK_VIEWS["casia_b"] if not config["attack"]["views"] or v in config["attack"]["views"]]
-    sparsity = sparsity_wildcard(TABLE3_SPARSITY)
-    return [f"{RESULTS}/attacks/casia_b/{TRANSFER_MODE}/{sparsity}/nm-{view:03d}.parquet" for view in views]
+    """The CASIA-B NM attack table Table 3 reads: S = 1/40, every attacked view in one job (any attack.conditions)."""
+    if not attack_views("casia_b"):
+        return []
+    return [f"{RESULTS}/attacks/casia_b/{TRANSFER_MODE}/{sparsity_wildcard(TABLE3_SPARSITY)}/nm.parquet"]
 
 
 def table4_attack_tables():
@@ -267,32 +269,37 @@ def _subset(chosen, available, key):
     return list(chosen) or list(available)
 
 
+def video_attack_views():
+    """The probe views whose attacked probes become videos (video_attack.views; empty: every attacked view)."""
+    if "casia_b" not in config["attack"]["datasets"]:
+        return []
+    return _subset(config["video_attack"]["views"], attack_views("casia_b"), "views")
+
+
 def video_attack_jobs():
-    """(mode, sparsity wildcard, condition, view) of every video attack job (attack jobs of CASIA-B)."""
+    """(mode, sparsity wildcard, condition) of every video attack job: one per CASIA-B attack job
+    selected, covering its probes at video_attack_views()."""
     attack, video = config["attack"], config["video_attack"]
-    if "casia_b" not in attack["datasets"]:
+    if not video_attack_views():
         return []
     modes = _subset(video["modes"], attack_modes(), "modes")
     sparsities = _subset(video["sparsities"], attack["sparsities"], "sparsities")
-    conditions = _subset(video["conditions"], [c for c in attack["conditions"] if c in ATTACK_CONDITIONS["casia_b"]],
-                         "conditions")
-    views = _subset(video["views"], [v for v in ATTACK_VIEWS["casia_b"] if not attack["views"] or v in attack["views"]],
-                    "views")
-    return [(m, sparsity_wildcard(s), c, v) for m in modes for s in sparsities for c in conditions for v in views]
+    conditions = _subset(video["conditions"], attack_conditions("casia_b"), "conditions")
+    return [(m, sparsity_wildcard(s), c) for m in modes for s in sparsities for c in conditions]
 
 
 def video_attack_outputs(ext):
     """The ``.parquet`` tables or ``.npz`` examples of every video attack job."""
-    return [f"{RESULTS}/video_attacks/casia_b/{m}/{s}/{c}-{v:03d}.{ext}" for m, s, c, v in video_attack_jobs()]
+    return [f"{RESULTS}/video_attacks/casia_b/{m}/{s}/{c}.{ext}" for m, s, c in video_attack_jobs()]
 
 
 def video_attack_examples():
-    """Fig. 4's examples: per mode, the job at the largest sparsity, first condition, first view."""
+    """Fig. 4's examples: per mode, the job at the largest sparsity and first condition (its first probe)."""
     first = {}
-    for mode, sparsity, condition, view in video_attack_jobs():
+    for mode, sparsity, condition in video_attack_jobs():
         value = int(sparsity.split("-")[0]) / int(sparsity.split("-")[1])
         if mode not in first or value > first[mode][0]:
-            first[mode] = (value, f"{RESULTS}/video_attacks/casia_b/{mode}/{sparsity}/{condition}-{view:03d}.npz")
+            first[mode] = (value, f"{RESULTS}/video_attacks/casia_b/{mode}/{sparsity}/{condition}.npz")
     return [path for _, path in first.values()]
 
 

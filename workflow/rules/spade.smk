@@ -1,7 +1,8 @@
 # Stage 5: silhouette-to-video with SPADE (He et al. Sec. 3.3, Fig. 3, Fig. 4, Fig. 9, Appendix A) and
 # the video attack scored through the sensor path (beyond the paper): SPADE trained on (frame,
-# silhouette) pairs, Fig. 9; per attack job, the adversarial silhouettes rendered by SPADE,
-# composited into the probe's video, segmented by background subtraction and scored by GaitSet;
+# silhouette) pairs, Fig. 9; per CASIA-B attack job (mode, sparsity, condition), the adversarial
+# silhouettes of its probes at video_attack.views rendered by SPADE, composited into the probe's
+# video, segmented by background subtraction and scored by GaitSet;
 # aggregated into tables/video_attack.{csv,md} and Fig. 4. Config: the `spade` and `video_attack`
 # blocks, `threads.train_spade`, `threads.spade_report`, `threads.video_attack`,
 # `threads.aggregate_video_attacks`, `device`, `seed`, `datasets.casia_b`, `gaitset.evaluation`.
@@ -80,17 +81,18 @@ rule spade_report:
 rule video_attack:
     input:
         video_source_input,
-        attack_table=f"{ATTACKS}/casia_b/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.parquet",
-        attack_frames=f"{ATTACKS}/casia_b/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.npz",
+        attack_table=f"{ATTACKS}/casia_b/{{mode}}/{{sparsity}}/{{condition}}.parquet",
+        attack_frames=f"{ATTACKS}/casia_b/{{mode}}/{{sparsity}}/{{condition}}.npz",
         gaitset=rules.train_gaitset.output.weights,
         spade=rules.train_spade.output.weights,
         features=f"{GAITSET_FEATURES}/casia_b.npy",
         feature_index=f"{GAITSET_FEATURES}/casia_b.parquet",
     output:
-        table=f"{VIDEO_ATTACKS}/casia_b/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.parquet",
-        example=f"{VIDEO_ATTACKS}/casia_b/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.npz",
+        table=f"{VIDEO_ATTACKS}/casia_b/{{mode}}/{{sparsity}}/{{condition}}.parquet",
+        example=f"{VIDEO_ATTACKS}/casia_b/{{mode}}/{{sparsity}}/{{condition}}.npz",
     params:
         source=video_source_params(),
+        views=video_attack_views(),
         evaluation=canonical(
             {
                 "test_subjects": config["gaitset"]["evaluation"]["test_subjects"],
@@ -105,9 +107,9 @@ rule video_attack:
         mem_mb=VIDEO_ATTACK["resources"]["job"]["mem_mb"],
         runtime=VIDEO_ATTACK["resources"]["job"]["runtime"],
     log:
-        f"{LOGS}/video_attacks/casia_b/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.log",
+        f"{LOGS}/video_attacks/casia_b/{{mode}}/{{sparsity}}/{{condition}}.log",
     benchmark:
-        f"{BENCHMARKS}/video_attacks/casia_b/{{mode}}/{{sparsity}}/{{condition}}-{{view}}.tsv"
+        f"{BENCHMARKS}/video_attacks/casia_b/{{mode}}/{{sparsity}}/{{condition}}.tsv"
     conda:
         CONDA_ENV
     script:
