@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -21,7 +22,9 @@ from gaitcore.data.synthetic import (
     write_casia_b_tree,
 )
 from gaitcore.data.synthetic import trees
-from gaitcore.data.synthetic.identity import subject_identity, walk_for
+from gaitcore.data.synthetic.identity import shot_for, subject_identity, walk_for
+from gaitcore.data.synthetic.raster import silhouettes
+from gaitcore.data.synthetic.scene import project
 
 SHORT = SyntheticConfig(subjects=3, frames_min=6, frames_max=9)
 
@@ -122,6 +125,31 @@ def test_conditions_change_the_walker() -> None:
     assert walk_for(cfg, key(condition="cl")).coat is not None
     # every view films the same walk of a recording
     assert walk_for(cfg, key(condition="bg", view=0)) == walk_for(cfg, key(condition="bg", view=180))
+
+
+def test_each_subject_wears_one_outfit_and_it_changes_the_outline() -> None:
+    cfg = SyntheticConfig()
+    outfits = [subject_identity(cfg, f"{i:03d}")[3] for i in range(1, 125)]
+    assert {o.hair for o in outfits} == {"short", "medium", "long", "bun"}
+    assert 0.03 < np.mean([o.skirt > 0 for o in outfits]) < 0.2  # some skirts among mostly trousers
+    assert len({o.trouser_ease for o in outfits}) == len(outfits)
+    # CASIA-B films a subject in one session: the same clothes and hair in every recording.
+    worn = {walk_for(cfg, key("001", condition, seq)).outfit for condition, seq in (("nm", 1), ("nm", 6), ("bg", 2))}
+    assert worn == {outfits[0]}
+
+    clean = SyntheticConfig(frames_min=30, frames_max=30).clean
+    skirted = next(f"{i:03d}" for i, o in enumerate(outfits, 1) if o.skirt > 0.6)
+    walk = walk_for(clean, key(skirted))
+    shot = shot_for(clean, key(skirted))
+
+    def area(changed) -> float:
+        return float((silhouettes(project(clean, changed, shot), clean.frame_shape) > 0).sum())
+
+    without_skirt = replace(walk, outfit=replace(walk.outfit, skirt=0.0))
+    assert area(walk) > 1.05 * area(without_skirt)  # the skirt fills the gap between the legs
+    for style in ("medium", "long", "bun"):
+        assert area(replace(walk, outfit=replace(walk.outfit, hair=style))) > area(
+            replace(walk, outfit=replace(walk.outfit, hair="short")))
 
 
 def test_coat_makes_silhouettes_wider_at_90_degrees() -> None:

@@ -4,7 +4,8 @@ Three levels of randomness (issue 2, "Synthetic data"):
 
 * :func:`subject_identity` -- body proportions and gait dynamics of a subject, drawn from realistic
   human ranges (anthropometric ratios after Drillis & Contini; gait angles after textbook
-  sagittal-plane curves), plus the subject's coat. Depends on ``(seed, dataset, subject)``.
+  sagittal-plane curves), the subject's everyday clothes and hair (:class:`Outfit`) and the coat
+  of the CL recordings. Depends on ``(seed, dataset, subject)``.
 * :func:`walk_for` -- one recording ``(subject, condition, run)``: jitter of the gait (cadence,
   stride, arm swing, lean, ...) and of the clothes' fit, the walking direction, and the coat (CL) or
   bag (BG). All 11 cameras of CASIA-B film the same walk, so this does not depend on the view.
@@ -94,6 +95,26 @@ class Coat:
 
 
 @dataclass(frozen=True)
+class Outfit:
+    """A subject's everyday clothes and hair, the same in all their recordings.
+
+    CASIA-B filmed each subject's sequences in one session: NM and BG in the subject's own clothes,
+    CL with a coat over them. Trousers, tops and shoes change the outline of the legs, torso, arms
+    and feet; a skirt (some subjects) is the convex hull of spheres at the hips and hem, like the
+    coat's; hair beyond a short cut is one more ellipsoid at the head.
+    """
+
+    trouser_ease: float  # added to the thigh and shin radii (loose trousers)
+    trouser_flare: float  # added at the ankle (wide or bootcut legs)
+    top_ease: float  # added to the pelvis, waist and chest semi-axes (loose shirt, jacket)
+    sleeve_ease: float  # added to the arm radii
+    skirt: float  # hem position along the thigh (1 = knee); 0 = trousers
+    skirt_flare: float  # extra width at the hem
+    hair: str  # "short" | "medium" (fuller hair around the head) | "long" (down the back) | "bun"
+    shoe: float  # foot radius scale (trainers, boots)
+
+
+@dataclass(frozen=True)
 class Bag:
     """A bag (BG): ``backpack`` on the chest, ``shoulder`` bag at the hip, ``hand`` bag in a hand."""
 
@@ -112,6 +133,7 @@ class Walk:
     heading: float  # deviation of the walking direction from the nominal one
     coat: Coat | None
     bag: Bag | None
+    outfit: Outfit
 
 
 @dataclass(frozen=True)
@@ -136,8 +158,8 @@ def _deg(rng: np.random.Generator, mean: float, sd: float, lo: float, hi: float)
     return float(np.radians(_normal(rng, mean, sd, lo, hi)))
 
 
-def subject_identity(cfg: SyntheticConfig, subject: str) -> tuple[Body, Gait, Coat]:
-    """Body, gait and coat of ``subject``; depends only on ``(cfg.seed, cfg.dataset, subject)``."""
+def subject_identity(cfg: SyntheticConfig, subject: str) -> tuple[Body, Gait, Coat, Outfit]:
+    """Body, gait, coat and outfit of ``subject``; depends only on ``(cfg.seed, cfg.dataset, subject)``."""
     rng = rng_for(cfg, "subject", subject)
     h = _normal(rng, 1.70, 0.075, 1.52, 1.95)
     k = h / 1.70
@@ -207,12 +229,30 @@ def subject_identity(cfg: SyntheticConfig, subject: str) -> tuple[Body, Gait, Co
         sleeve=float(rng.uniform(0.01, 0.025)),
         damp=float(rng.uniform(0.5, 0.85)),
     )
-    return body, gait, coat
+    return body, gait, coat, _draw_outfit(rng)
+
+
+def _draw_outfit(rng: np.random.Generator) -> Outfit:
+    """Everyday clothes and hair: mostly trousers and short hair (CASIA-B's subjects are three
+    quarters men), with loose trousers, jackets, skirts, long hair and buns among them."""
+    loose = rng.random() < 0.35
+    skirt = rng.random() < 0.1
+    return Outfit(
+        trouser_ease=float(rng.uniform(0.012, 0.04) if loose else rng.uniform(0.0, 0.012)),
+        trouser_flare=float(rng.uniform(0.0, 0.02)),
+        top_ease=float(rng.uniform(0.0, 0.04)),
+        sleeve_ease=float(rng.uniform(0.0, 0.015)),
+        skirt=float(rng.uniform(0.4, 1.0)) if skirt else 0.0,
+        skirt_flare=float(rng.uniform(0.02, 0.08)),
+        hair=str(rng.choice(["short", "medium", "long", "bun"], p=[0.55, 0.2, 0.15, 0.1])),
+        shoe=float(rng.uniform(1.0, 1.3)),
+    )
 
 
 def walk_for(cfg: SyntheticConfig, key: SequenceKey) -> Walk:
     """The walk recorded as ``key`` (any view): subject identity plus this recording's jitter."""
-    body, gait, coat = subject_identity(cfg, key.subject)
+    body, gait, coat, outfit = subject_identity(cfg, key.subject)
+    body = _dress(body, outfit)
     rng = rng_for(cfg, "walk", key.subject, key.condition, key.seq)
 
     def scaled(x: float, sd: float) -> float:
@@ -253,11 +293,27 @@ def walk_for(cfg: SyntheticConfig, key: SequenceKey) -> Walk:
         gait = replace(gait, arm_amp=gait.arm_amp * worn.damp, arm_out=gait.arm_out + np.radians(3))
     elif key.condition == "bg":
         bag = _draw_bag(rng)
-    return Walk(body=body, gait=gait, heading=heading, coat=worn, bag=bag)
+    return Walk(body=body, gait=gait, heading=heading, coat=worn, bag=bag, outfit=outfit)
 
 
 def _times(pair: Pair, f: float) -> Pair:
     return (pair[0] * f, pair[1] * f)
+
+
+def _dress(body: Body, outfit: Outfit) -> Body:
+    """The body's outline in the subject's everyday clothes (the skirt and hair are drawn by the walker)."""
+    t, e, s = outfit.trouser_ease, outfit.top_ease, outfit.sleeve_ease
+    return replace(
+        body,
+        thigh_r=(body.thigh_r[0] + t, body.thigh_r[1] + t),
+        shin_r=(body.shin_r[0] + t, body.shin_r[1] + t + outfit.trouser_flare),
+        pelvis=(body.pelvis[0] + 0.5 * e, body.pelvis[1], body.pelvis[2] + 0.5 * e),
+        waist=(body.waist[0] + e, body.waist[1], body.waist[2] + e),
+        chest=(body.chest[0] + e, body.chest[1], body.chest[2] + 0.7 * e),
+        upper_arm_r=(body.upper_arm_r[0] + s, body.upper_arm_r[1] + s),
+        forearm_r=(body.forearm_r[0] + s, body.forearm_r[1] + s),
+        foot_r=_times(body.foot_r, outfit.shoe),
+    )
 
 
 def _wear_coat(body: Body, coat: Coat) -> Body:

@@ -27,7 +27,7 @@ def draw_parts(scene: Scene2D, t: int, canvas: np.ndarray, values: np.ndarray,
                order: np.ndarray | range) -> None:
     """Fill the parts of frame ``t`` into ``canvas`` in ``order``, part ``i`` with ``values[i]``.
 
-    Parts are numbered as ``scene.names``: the polygons, then the coat hull when there is one.
+    Parts are numbered as ``scene.names``: the polygons, then the skirt hull when there is one.
     """
     polys = scene.polys[t]
     for i in order:

@@ -3,7 +3,7 @@
 The person is painted part by part, farthest first, into a label image with exactly the polygons of
 the silhouette, so the returned mask is the clean silhouette. Each pixel then gets its part's colour
 (per-subject clothes and skin, a per-recording bag) times Lambert shading from the part's normal
-(cylindrical for capsules, ellipsoidal for ellipses, from the distance to the outline for the coat).
+(cylindrical for capsules, ellipsoidal for ellipses, from the distance to the outline for the skirt).
 The background is a static, textured wall-and-floor scene fixed per view. Clothing colours are
 drawn away from the background's colours, so background subtraction recovers the mask.
 """
@@ -107,7 +107,8 @@ def _material(name: str, walk: Walk) -> str:
     part = name.rsplit("_", 1)[0] if name.endswith(("_l", "_r")) else name
     coat = walk.coat is not None
     return {
-        "neck": "skin", "hand": "skin", "head": "skin", "foot": "shoes", "bag": "bag", "coat": "coat",
+        "neck": "skin", "hand": "skin", "head": "skin", "hair": "hair", "foot": "shoes", "bag": "bag",
+        "skirt": "coat" if coat else "trousers",
         "thigh": "trousers", "shin": "trousers",
         "pelvis": "coat" if coat else "trousers",
         "waist": "coat" if coat else "shirt",
@@ -161,9 +162,9 @@ def paint(cfg: SyntheticConfig, key: SequenceKey, walk: Walk,
             qh = q[on_head] / ry
             score = -qh[:, 1] - 0.8 * (qh[:, 0] * fwd[0] - qh[:, 1] * fwd[1]) + 0.6 * fwd[2]
             hair[np.flatnonzero(is_ell)[on_head]] = score > 0
-        coat = ~(is_cap | is_ell)
-        if coat.any():
-            normal[coat] = _outline_normals(roi == n_caps + n_ells + 1, ys[coat], xs[coat])
+        skirt = ~(is_cap | is_ell)
+        if skirt.any():
+            normal[skirt] = _outline_normals(roi == n_caps + n_ells + 1, ys[skirt], xs[skirt])
         shade = 0.5 + 0.55 * np.clip(normal @ LIGHT, 0.0, 1.0)
         colour = np.where(hair[:, None], colours["hair"], base[part])
         rgb[t, ys + y0, xs + x0] = np.clip(colour * shade[:, None], 0, 255).astype(np.uint8)
@@ -189,7 +190,7 @@ def _capsule_normals(p: np.ndarray, a: np.ndarray, b: np.ndarray, r: np.ndarray)
 
 
 def _outline_normals(region: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """Normals of a flat-ish region (the coat) from the distance to its outline."""
+    """Normals of a flat-ish region (the skirt) from the distance to its outline."""
     dist = cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 3)
     gy, gx = np.gradient(dist)
     reach = max(2.0, 0.5 * float(dist.max()))

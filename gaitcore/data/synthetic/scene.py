@@ -7,7 +7,7 @@ perspective: every frame uses one scale, the focal length over the depth of the 
 grows when approaching the camera.
 
 Under (weak) orthographic projection a sphere maps to a circle, so a tapered capsule (the convex hull
-of two spheres) maps to the convex hull of two circles, an ellipsoid to an ellipse and the coat's
+of two spheres) maps to the convex hull of two circles, an ellipsoid to an ellipse and the skirt's
 hull of spheres to the hull of circles. Each becomes one convex polygon in fixed point, which OpenCV
 fills quickly (see :mod:`gaitcore.data.synthetic.raster`).
 """
@@ -24,16 +24,16 @@ from gaitcore.data.synthetic.walker import pose, stride_length
 
 SHIFT = 4  # fractional bits of the fixed-point polygon coordinates (1/16 pixel)
 ARC = 10  # polygon vertices per capsule end; ellipses get 2 * ARC
-HULL_ARC = 12  # vertices per circle of the coat hull
+HULL_ARC = 12  # vertices per circle of the skirt hull
 
 
 @dataclass(frozen=True)
 class Scene2D:
     """A projected walk: one convex polygon per part and frame, plus what shading needs."""
 
-    names: tuple[str, ...]  # capsules, then ellipses, then "coat" when one is worn
+    names: tuple[str, ...]  # capsules, then ellipses, then "skirt" (a coat's or the outfit's) when one is worn
     polys: np.ndarray  # int32 [T, P, 2 * ARC, 2] fixed-point polygons of capsules and ellipses
-    hull: np.ndarray | None  # int32 [T, K, 2] fixed-point points; the coat is their convex hull
+    hull: np.ndarray | None  # int32 [T, K, 2] fixed-point points; the skirt is their convex hull
     depth: np.ndarray  # [T, len(names)] camera depth of each part (larger is farther)
     cap_a: np.ndarray  # [T, Nc, 2] capsule end points in pixels
     cap_b: np.ndarray  # [T, Nc, 2]
@@ -104,7 +104,7 @@ def project(cfg: SyntheticConfig, walk: Walk, shot: Shot) -> Scene2D:
         hull = _fixed(_circle_points(to_img(hc), scale[:, None] * p.hull_r[None], HULL_ARC).reshape(
             shot.frames, -1, 2))
         depth.append(hc[..., 2].mean(1, keepdims=True))
-        names = names + ("coat",)
+        names = names + ("skirt",)
     return Scene2D(
         names=names, polys=_fixed(polys), hull=hull, depth=np.concatenate(depth, 1),
         cap_a=cap_a, cap_b=cap_b, cap_r=cap_r, ell_c=ell_c, ell_cov=ell_cov,

@@ -114,12 +114,17 @@ def pose(walk: Walk, phase: np.ndarray) -> Pose:
     neck_top = neck_base + _apply(_rot_z(lean + np.radians(8.0)), b.neck * up)
     caps["neck"] = (neck_base, neck_top, (b.neck_r, b.neck_r))
     head_rot = _rot_z(np.full(n, g.head_pitch))
+    head_centre = neck_top + _apply(head_rot, np.array([0.015, 0.8 * b.head[1], 0.0]))
     ells: dict[str, tuple[np.ndarray, np.ndarray, tuple[float, float, float]]] = {
         "pelvis": (pelvis + _apply(r_pelvis, np.array([-0.01, 0.03, 0.0])), r_pelvis, b.pelvis),
         "waist": (pelvis + _apply(r_waist, np.array([0.0, 0.42 * b.torso, 0.0])), r_waist, b.waist),
         "chest": (pelvis + _apply(r_chest, np.array([-0.01, 0.72 * b.torso, 0.0])), r_chest, b.chest),
-        "head": (neck_top + _apply(head_rot, np.array([0.015, 0.8 * b.head[1], 0.0])), head_rot, b.head),
+        "head": (head_centre, head_rot, b.head),
     }
+    hair = _hair(walk.outfit.hair, b.head)
+    if hair is not None:
+        offset, axes = hair
+        ells["hair"] = (head_centre + _apply(head_rot, offset), head_rot, axes)
 
     shoulders = [pelvis + _apply(r_chest, np.array([-0.02, b.torso - 0.02, s * b.shoulder_half]))
                  for s in (1, -1)]
@@ -162,13 +167,19 @@ def pose(walk: Walk, phase: np.ndarray) -> Pose:
             ells["bag"] = (centre, _rot_y(zeros), bag.size)
 
     hull_c = hull_r = None
-    if walk.coat is not None:
-        c = walk.coat
+    if walk.coat is not None:  # the coat's skirt covers any skirt of the outfit
+        skirt = (walk.coat.length, walk.coat.margin + walk.coat.flare)
+    elif walk.outfit.skirt > 0:
+        skirt = (walk.outfit.skirt, walk.outfit.skirt_flare)
+    else:
+        skirt = None
+    if skirt is not None:
+        hem_at, extra = skirt
         depth, _, width = b.pelvis
         top = [pelvis + _apply(r_pelvis, np.array([-0.01, 0.05, s * max(width - depth, 0.0)])) for s in (1, -1)]
-        length = min(c.length, 1.0)
-        hem_r = b.thigh_r[0] + (b.thigh_r[1] - b.thigh_r[0]) * length + c.margin + c.flare
-        hem = [hips[s] + c.length * (knees[s] - hips[s]) for s in (1, -1)]
+        length = min(hem_at, 1.0)
+        hem_r = b.thigh_r[0] + (b.thigh_r[1] - b.thigh_r[0]) * length + extra
+        hem = [hips[s] + hem_at * (knees[s] - hips[s]) for s in (1, -1)]
         hull_c = np.stack(top + hem, 1)
         hull_r = np.array([depth, depth, hem_r, hem_r])
 
@@ -187,6 +198,18 @@ def pose(walk: Walk, phase: np.ndarray) -> Pose:
         hull_r=hull_r,
         pelvis=pelvis + lift,
     )
+
+
+def _hair(style: str, head: tuple[float, float, float]) -> tuple[np.ndarray, tuple[float, float, float]] | None:
+    """Offset from the head's centre (head coordinates) and semi-axes of the hair beyond a short cut."""
+    d, h, w = head
+    if style == "medium":  # fuller hair over the top, back and sides of the head
+        return np.array([-0.12 * d, 0.1 * h, 0.0]), (1.1 * d, 1.02 * h, 1.15 * w)
+    if style == "long":  # down the back of the neck to the shoulders
+        return np.array([-0.55 * d, -0.75 * h, 0.0]), (0.55 * d, 1.3 * h, 1.1 * w)
+    if style == "bun":
+        return np.array([-1.0 * d, 0.35 * h, 0.0]), (0.42 * d, 0.38 * h, 0.5 * w)
+    return None
 
 
 def _foot_offset(pitch: np.ndarray, along: float, below: float, toe_out: float) -> np.ndarray:
