@@ -93,7 +93,7 @@ class AttackJob:
     placement: str = "first"
     k_rule: str = "floor_plus_one"
     seed: int = 0
-    probe_subjects: int | None = None  # per view, the first n test subjects' probes; None: all
+    probe_subjects: int | None = None  # per view, n test subjects' probes (spread_subjects); None: all
     test_subjects: tuple[int, int] = (75, 124)
     metric: str = "euclidean"
     variant: str = ""  # name of the optimiser-settings variant ("" - the config's own settings)
@@ -121,16 +121,34 @@ def settings_for(mode: str, values: Mapping[str, Any]) -> AttackSettings | Pertu
     return (PerturbationSettings if parse_mode(mode)[2] in METHODS else AttackSettings)(**values)
 
 
+def spread_subjects(subjects: list[str], count: int, view_position: int, views: int) -> list[str]:
+    """``count`` of the sorted ``subjects``, evenly spaced, starting at a different one per view.
+
+    View ``view_position`` of ``views`` starts ``view_position / views`` of the way through the list
+    and takes every ``len / count``-th subject from there (wrapping round), so a reduced-scale run
+    attacks a different, evenly spread sample of subjects at each view instead of the first few
+    subjects at all of them.
+    """
+    n = len(subjects)
+    count = min(count, n)
+    start = view_position * n // views
+    return sorted(subjects[(start + k * n // count) % n] for k in range(count))
+
+
 def select_probes(index: pd.DataFrame, protocol: Protocol, job: AttackJob) -> pd.DataFrame:
-    """Rows of the feature index probed by ``job``: per view in ``job.views`` order, the first
-    ``probe_subjects`` subjects having a probe there, sorted by subject and sequence."""
+    """Rows of the feature index probed by ``job``: per view in ``job.views`` order, all probe
+    sequences of ``probe_subjects`` subjects (:func:`spread_subjects` over the subjects with a probe
+    there, placed by the view's position among the protocol's views; all subjects when None),
+    sorted by subject and sequence."""
     probes = index[protocol.probe_mask(index, job.condition)]
     chosen = []
     for view in job.views:
         of_view = probes[probes["view"] == view]
         if job.probe_subjects is not None:
-            first = sorted(of_view["subject"].unique())[: job.probe_subjects]
-            of_view = of_view[of_view["subject"].isin(first)]
+            position = protocol.views.index(view) if view in protocol.views else 0
+            picked = spread_subjects(sorted(of_view["subject"].unique()), job.probe_subjects, position,
+                                     len(protocol.views))
+            of_view = of_view[of_view["subject"].isin(picked)]
         chosen.append(of_view.sort_values(["subject", "seq"]))
     return pd.concat(chosen)
 

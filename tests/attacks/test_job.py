@@ -21,6 +21,7 @@ from gaitcore.attacks.job import (
     read_attack_frames,
     run_attack_job,
     settings_for,
+    spread_subjects,
 )
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.store import FrameStore, StoreWriter
@@ -174,9 +175,16 @@ def test_a_job_over_views_gives_exactly_the_rows_of_single_view_jobs(world, tmp_
     assert job.probe_seed("075", 5, 90) == zlib.crc32(text.encode()) & 0x7FFFFFFF
 
 
-def test_the_probe_subset_takes_the_first_subjects(world, tmp_path):
-    _, table = run(world, tmp_path, probe_subjects=2)
-    assert sorted(table["subject"].unique()) == ["075", "076"]
+def test_the_probe_subset_is_spread_over_the_subjects_and_differs_between_views(world, tmp_path):
+    fifty = [f"{i:03d}" for i in range(75, 125)]
+    # One subject per view: view k of 11 starts k/11 of the way through the 50 test subjects.
+    assert [spread_subjects(fifty, 1, k, 11) for k in (0, 1, 5, 10)] == [["075"], ["079"], ["097"], ["120"]]
+    assert spread_subjects(fifty, 2, 0, 11) == ["075", "100"]
+    assert spread_subjects(fifty, 3, 10, 11) == ["086", "103", "120"]  # wraps round from 120
+    assert spread_subjects(fifty, 60, 3, 11) == fifty
+    # In a job: view 90 is the 6th of CASIA-B's 11, so of 075-078 it starts at 076 and takes every second.
+    _, table = run(world, tmp_path, probe_subjects=2, views=(0, 90))
+    assert table.groupby("view")["subject"].unique().map(list).to_dict() == {0: ["075", "077"], 90: ["076", "078"]}
 
 
 def test_mode_and_settings_must_agree(world, tmp_path):
