@@ -57,7 +57,7 @@ from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import Protocol, protocol_for
-from gaitcore.evaluation.rank1 import PreparedGallery, prepare_gallery, rank1_identities
+from gaitcore.evaluation.rank1 import ProtocolGallery
 from gaitcore.models.gaitset import load_gaitset, resolve_device
 from gaitcore.models.wgan import load_wgan
 from gaitcore.utils.tables import write_parquet_with_meta
@@ -168,13 +168,13 @@ def choose_target(index: pd.DataFrame, gallery: np.ndarray, probe: pd.Series, rn
     return int(pool.index[int(rng.integers(len(pool)))])
 
 
-def _success_check(gallery_features: PreparedGallery, gallery_subjects: np.ndarray, gallery_views: np.ndarray,
-                   wanted: list[str], avoid: bool, views: list[int], counted: np.ndarray, metric: str):
+def _success_check(gallery: ProtocolGallery, wanted: list[str], avoid: bool, views: list[int], counted: np.ndarray,
+                   metric: str):
     """Early-stop test: fooled on every counted gallery view (rank-1 != subject, or == target);
     ``counted`` ``[probes, len(views)]`` marks each probe's counted gallery views."""
 
     def succeeded(features: torch.Tensor, sequences) -> torch.Tensor:
-        nearest = rank1_identities(features.float().cpu(), gallery_features, gallery_subjects, gallery_views, views, metric)
+        nearest = gallery.nearest(features.float().cpu(), views, metric)
         expected = np.asarray([wanted[i] for i in sequences], dtype=object)[:, None]
         hit, used = nearest == expected, counted[list(sequences)]
         return torch.from_numpy(~(hit & used).any(1) if avoid else (hit | ~used).all(1))
@@ -231,13 +231,9 @@ def run_attack_job(
         raise DataError(Path(features_index), f"no {job.condition} probe at view {', '.join(map(str, missing))} among "
                         "the stored features", "check attack.conditions/views against the dataset, or rerun "
                         "extract_features")
-    g_rows = np.flatnonzero(gallery)
-    g_features = prepare_gallery(np.asarray(features[g_rows]))  # once: several rank-1 queries below
-    g_subjects = index["subject"].to_numpy()[g_rows]
-    g_views = index["view"].to_numpy()[g_rows]
+    prepared = ProtocolGallery.of(features, index, protocol)  # once: several rank-1 queries below
     views = list(protocol.views)
-    # Per probe, the gallery views its accuracy counts (Sec. 4.1: CASIA-B leaves out the identical view).
-    counted = ~(protocol.exclude_identical_view & (probes["view"].to_numpy()[:, None] == np.asarray(views)[None]))
+    counted = protocol.counted_views(probes["view"].to_numpy())
 
     items, targets, plans = [], [], []
     for _, probe in probes.iterrows():
@@ -254,7 +250,7 @@ def run_attack_job(
         items.append(AttackItem(frames, plan, reference, seed=int(rng.integers(2**31))))
         plans.append(plan)
     wanted = targets if goal == "targeted" else probes["subject"].tolist()
-    check = _success_check(g_features, g_subjects, g_views, wanted, goal == "nontargeted", views, counted, job.metric)
+    check = _success_check(prepared, wanted, goal == "nontargeted", views, counted, job.metric)
     log.info("%s %s %s views %s S=%s: %d probes, K %d..%d", job.dataset, job.mode, job.condition,
              ",".join(map(str, job.views)), job.sparsity, len(items), min(p.k for p in plans), max(p.k for p in plans))
     if isinstance(settings, PerturbationSettings):
@@ -264,8 +260,8 @@ def run_attack_job(
 
     attacked = torch.stack([o.features for o in outcomes])
     clean = np.asarray(features[probes["feature_row"].to_numpy()])
-    nearest = rank1_identities(attacked, g_features, g_subjects, g_views, views, job.metric)
-    nearest_clean = rank1_identities(clean, g_features, g_subjects, g_views, views, job.metric)
+    nearest = prepared.nearest(attacked, views, job.metric)
+    nearest_clean = prepared.nearest(clean, views, job.metric)
     table = pd.DataFrame({
         "dataset": job.dataset, "subject": probes["subject"].to_numpy(), "condition": job.condition,
         "seq": probes["seq"].to_numpy(np.int64), "view": probes["view"].to_numpy(np.int64), "mode": job.mode,

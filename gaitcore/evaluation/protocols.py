@@ -47,6 +47,12 @@ class Protocol:
         """Rows of ``index`` in the probe set ``probe_set`` (e.g. ``"nm"``)."""
         return self._mask(index, dict(self.probes)[probe_set])
 
+    def counted_views(self, probe_views: np.ndarray) -> np.ndarray:
+        """``[len(probe_views), len(views)]``: the gallery views each probe's accuracy counts (CASIA-B
+        leaves out the probe's own view, Sec. 4.1 "Metrics"; CASIA-A keeps it, Sec. 4.4)."""
+        same = np.asarray(probe_views)[:, None] == np.asarray(self.views)[None]
+        return ~(self.exclude_identical_view & same)
+
     def sequences(self, index: pd.DataFrame) -> pd.DataFrame:
         """Every row the protocol uses (gallery and all probe sets), in index order."""
         mask = self.gallery_mask(index)

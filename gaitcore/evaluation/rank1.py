@@ -54,6 +54,26 @@ def prepare_gallery(gallery: np.ndarray | torch.Tensor | PreparedGallery) -> Pre
     return PreparedGallery(features, features.flatten(1).pow(2).sum(1), features.pow(2).sum(2))
 
 
+@dataclass(frozen=True)
+class ProtocolGallery:
+    """A protocol's gallery among stored features: prepared features, and each row's subject and view."""
+
+    features: PreparedGallery
+    subjects: np.ndarray
+    views: np.ndarray
+
+    @classmethod
+    def of(cls, features: np.ndarray, index: pd.DataFrame, protocol: Protocol) -> ProtocolGallery:
+        """The gallery rows of ``features`` (rows described by the features ``index``) under ``protocol``."""
+        rows = np.flatnonzero(protocol.gallery_mask(index))
+        return cls(prepare_gallery(np.asarray(features[rows])), index["subject"].to_numpy()[rows],
+                   index["view"].to_numpy()[rows])
+
+    def nearest(self, probe: np.ndarray | torch.Tensor, views: Sequence[int], metric: str = "euclidean") -> np.ndarray:
+        """:func:`rank1_identities` of ``probe`` against this gallery."""
+        return rank1_identities(probe, self.features, self.subjects, self.views, views, metric)
+
+
 def _float64(values: np.ndarray | torch.Tensor) -> torch.Tensor:
     if isinstance(values, torch.Tensor):
         return values.detach().to("cpu", torch.float64)

@@ -59,7 +59,7 @@ from gaitcore.data.preprocess import preprocess_frame, preprocess_sequence
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import protocol_for
-from gaitcore.evaluation.rank1 import rank1_identities
+from gaitcore.evaluation.rank1 import ProtocolGallery
 from gaitcore.models.gaitset import GaitSet, load_gaitset, resolve_device, silhouettes_to_input
 from gaitcore.models.spade import SpadeModel, load_spade
 from gaitcore.reporting.attack_results import read_attack_table
@@ -166,12 +166,11 @@ def score_video(frames: np.ndarray, background: BackgroundModel, model: GaitSet,
     return sequence_features(model, aligned, device), masks, len(aligned)
 
 
-def _nearest(features: list[np.ndarray | None], gallery: np.ndarray, subjects: np.ndarray, gviews: np.ndarray,
-             views: list[int], metric: str) -> np.ndarray:
+def _nearest(features: list[np.ndarray | None], gallery: ProtocolGallery, views: list[int], metric: str) -> np.ndarray:
     out = np.full((len(features), len(views)), None, dtype=object)
     present = [i for i, f in enumerate(features) if f is not None]
     if present:
-        out[present] = rank1_identities(np.stack([features[i] for i in present]), gallery, subjects, gviews, views, metric)
+        out[present] = gallery.nearest(np.stack([features[i] for i in present]), views, metric)
     return out
 
 
@@ -222,10 +221,7 @@ def run_video_attack_job(
     features, index, _ = read_features(features_array, features_index)
     dataset = str(rows["dataset"].iloc[0]) if len(rows) else source.dataset
     protocol = protocol_for(dataset, test_subjects)
-    g_rows = np.flatnonzero(protocol.gallery_mask(index))
-    g_features = np.asarray(features[g_rows])
-    g_subjects = index["subject"].to_numpy()[g_rows]
-    g_views = index["view"].to_numpy()[g_rows]
+    gallery = ProtocolGallery.of(features, index, protocol)
     gallery_views = [int(v) for v in meta["gallery_views"]]
     models: dict[int, BackgroundModel] = {}
     clean_features, attacked_features, video_frames, video_kept, ious = [], [], [], [], []
@@ -264,8 +260,8 @@ def run_video_attack_job(
     table["video_frames"] = video_frames
     table["video_kept"] = video_kept
     table["segmentation_iou"] = ious
-    nearest_clean = _nearest(clean_features, g_features, g_subjects, g_views, gallery_views, metric)
-    nearest = _nearest(attacked_features, g_features, g_subjects, g_views, gallery_views, metric)
+    nearest_clean = _nearest(clean_features, gallery, gallery_views, metric)
+    nearest = _nearest(attacked_features, gallery, gallery_views, metric)
     for j, view in enumerate(gallery_views):
         table[f"clean_rank1_{view:03d}"] = rows[f"clean_rank1_{view:03d}"].to_numpy()
         table[f"rank1_{view:03d}"] = rows[f"rank1_{view:03d}"].to_numpy()
