@@ -3,6 +3,8 @@
 import pytest
 import torch
 
+from tests.attacks.world import build_world
+
 
 @pytest.fixture
 def one_torch_thread():
@@ -12,3 +14,9 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The tiny attack world (store, GaitSet, WGAN, stored features) of :func:`tests.attacks.world.build_world`."""
+    return build_world(tmp_path_factory.mktemp("attack-world"))

@@ -24,7 +24,6 @@ from gaitcore.evaluation.imperceptibility import (
 from gaitcore.models.realism import fit_platt
 from gaitcore.models.wgan import build_critic, build_generator, save_wgan
 from gaitcore.reporting.perturbation_figures import example_frames
-from tests.attacks.test_job import world  # noqa: F401  (the tiny store, models and features)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -75,7 +74,7 @@ def test_pixel_change_l0_and_l2():
 
 
 @pytest.fixture(scope="module")
-def jobs(world, tmp_path_factory):  # noqa: F811
+def jobs(world, tmp_path_factory):
     """Adversary, random and FGSM/PGD jobs on the tiny world, and an independent judge."""
     out = tmp_path_factory.mktemp("jobs")
     torch.manual_seed(5)
