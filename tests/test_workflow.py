@@ -109,6 +109,10 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert (imperceptibility.loc[imperceptibility["setting"] == "natural", "l0"] == 0).all()
     for figure in ("fig6_perturbation_comparison", "fig7_examples"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 0
+    sources = pd.read_csv(results / "tables" / "random_control_sources.csv")  # the random control's frames vs real ones
+    assert sources["source"].unique().tolist() == ["clean", "generated", "training subject", "test subject"]
+    assert len(sources) == 4 * len(attack["sparsities"]) * len(attack["conditions"])
+    assert sources["accuracy"].between(0, 100).all() and (sources["max_share"] > 0).all()
     assert accuracy["value"].between(0, 100).all()
     early = accuracy[(accuracy["setting"] == "adversary+early_stop") & (accuracy["probe_view"] == "mean")]
     assert (early["iterations"] <= attack["iterations"]).all()
@@ -143,6 +147,7 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert "fig5_nontargeted_alteration.png" in html and "table2_targeted_success.csv" in html
     assert "fig6_perturbation_comparison.png" in html and "imperceptibility.csv" in html
     assert "table3_blackbox_gaitgan.csv" in html and "table4_cross_dataset.csv" in html
+    assert "random_control_sources.csv" in html
     assert "fig9_spade_examples.png" in html and "video_attack.csv" in html and "fig4_video_frames.png" in html
     # Nothing is left to do afterwards: a rerun schedules no job.
     rerun = snakemake(tmp_path, "-n", "all", "--configfile", str(CI_CONFIG))

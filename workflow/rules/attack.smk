@@ -120,6 +120,41 @@ rule compare_perturbations:
         "../../scripts/compare_perturbations.py"
 
 
+rule random_control_sources:
+    # The random control's generated frames against real silhouettes of other people in the same
+    # places: is the control's damage the generator's or GaitSet's (docs/attack.md "The random control")?
+    input:
+        tables=foreign_frame_tables(),
+        attack_frames=[p.replace(".parquet", ".npz") for p in foreign_frame_tables()],
+        gaitset=rules.train_gaitset.output.weights,
+        features=expand(rules.extract_features.output.features, dataset="casia_b"),
+        feature_index=expand(rules.extract_features.output.index, dataset="casia_b"),
+        **store_files("casia_b"),
+    output:
+        csv=report(
+            f"{RESULTS}/tables/random_control_sources.csv", caption="../report/random_control_sources.rst",
+            category="Attacks",
+        ),
+        md=f"{RESULTS}/tables/random_control_sources.md",
+    params:
+        test_subjects=GAITSET["evaluation"]["test_subjects"],
+        metric=GAITSET["evaluation"]["metric"],
+        seed=config["seed"],
+        device=config["device"],
+    threads: config["threads"]["compare_perturbations"]
+    resources:
+        mem_mb=ATTACK["resources"]["aggregate"]["mem_mb"],
+        runtime=ATTACK["resources"]["aggregate"]["runtime"],
+    log:
+        f"{LOGS}/attacks/random_control_sources.log",
+    benchmark:
+        f"{BENCHMARKS}/attacks/random_control_sources.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/random_control_sources.py"
+
+
 rule aggregate_attacks:
     input:
         attack_tables("casia_b"),

@@ -135,6 +135,11 @@ def attack_tables(dataset):
     return job_tables(dataset, attack_modes(), config["attack"]["sparsities"])
 
 
+def foreign_frame_tables():
+    """The random-control jobs that rule `random_control_sources` compares with real silhouettes."""
+    return job_tables("casia_b", config["attack"]["foreign_frames"]["modes"], config["attack"]["sparsities"])
+
+
 def attack_job(wildcards):
     """The job description of one attack (plain values, so that Snakemake's params trigger sees them)."""
     attack = config["attack"]
@@ -316,6 +321,7 @@ def final_outputs():
         *rules.wgan_report.output,
         *(rules.aggregate_attacks.output if "casia_b" in config["attack"]["datasets"] else []),
         *(rules.compare_perturbations.output if "casia_b" in config["attack"]["datasets"] else []),
+        *(rules.random_control_sources.output if foreign_frame_tables() else []),
         *transfer_outputs(),
         *video_outputs(),
     ]

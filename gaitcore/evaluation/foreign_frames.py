@@ -1,0 +1,191 @@
+"""What the random control's frames do to GaitSet, against real silhouettes of other people.
+
+Sec. 4.2's "Random" control (random latents, no optimisation) barely lowers accuracy in the paper,
+which reads that as the attack's damage coming from the optimisation. On the synthetic default the
+control lowers it far more (docs/attack.md "The random control"). This diagnostic tells the two
+possible causes apart: the generator's frames being poor, or GaitSet's max set pooling letting any
+foreign frames in. It takes the probes, frame places and generated frames of random-control jobs
+and puts into the same places, per probe,
+
+* ``clean``: the probe's own frames (nothing changed),
+* ``generated``: the job's generated frames (reproduces the job's own result),
+* ``training subject``: real silhouettes of a randomly drawn training subject (one outside the
+  protocol's test subjects) at the probe's view, K consecutive frames of one normal-walking sequence,
+* ``test subject``: the same from a randomly drawn other test subject (an identity of the gallery).
+
+Per probe and source it records the rank-1 accuracy over the counted gallery views (the CASIA-B
+protocol, Sec. 4.1 "Metrics"; views without gallery sequences left out) and the **max share**: the share of the set-pooled last frame-CNN map
+(GaitSet's set pooling is an element-wise max over frames) whose maximum comes from the K frames,
+divided by K/N, the share an average frame would win. If real silhouettes of other people hurt as
+much as the generated ones, the control's damage is GaitSet's, not the generator's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import torch
+
+from gaitcore.attacks.job import read_attack_frames
+from gaitcore.attacks.plan import FramePlan
+from gaitcore.data.store import FrameStore
+from gaitcore.errors import DataError
+from gaitcore.evaluation.features import read_features
+from gaitcore.evaluation.protocols import protocol_for
+from gaitcore.evaluation.rank1 import ProtocolGallery, write_table
+from gaitcore.models.gaitset import GaitSet, load_gaitset, resolve_device, silhouettes_to_input
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("clean", "generated", "training subject", "test subject")
+LONG_COLUMNS = ["dataset", "kind", "sparsity", "condition", "subject", "seq", "view", "altered", "frame_count",
+                "source", "accuracy", "max_share"]
+
+
+class DonorFrames:
+    """Real silhouettes of other subjects to put in a probe's frame places (drawn from ``seed``)."""
+
+    def __init__(self, store: FrameStore, test_subjects: Sequence[str] | None, seed: int) -> None:
+        self.store = store
+        nm = store.index[store.index["condition"] == "nm"]
+        test = set(store.index["subject"] if test_subjects is None else test_subjects)
+        self.pools = {"training subject": nm[~nm["subject"].isin(test)], "test subject": nm[nm["subject"].isin(test)]}
+        self.rng = np.random.default_rng(seed)
+
+    def available(self, source: str, view: int, subject: str) -> pd.DataFrame:
+        pool = self.pools[source]
+        return pool[(pool["view"] == view) & (pool["subject"] != subject)]
+
+    def draw(self, source: str, view: int, subject: str, k: int) -> np.ndarray | None:
+        """``k`` consecutive frames of one sequence of a random other subject at ``view`` (None: no donor)."""
+        pool = self.available(source, view, subject)
+        pool = pool[pool["frame_count"] >= k]
+        if pool.empty:
+            return None
+        donor = str(self.rng.choice(sorted(set(pool["subject"]))))
+        rows = pool[pool["subject"] == donor]
+        frames = self.store.sequence(int(rows.index[int(self.rng.integers(len(rows)))]))
+        start = int(self.rng.integers(len(frames) - k + 1))
+        return np.asarray(frames[start : start + k])
+
+
+@torch.no_grad()
+def _features_and_max_share(model: GaitSet, frames: np.ndarray, places: np.ndarray,
+                            device: torch.device) -> tuple[torch.Tensor, float]:
+    """GaitSet features of one sequence and the max share of the frames at ``places`` (see module doc)."""
+    maps = model.frame_maps(silhouettes_to_input(frames, device))
+    won = torch.isin(maps[-1].argmax(0), torch.as_tensor(places, device=device)).float().mean().item()
+    return model.head(*model.pool_sets(maps, [len(frames)]))[0].cpu(), won / (len(places) / len(frames))
+
+
+def foreign_frame_control(
+    *,
+    gaitset_weights: str | Path,
+    store_root: str | Path,
+    features_array: str | Path,
+    features_index: str | Path,
+    attack_tables: Sequence[str | Path],
+    attack_frames: Sequence[str | Path] | None = None,
+    test_subjects: tuple[int, int] = (75, 124),
+    metric: str = "euclidean",
+    seed: int = 0,
+    device: str = "auto",
+) -> pd.DataFrame:
+    """One row per (probe, source) of the random-control jobs ``attack_tables`` and their generated
+    frames ``attack_frames`` (default: the ``.npz`` beside each table)."""
+    dev = resolve_device(device)
+    model, _ = load_gaitset(gaitset_weights, map_location=dev)
+    model.eval()
+    store = FrameStore(store_root)
+    features, index, _ = read_features(features_array, features_index)
+    protocol = protocol_for(store.dataset, test_subjects)
+    gallery = ProtocolGallery.of(features, index, protocol)
+    views = list(protocol.views)
+    donors = DonorFrames(store, protocol.subjects, seed)
+    store_rows = index.set_index(["subject", "condition", "seq", "view"])["store_row"]
+    rows = []
+    frame_paths = attack_frames or [Path(t).with_suffix(".npz") for t in attack_tables]
+    for path, frames_path in zip(map(Path, attack_tables), frame_paths, strict=True):
+        table = pq.read_table(path).to_pandas()
+        if not (table["setting"] == "random").all():
+            raise DataError(path, "is not a random-control job", "pass the tables of `..._random` attack modes")
+        generated, offsets, _ = read_attack_frames(frames_path)
+        counted = protocol.counted_views(table["view"].to_numpy())
+        for i, probe in table.iterrows():
+            original = np.asarray(store.sequence(int(store_rows[(probe["subject"], probe["condition"],
+                                                                 int(probe["seq"]), int(probe["view"]))])))
+            plan = FramePlan.from_positions(str(probe["kind"]), len(original), np.asarray(probe["positions"]))
+            inserts = {"clean": None, "generated": generated[offsets[i] : offsets[i + 1]]}
+            for source in SOURCES[2:]:
+                inserts[source] = donors.draw(source, int(probe["view"]), str(probe["subject"]), plan.k)
+            for source, frames in inserts.items():
+                if source != "clean" and frames is None:
+                    continue  # no donor of that kind in the store
+                sequence = original if frames is None else plan.assemble(original, frames)
+                places = np.arange(plan.k) if frames is None else plan.generated
+                feature, share = _features_and_max_share(model, sequence, places, dev)
+                nearest = gallery.nearest(feature[None], views, metric)[0]
+                used = counted[i] & (nearest != None)  # noqa: E711 (element-wise: views without gallery)
+                rows.append({**{c: probe[c] for c in ("dataset", "kind", "sparsity", "condition", "subject", "seq",
+                                                     "view", "altered", "frame_count")},
+                             "source": source, "accuracy": 100.0 * (nearest[used] == probe["subject"]).mean(),
+                             "max_share": share})
+        log.info("%s: %d probes", path, len(table))
+    return pd.DataFrame(rows, columns=LONG_COLUMNS)
+
+
+def summarize_foreign_frames(long: pd.DataFrame) -> pd.DataFrame:
+    """Mean accuracy and max share per (dataset, kind, sparsity, condition, source): the cells in the
+    order of ``long`` (the jobs' order), the sources in :data:`SOURCES` order within each."""
+    cell = ["dataset", "kind", "sparsity", "condition"]
+    out = long.groupby([*cell, "source"], sort=False).agg(
+        accuracy=("accuracy", "mean"), max_share=("max_share", "mean"), probes=("accuracy", "size")).reset_index()
+    order = pd.DataFrame({"cell": out.groupby(cell, sort=False).ngroup(), "source": out["source"].map(SOURCES.index)})
+    return out.loc[order.sort_values(["cell", "source"]).index].reset_index(drop=True)
+
+
+def foreign_frames_markdown(summary: pd.DataFrame) -> str:
+    """Accuracy (max share) per source, a row per (kind, sparsity, condition)."""
+    lines = ["### Random-control frames against real silhouettes of other people, rank-1 accuracy % "
+             "(max share: the K frames' share of the set-pooled maxima / K/N)", "",
+             "| dataset | kind | sparsity | condition | " + " | ".join(SOURCES) + " | probes |",
+             "|---|---|---|---|" + "---:|" * (len(SOURCES) + 1)]
+    for (dataset, kind, sparsity, condition), group in summary.groupby(
+            ["dataset", "kind", "sparsity", "condition"], sort=False):
+        cells = {r.source: f"{r.accuracy:.1f} ({r.max_share:.2f})" for r in group.itertuples()}
+        lines.append(f"| {dataset} | {kind} | {sparsity} | {condition.upper()} | "
+                     + " | ".join(cells.get(s, "") for s in SOURCES) + f" | {int(group['probes'].max())} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_foreign_frame_tables(long: pd.DataFrame, csv_path: str | Path, markdown_path: str | Path) -> None:
+    summary = summarize_foreign_frames(long)
+    write_table(summary, csv_path, markdown_path, foreign_frames_markdown(summary))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m gaitcore.evaluation.foreign_frames TABLE.parquet ...``: print the summary of a run's results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tables", nargs="+", help="random-control job tables (results/attacks/.../*_random/...)")
+    parser.add_argument("--results", default="results", help="the pipeline's results folder")
+    parser.add_argument("--dataset", default="casia_b")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args(argv)
+    results = Path(args.results)
+    long = foreign_frame_control(
+        gaitset_weights=results / "models/gaitset/weights.pt", store_root=results / "data" / args.dataset,
+        features_array=results / f"features/gaitset/{args.dataset}.npy",
+        features_index=results / f"features/gaitset/{args.dataset}.parquet",
+        attack_tables=args.tables, seed=args.seed, device=args.device)
+    print(foreign_frames_markdown(summarize_foreign_frames(long)))
+
+
+if __name__ == "__main__":
+    main()

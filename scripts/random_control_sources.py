@@ -1,0 +1,25 @@
+"""Snakemake glue: the random control against real silhouettes of other people (rule `random_control_sources`)."""
+
+from pathlib import Path
+
+import torch
+
+from gaitcore.evaluation.foreign_frames import foreign_frame_control, write_foreign_frame_tables
+from gaitcore.utils.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+p = snakemake.params
+long = foreign_frame_control(
+    gaitset_weights=snakemake.input.gaitset,
+    store_root=Path(snakemake.input.meta).parent,
+    features_array=snakemake.input.features[0],
+    features_index=snakemake.input.feature_index[0],
+    attack_tables=list(snakemake.input.tables),
+    attack_frames=list(snakemake.input.attack_frames),
+    test_subjects=tuple(p.test_subjects),
+    metric=p.metric,
+    seed=p.seed,
+    device=p.device,
+)
+write_foreign_frame_tables(long, snakemake.output.csv, snakemake.output.md)

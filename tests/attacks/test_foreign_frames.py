@@ -1,0 +1,103 @@
+"""The random control against real silhouettes of other people (gaitcore.evaluation.foreign_frames)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from gaitcore.data.store import FrameStore
+from gaitcore.errors import DataError
+from gaitcore.evaluation.foreign_frames import (
+    SOURCES,
+    DonorFrames,
+    _features_and_max_share,
+    foreign_frame_control,
+    foreign_frames_markdown,
+    summarize_foreign_frames,
+)
+from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
+from tests.attacks.world import SUBJECTS, TRAINING_SUBJECTS, run
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def control(world, tables, **kwargs):
+    return foreign_frame_control(gaitset_weights=world / "gaitset.pt", store_root=world / "casia_b",
+                                 features_array=world / "f.npy", features_index=world / "f.parquet",
+                                 attack_tables=tables, test_subjects=(75, 78), device="cpu", **kwargs)
+
+
+def protocol_accuracy(table: pd.DataFrame, prefix: str) -> list[float]:
+    """Per probe, the job's own rank-1 accuracy over its counted gallery views (here 0 and 90 degrees)."""
+    out = []
+    for _, row in table.iterrows():
+        views = [v for v in (0, 90) if v != row["view"]]
+        out.append(100.0 * np.mean([row[f"{prefix}{v:03d}"] == row["subject"] for v in views]))
+    return out
+
+
+@pytest.mark.parametrize("mode", ["alteration_nontargeted_random", "insertion_nontargeted_random"])
+def test_generated_and_clean_sources_reproduce_the_jobs_own_results(world, tmp_path, mode):
+    _, table = run(world, tmp_path, mode=mode, views=(0, 90))
+    long = control(world, [tmp_path / "t.parquet"], attack_frames=[tmp_path / "f.npz"])
+    assert long["source"].drop_duplicates().tolist() == list(SOURCES)
+    assert (long.groupby("source").size() == len(table)).all()
+    by_source = {s: g.reset_index(drop=True) for s, g in long.groupby("source")}
+    assert by_source["generated"]["accuracy"].tolist() == protocol_accuracy(table, "rank1_")
+    assert by_source["clean"]["accuracy"].tolist() == protocol_accuracy(table, "clean_rank1_")
+    assert (by_source["generated"]["altered"] == table["altered"]).all()
+
+    summary = summarize_foreign_frames(long.iloc[::-1])  # cells in the input's order, sources in SOURCES order
+    assert summary["source"].tolist() == list(SOURCES) and (summary["probes"] == len(table)).all()
+    markdown = foreign_frames_markdown(summary)
+    assert "| casia_b | " + mode.split("_")[0] + " | 1/10 | NM |" in markdown
+
+
+def test_donor_frames_are_consecutive_real_frames_of_another_subject_of_the_right_kind_and_view(world):
+    store = FrameStore(world / "casia_b")
+    donors = DonorFrames(store, [f"{s:03d}" for s in SUBJECTS], seed=0)
+    for source, subjects in (("training subject", TRAINING_SUBJECTS), ("test subject", SUBJECTS)):
+        for _ in range(5):
+            frames = donors.draw(source, 90, "075", 3)
+            matches = [
+                (row.subject, start)
+                for row in store.index[(store.index["view"] == 90) & (store.index["condition"] == "nm")].itertuples()
+                for start in range(row.frame_count - 2)
+                if np.array_equal(np.asarray(store.sequence(row.Index))[start : start + 3], frames)
+            ]
+            assert matches and {int(s) for s, _ in matches} <= set(subjects) - {75}
+    assert donors.draw("training subject", 45, "075", 3) is None  # no sequence at that view
+
+
+def test_max_share_counts_where_the_set_maximum_comes_from(world):
+    model, _ = load_gaitset(world / "gaitset.pt")
+    store = FrameStore(world / "casia_b")
+    frames = np.asarray(store.sequence(0))
+    places = np.array([1, 4])
+    features, share = _features_and_max_share(model, frames, places, torch.device("cpu"))
+    with torch.no_grad():
+        x = silhouettes_to_input(frames)
+        torch.testing.assert_close(features, model(x[None])[0], rtol=0, atol=0)
+        last = np.stack([model.frame_maps(x[j : j + 1])[-1][0].numpy() for j in range(len(frames))])
+    winner = last.argmax(0)  # naive: frame by frame, first maximum wins
+    assert share == pytest.approx(np.isin(winner, places).mean() / (len(places) / len(frames)))
+
+
+def test_a_table_that_is_not_a_random_control_is_refused_by_name(world, tmp_path):
+    run(world, tmp_path, mode="alteration_nontargeted_adversary")
+    with pytest.raises(DataError, match=r"t\.parquet.*not a random-control job"):
+        control(world, [tmp_path / "t.parquet"], attack_frames=[tmp_path / "f.npz"])
+
+
+def test_the_summary_averages_each_cell_and_keeps_the_jobs_order():
+    def rows(sparsity, source, accuracies):
+        return [{"dataset": "casia_b", "kind": "alteration", "sparsity": sparsity, "condition": "nm",
+                 "source": source, "accuracy": a, "max_share": 2.0 * a / 100} for a in accuracies]
+
+    long = pd.DataFrame([*rows("1/40", "generated", [0, 50]), *rows("1/40", "clean", [100, 100]),
+                         *rows("1/10", "test subject", [25]), *rows("1/10", "clean", [75])])
+    summary = summarize_foreign_frames(long)
+    assert summary[["sparsity", "source", "accuracy", "max_share", "probes"]].values.tolist() == [
+        ["1/40", "clean", 100.0, 2.0, 2], ["1/40", "generated", 25.0, 0.5, 2],
+        ["1/10", "clean", 75.0, 1.5, 1], ["1/10", "test subject", 25.0, 0.5, 1]]
+    assert "| casia_b | alteration | 1/10 | NM | 75.0 (1.50) |  |  | 25.0 (0.50) | 1 |" in foreign_frames_markdown(summary)
