@@ -7,7 +7,8 @@ possible causes apart: the generator's frames being poor, or GaitSet's max set p
 foreign frames in. It takes the probes, frame places and generated frames of random-control jobs
 and puts into the same places, per probe,
 
-* ``clean``: the probe's own frames (nothing changed),
+* ``clean``: the probe's own frames (nothing changed; its max share is that of the frames at the
+  altered places, or for insertion of the first K frames),
 * ``generated``: the job's generated frames (reproduces the job's own result),
 * ``training subject``: real silhouettes of a randomly drawn training subject (one outside the
   protocol's test subjects) at the probe's view, K consecutive frames of one normal-walking sequence,
@@ -128,7 +129,8 @@ def foreign_frame_control(
                 if source != "clean" and frames is None:
                     continue  # no donor of that kind in the store
                 sequence = original if frames is None else plan.assemble(original, frames)
-                places = np.arange(plan.k) if frames is None else plan.generated
+                clean_insertion = frames is None and plan.kind == "insertion"
+                places = np.arange(plan.k) if clean_insertion else plan.generated
                 feature, share = _features_and_max_share(model, sequence, places, dev)
                 nearest = gallery.nearest(feature[None], views, metric)[0]
                 used = counted[i] & (nearest != None)  # noqa: E711 (element-wise: views without gallery)
