@@ -119,8 +119,11 @@ def foreign_frame_control(
         generated, offsets, _ = read_attack_frames(frames_path)
         counted = protocol.counted_views(table["view"].to_numpy())
         for i, probe in table.iterrows():
-            original = np.asarray(store.sequence(int(store_rows[(probe["subject"], probe["condition"],
-                                                                 int(probe["seq"]), int(probe["view"]))])))
+            key = (probe["subject"], probe["condition"], int(probe["seq"]), int(probe["view"]))
+            if key not in store_rows.index:
+                raise DataError(path, f"probe {key} is not among the stored features {features_index}",
+                                "rebuild the attack jobs and the features from the same store")
+            original = np.asarray(store.sequence(int(store_rows[key])))
             plan = FramePlan.from_positions(str(probe["kind"]), len(original), np.asarray(probe["positions"]))
             inserts = {"clean": None, "generated": generated[offsets[i] : offsets[i + 1]]}
             for source in SOURCES[2:]:

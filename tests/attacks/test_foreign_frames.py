@@ -101,3 +101,10 @@ def test_the_summary_averages_each_cell_and_keeps_the_jobs_order():
         ["1/40", "clean", 100.0, 2.0, 2], ["1/40", "generated", 25.0, 0.5, 2],
         ["1/10", "clean", 75.0, 1.5, 1], ["1/10", "test subject", 25.0, 0.5, 1]]
     assert "| casia_b | alteration | 1/10 | NM | 75.0 (1.50) |  |  | 25.0 (0.50) | 1 |" in foreign_frames_markdown(summary)
+
+
+def test_a_probe_missing_from_the_stored_features_is_refused_by_name(world, tmp_path):
+    _, table = run(world, tmp_path, mode="alteration_nontargeted_random")
+    table.assign(subject="099").to_parquet(tmp_path / "stale.parquet")
+    with pytest.raises(DataError, match=r"stale\.parquet.*not among the stored features.*rebuild"):
+        control(world, [tmp_path / "stale.parquet"], attack_frames=[tmp_path / "f.npz"])
