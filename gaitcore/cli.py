@@ -45,7 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     prep.add_argument("--dataset", choices=DATASETS, default=CASIA_B)
     prep.add_argument("--source", choices=SOURCES, default="synthetic")
     prep.add_argument("--root", help="dataset folder (png and opengait sources)")
-    prep.add_argument("--strict", action="store_true", help="missing sequences are errors")
+    prep.add_argument(
+        "--strict",
+        action="store_true",
+        help="missing sequences, sequences without a usable frame and non-binary frames are errors",
+    )
     prep.add_argument("--out", required=True, help="folder for the store")
     prep.add_argument("--workers", type=int, default=1)
     _add_synthetic_options(prep)

@@ -11,7 +11,9 @@
 
 Scanning checks the whole tree before any frame is decoded: an unexpected folder is an error that
 names it; a file that is not a PNG (or pkl) is skipped and counted; sequences missing from the
-dataset's grid are reported. Decoding then checks each frame (readable, grey, right size).
+dataset's grid are reported. Entries whose name starts with ``.`` are ignored. Decoding then checks
+each frame (readable, grey, right size); :func:`is_binary_silhouette` tells silhouettes from grey
+images and photos.
 """
 
 from __future__ import annotations
@@ -54,6 +56,16 @@ FIX_LAYOUT_A = (
     "(e.g. fyc/45_2/fyc-45_2-001.png, vv in 00/45/90, n in 1..4); move the stray entry out of "
     "the dataset root"
 )
+# A silhouette is a 0/255 mask: a frame with more than this share of other pixel values is a grey
+# image or a photo. The margin admits a little noise, such as a few anti-aliased edge pixels.
+NON_BINARY_SHARE = 0.01
+
+
+def _fix_empty_root(dataset: str, example: str) -> str:
+    return (
+        f"point `datasets.{dataset}.root` at the folder that holds the subject folders, laid out as "
+        f"{example}"
+    )
 
 
 @dataclass(frozen=True)
@@ -122,7 +134,11 @@ def scan_casia_b(root: str | Path) -> ScanResult:
     result = ScanResult()
     subjects = _subfolders(root, FIX_LAYOUT_B, re.compile(r"^\d{3}$"))
     if not subjects:
-        raise DataError(root, "holds no subject folder (001, 002, ...)", FIX_LAYOUT_B)
+        raise DataError(
+            root,
+            "holds no subject folder (001, 002, ...)",
+            _fix_empty_root(CASIA_B, "<root>/001/nm-01/090/001-nm-01-090-001.png"),
+        )
     for subject_dir in subjects:
         sid = subject_dir.name
         found = set()
@@ -169,7 +185,9 @@ def scan_casia_a(root: str | Path) -> ScanResult:
     result = ScanResult()
     subjects = _subfolders(root, FIX_LAYOUT_A, re.compile(r"^[a-z0-9]+$"))
     if not subjects:
-        raise DataError(root, "holds no subject folder", FIX_LAYOUT_A)
+        raise DataError(
+            root, "holds no subject folder", _fix_empty_root(CASIA_A, "<root>/fyc/45_2/fyc-45_2-001.png")
+        )
     for subject_dir in subjects:
         name = subject_dir.name
         found = set()
@@ -222,7 +240,11 @@ def scan_opengait(root: str | Path, dataset: str = CASIA_B) -> ScanResult:
                 )
         result.missing += _missing(found, _casia_b_grid(subject_dir.name))
     if not result.sequences:
-        raise DataError(root, "holds no OpenGait .pkl sequence", fix)
+        raise DataError(
+            root,
+            "holds no OpenGait .pkl sequence",
+            _fix_empty_root(dataset, "<root>/001/nm-01/090/<name>.pkl (one uint8 [T, 64, 64] array each)"),
+        )
     return result
 
 
@@ -255,6 +277,12 @@ def read_silhouette(path: str | Path, frame_shape: tuple[int, int]) -> np.ndarra
             "if your copy was resized consistently",
         )
     return image
+
+
+def is_binary_silhouette(frame: np.ndarray) -> bool:
+    """Whether at most :data:`NON_BINARY_SHARE` of the frame's pixels are neither 0 nor 255."""
+    other = frame.size - np.count_nonzero(frame == 0) - np.count_nonzero(frame == 255)
+    return other <= NON_BINARY_SHARE * frame.size
 
 
 _NUMPY_GLOBALS = {

@@ -4,19 +4,23 @@ Layout of a store directory (documented for users in ``docs/store.md``)::
 
     <root>/index.parquet   one row per sequence (see INDEX_SCHEMA)
     <root>/frames.u8       all kept frames, uint8, C order, shape [total_frames, 64, 64]
-    <root>/store.json      format version, dataset, frame shape, totals, preprocessing summary
+    <root>/store.json      format version, dataset, frame shape, totals, content hash,
+                           preprocessing summary
 
 A sequence's frames are ``frames[frame_start : frame_start + frame_count]``; training and attacks
 read them through :class:`FrameStore` without decoding any image. Writing goes to temporary names
 that are renamed into place only when the whole store is complete, so a failed run leaves nothing
-that looks finished.
+that looks finished. The content hash (:func:`hash_sequence`) identifies what is stored, whatever
+folder the store or its source lie in.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +55,19 @@ INDEX_SCHEMA = pa.schema(
 )
 
 
+def content_digest() -> hashlib.blake2b:
+    """A new, empty content hash of a store (BLAKE2b, 16 bytes)."""
+    return hashlib.blake2b(digest_size=16)
+
+
+def hash_sequence(digest: hashlib.blake2b, label: str, frames: np.ndarray) -> None:
+    """Feed one stored sequence into a content hash: its label, its shape ``[T, 64, 64]`` (the
+    frame count first) and its frame bytes. Sequences go in in store order."""
+    digest.update(label.encode("utf-8") + b"\0")
+    digest.update(np.asarray(frames.shape, dtype="<i8").tobytes())
+    digest.update(np.ascontiguousarray(frames))
+
+
 def store_files(root: str | Path) -> dict[str, Path]:
     """The three files that make up a store at ``root``."""
     root = Path(root)
@@ -60,11 +77,13 @@ def store_files(root: str | Path) -> dict[str, Path]:
 class StoreWriter:
     """Appends preprocessed sequences to a new store; :meth:`close` makes it visible atomically.
 
-    Use as a context manager: on an exception every temporary file is removed.
+    Use as a context manager: on an exception every temporary file is removed, and so is every
+    folder the writer created.
     """
 
     def __init__(self, root: str | Path, dataset: str, extra_meta: dict[str, Any] | None = None):
         self.root = Path(root)
+        self._created = [path for path in (self.root, *self.root.parents) if not path.exists()]
         self.root.mkdir(parents=True, exist_ok=True)
         self.dataset = dataset
         self.extra_meta = dict(extra_meta or {})
@@ -73,6 +92,10 @@ class StoreWriter:
         self._frames = open(self._tmp["frames"], "wb")
         self._rows: list[dict[str, Any]] = []
         self._total = 0
+        self._hash = content_digest()
+        self._empty: list[str] = []
+        self._empty_dropped = 0
+        self._empty_skipped = 0
         self._closed = False
 
     def add(
@@ -95,6 +118,7 @@ class StoreWriter:
         if len(frames) == 0:
             raise ValueError(f"{key.label}: a stored sequence needs at least one frame")
         self._frames.write(np.ascontiguousarray(frames).tobytes())
+        hash_sequence(self._hash, key.label, frames)
         self._rows.append(
             {
                 "dataset": key.dataset,
@@ -111,6 +135,13 @@ class StoreWriter:
             }
         )
         self._total += len(frames)
+
+    def add_empty(self, key: SequenceKey, *, frames_dropped: int = 0, files_skipped: int = 0) -> None:
+        """Record a sequence left out for want of a usable frame: listed in ``empty_sequences``,
+        its dropped frames and skipped files counted in the store's totals."""
+        self._empty.append(key.label)
+        self._empty_dropped += frames_dropped
+        self._empty_skipped += files_skipped
 
     def close(self) -> Path:
         """Write index and metadata and rename all three files into place."""
@@ -133,8 +164,10 @@ class StoreWriter:
             "total_frames": self._total,
             "sequences": len(index),
             "subjects": int(index["subject"].nunique()),
-            "frames_dropped": int(index["frames_dropped"].sum()),
-            "files_skipped": int(index["files_skipped"].sum()),
+            "frames_dropped": int(index["frames_dropped"].sum()) + self._empty_dropped,
+            "files_skipped": int(index["files_skipped"].sum()) + self._empty_skipped,
+            "empty_sequences": self._empty,
+            "content_hash": self._hash.hexdigest(),
             **self.extra_meta,
         }
         self._tmp["meta"].write_text(json.dumps(meta, indent=2) + "\n")
@@ -144,11 +177,16 @@ class StoreWriter:
         return self.root
 
     def abort(self) -> None:
-        """Remove every temporary file; nothing of this store is left behind."""
+        """Remove every temporary file and the folders the writer created; nothing is left behind."""
         if not self._frames.closed:
             self._frames.close()
         for path in self._tmp.values():
             path.unlink(missing_ok=True)
+        for folder in self._created:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:  # someone else put something there: leave it
+                break
         self._closed = True
 
     def __enter__(self) -> StoreWriter:
@@ -202,6 +240,17 @@ class FrameStore:
     @property
     def dataset(self) -> str:
         return str(self.meta["dataset"])
+
+    @cached_property
+    def content_hash(self) -> str:
+        """Hex digest of what is stored (:func:`hash_sequence`), the same wherever the store lies;
+        computed from the frames for a store written before ``store.json`` recorded it."""
+        if "content_hash" in self.meta:
+            return str(self.meta["content_hash"])
+        digest = content_digest()
+        for row in range(len(self.index)):
+            hash_sequence(digest, self.key(row).label, self.sequence(row))
+        return digest.hexdigest()
 
     def __len__(self) -> int:
         return len(self.index)

@@ -2,12 +2,16 @@
 
 import json
 import pickle
+import shutil
 
+import cv2
 import numpy as np
 import pytest
 
 from gaitcore.cli import main as cli
 from gaitcore.data.build import SourceSpec, build_store
+from gaitcore.data.fingerprint import tree_fingerprint
+from gaitcore.data.layout import casia_b_keys
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 
@@ -34,19 +38,78 @@ def test_undecodable_frame_is_an_error_and_leaves_nothing(casia_a_tree, tmp_path
         np.zeros((240, 352), np.uint8).tofile(path)  # not a PNG any more: an error ...
     with pytest.raises(DataError, match="not a readable PNG"):
         build_store(SourceSpec("casia_a", "png", str(casia_a_tree)), tmp_path / "s")
-    assert not any((tmp_path / "s").iterdir())  # ... and nothing is left behind
+    assert not (tmp_path / "s").exists()  # ... and nothing is left behind, not even the folder
 
 
 def test_empty_sequence_is_left_out_and_listed(casia_a_tree, tmp_path):
-    import cv2
-
     for path in (casia_a_tree / "fyc" / "45_2").iterdir():
         cv2.imwrite(str(path), np.zeros((240, 352), np.uint8))
     build_store(SourceSpec("casia_a", "png", str(casia_a_tree)), tmp_path / "s")
     store = FrameStore(tmp_path / "s")
     assert len(store) == 11 and store.meta["empty_sequences"] == ["fyc-nm-02-045"]
-    with pytest.raises(DataError, match="1 sequences have no usable frame"):
+    with pytest.raises(DataError, match="1 sequences have no usable frame") as err:
         build_store(SourceSpec("casia_a", "png", str(casia_a_tree), strict=True), tmp_path / "t")
+    assert err.value.path == casia_a_tree / "fyc" / "45_2" and "strict: false" in err.value.fix
+
+
+def test_frames_dropped_counts_the_frames_of_empty_sequences(casia_a_tree, tmp_path):
+    for path in (casia_a_tree / "fyc" / "45_2").iterdir():
+        cv2.imwrite(str(path), np.zeros((240, 352), np.uint8))
+    build_store(SourceSpec("casia_a", "png", str(casia_a_tree)), tmp_path / "s")
+    assert FrameStore(tmp_path / "s").meta["frames_dropped"] == 2
+
+
+def write_pickle(path, array):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(array))
+
+
+def test_opengait_pickle_without_frames_is_a_sequence_without_usable_frame(tmp_path, caplog):
+    array = np.zeros((3, 64, 64), np.uint8)
+    array[:, 10:50, 20:40] = 255
+    for key in casia_b_keys(1):  # a complete subject, so that strict mode finds nothing missing
+        folder = tmp_path / "og" / "001" / f"{key.condition}-{key.seq:02d}" / f"{key.view:03d}"
+        write_pickle(folder / "x.pkl", array)
+    empty = tmp_path / "og" / "001" / "bg-02" / "036" / "x.pkl"
+    write_pickle(empty, np.zeros((0, 64, 64), np.uint8))
+    build_store(SourceSpec("casia_b", "opengait", str(tmp_path / "og")), tmp_path / "s")
+    store = FrameStore(tmp_path / "s")
+    assert len(store) == 109 and store.meta["empty_sequences"] == ["001-bg-02-036"]
+    assert any(str(empty) in record.getMessage() for record in caplog.records)
+    with pytest.raises(DataError, match="1 sequences have no usable frame") as err:
+        build_store(SourceSpec("casia_b", "opengait", str(tmp_path / "og"), strict=True), tmp_path / "t")
+    assert err.value.path == empty and "strict: false" in err.value.fix
+    assert not (tmp_path / "t").exists()
+
+
+def test_grey_and_photo_pngs_are_counted_and_refused_in_strict_mode(casia_a_tree, tmp_path, caplog):
+    grey = casia_a_tree / "fyc" / "45_2" / "fyc-45_2-001.png"
+    photo = casia_a_tree / "fyc" / "90_3" / "fyc-90_3-002.png"
+    cv2.imwrite(str(grey), np.full((240, 352), 128, np.uint8))
+    cv2.imwrite(str(photo), np.random.default_rng(0).integers(0, 256, (240, 352), dtype=np.uint8))
+    build_store(SourceSpec("casia_a", "png", str(casia_a_tree)), tmp_path / "s")
+    meta = FrameStore(tmp_path / "s").meta
+    assert meta["frames_non_binary"] == 2
+    assert meta["frames_non_binary_examples"] == [str(grey), str(photo)]
+    assert any(str(grey) in record.getMessage() for record in caplog.records)
+    with pytest.raises(DataError, match="not a 0/255 silhouette") as err:
+        build_store(SourceSpec("casia_a", "png", str(casia_a_tree), strict=True), tmp_path / "t")
+    assert err.value.path == grey and "binarise" in err.value.fix and "strict: false" in err.value.fix
+    assert not (tmp_path / "t").exists()
+
+
+def test_store_records_the_source_tree_fingerprint(casia_b_tree, tmp_path):
+    build_store(SourceSpec("casia_b", "png", str(casia_b_tree)), tmp_path / "s")
+    assert FrameStore(tmp_path / "s").meta["source_tree_fingerprint"] == tree_fingerprint(casia_b_tree)
+
+
+def test_same_data_in_another_folder_gives_the_same_content_hash(casia_b_tree, tmp_path):
+    moved = shutil.copytree(casia_b_tree, tmp_path / "elsewhere" / "tree")
+    build_store(SourceSpec("casia_b", "png", str(casia_b_tree)), tmp_path / "a")
+    build_store(SourceSpec("casia_b", "png", str(moved)), tmp_path / "b")
+    a, b = FrameStore(tmp_path / "a"), FrameStore(tmp_path / "b")
+    assert a.index["source_path"].tolist() != b.index["source_path"].tolist()
+    assert a.content_hash == b.content_hash
 
 
 def test_opengait_source_drops_empty_frames(tmp_path):
@@ -59,6 +122,7 @@ def test_opengait_source_drops_empty_frames(tmp_path):
     store = FrameStore(tmp_path / "s")
     assert np.array_equal(store.sequence(0), array[1:])
     assert store.index["frames_dropped"].tolist() == [1]
+    assert store.meta["frames_non_binary"] is None  # resized by OpenGait: not checked
 
 
 def test_png_source_without_root_is_a_config_error():
@@ -80,6 +144,9 @@ def test_synthetic_png_tree_roundtrips_to_the_direct_store(dataset, tmp_path):
     assert direct.index[columns].equals(from_png.index[columns])
     assert np.array_equal(np.asarray(direct.frames), np.asarray(from_png.frames))
     assert from_png.meta["missing_sequences"] == []
+    assert direct.meta["frames_non_binary"] == from_png.meta["frames_non_binary"] == 0
+    assert direct.content_hash == from_png.content_hash
+    assert direct.meta["source_tree_fingerprint"] == ""
 
 
 def test_synthetic_store_is_deterministic_whatever_the_worker_count(tmp_path):
@@ -89,6 +156,17 @@ def test_synthetic_store_is_deterministic_whatever_the_worker_count(tmp_path):
     one, two = FrameStore(tmp_path / "one"), FrameStore(tmp_path / "two")
     assert np.array_equal(np.asarray(one.frames), np.asarray(two.frames))
     assert json.loads((tmp_path / "one" / "store.json").read_text())["sequences"] == 110
+
+
+def test_failed_cli_preprocess_leaves_no_output_folder(casia_a_tree, tmp_path):
+    (casia_a_tree / "fyc" / "45_2" / "fyc-45_2-001.png").write_bytes(b"not a png")
+    args = ["preprocess", "--dataset", "casia_a", "--source", "png", "--root", str(casia_a_tree)]
+    assert cli([*args, "--out", str(tmp_path / "new" / "store")]) == 2
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("kept")
+    assert cli([*args, "--out", str(tmp_path / "mine")]) == 2
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
 
 
 def test_cli_reports_errors_without_a_traceback(tmp_path, capsys):

@@ -8,6 +8,8 @@ import pytest
 
 from gaitcore.data.layout import CASIA_A, CASIA_B, SequenceKey
 from gaitcore.data.readers import (
+    NON_BINARY_SHARE,
+    is_binary_silhouette,
     load_array_pickle,
     read_silhouette,
     require_root,
@@ -45,6 +47,25 @@ def test_missing_root_says_how_to_configure_data(tmp_path):
         require_root(tmp_path / "nowhere", CASIA_B)
     message = str(err.value)
     assert "nowhere" in message and "datasets.casia_b.root" in message and "synthetic" in message
+
+
+@pytest.mark.parametrize(
+    ("scan", "dataset", "example"),
+    [
+        (scan_casia_b, CASIA_B, "001/nm-01/090/001-nm-01-090-001.png"),
+        (scan_casia_a, CASIA_A, "fyc/45_2/fyc-45_2-001.png"),
+        (scan_opengait, CASIA_B, "001/nm-01/090/<name>.pkl"),
+    ],
+)
+def test_empty_root_says_to_point_root_at_the_subject_folders(tmp_path, scan, dataset, example):
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / ".DS_Store").write_bytes(b"x")  # hidden: the root is still empty
+    with pytest.raises(DataError) as err:
+        scan(tmp_path / "root")
+    message = str(err.value)
+    assert str(tmp_path / "root") in message and f"`datasets.{dataset}.root`" in message
+    assert "subject folders" in message and example in message
+    assert "stray" not in message
 
 
 def test_stray_files_are_skipped_and_counted(casia_b_tree):
@@ -157,3 +178,16 @@ def test_cv2_reads_what_the_fixture_wrote(casia_a_tree):
     # guards the fixture itself: grey, 240x352
     image = cv2.imread(str(next(casia_a_tree.rglob("*.png"))), cv2.IMREAD_UNCHANGED)
     assert image.shape == (240, 352)
+
+
+def test_binary_silhouettes_tolerate_one_percent_of_other_pixels():
+    frame = person_frame()
+    assert is_binary_silhouette(frame)
+    tolerated = int(NON_BINARY_SHARE * frame.size)
+    frame.flat[:tolerated] = 128
+    assert is_binary_silhouette(frame)
+    frame.flat[tolerated] = 1
+    assert not is_binary_silhouette(frame)
+    assert not is_binary_silhouette(np.full((240, 320), 128, np.uint8))  # a grey image
+    photo = np.random.default_rng(0).integers(0, 256, (240, 320), dtype=np.uint8)
+    assert not is_binary_silhouette(photo)

@@ -41,7 +41,7 @@ def test_failure_inside_the_writer_leaves_nothing(tmp_path):
         with StoreWriter(root, CASIA_B) as writer:
             writer.add(SequenceKey(CASIA_B, "001", "nm", 1, 0), frames(3, 1))
             raise RuntimeError("boom")
-    assert list(root.iterdir()) == []
+    assert not root.exists()
 
 
 def test_writer_rejects_bad_frames(tmp_path):
@@ -75,3 +75,59 @@ def test_other_format_version_is_an_error(tmp_path):
     meta.write_text(json.dumps(json.loads(meta.read_text()) | {"version": 99}))
     with pytest.raises(DataError, match="format version 99"):
         FrameStore(root)
+
+
+def test_failure_inside_the_writer_keeps_a_folder_that_was_there(tmp_path):
+    root = tmp_path / "s"
+    root.mkdir()
+    (root / "notes.txt").write_text("mine")
+    with pytest.raises(RuntimeError):
+        with StoreWriter(root, CASIA_B) as writer:
+            writer.add(SequenceKey(CASIA_B, "001", "nm", 1, 0), frames(3, 1))
+            raise RuntimeError("boom")
+    assert [p.name for p in root.iterdir()] == ["notes.txt"]
+
+
+def test_empty_sequences_count_in_the_totals_but_not_in_the_index(tmp_path):
+    with StoreWriter(tmp_path / "s", CASIA_B) as writer:
+        writer.add(SequenceKey(CASIA_B, "001", "nm", 1, 0), frames(3, 1), frames_dropped=1)
+        writer.add_empty(SequenceKey(CASIA_B, "001", "nm", 1, 18), frames_dropped=4, files_skipped=2)
+    store = FrameStore(tmp_path / "s")
+    assert len(store) == 1 and store.meta["empty_sequences"] == ["001-nm-01-018"]
+    assert store.meta["frames_dropped"] == 5 and store.meta["files_skipped"] == 2
+
+
+def test_recorded_content_hash_equals_the_one_computed_from_the_frames(tmp_path):
+    root = write_store(tmp_path / "s")
+    recorded = FrameStore(root).content_hash
+    assert recorded == json.loads(store_files(root)["meta"].read_text())["content_hash"]
+    meta = store_files(root)["meta"]  # a store written before store.json held the hash
+    meta.write_text(json.dumps({k: v for k, v in json.loads(meta.read_text()).items() if k != "content_hash"}))
+    assert FrameStore(root).content_hash == recorded
+    assert len(recorded) == 32
+
+
+def test_content_hash_changes_with_one_pixel_and_ignores_sources_and_folders(tmp_path):
+    def store_hash(root, pixel=1, source=""):
+        with StoreWriter(root, CASIA_B, extra_meta={"seconds": len(str(root))}) as writer:
+            changed = frames(3, 1)
+            changed[2, 40, 17] = pixel
+            writer.add(SequenceKey(CASIA_B, "001", "nm", 1, 0), changed, source_path=source)
+            writer.add(SequenceKey(CASIA_B, "002", "cl", 2, 180), frames(5, 2), source_path=source)
+        return FrameStore(root).content_hash
+
+    reference = store_hash(tmp_path / "a", source="/data/one")
+    assert store_hash(tmp_path / "elsewhere" / "b", source="/data/two") == reference
+    assert store_hash(tmp_path / "c", pixel=0) != reference
+
+
+def test_content_hash_covers_labels_and_sequence_boundaries(tmp_path):
+    def store_hash(root, split, subject="001"):
+        with StoreWriter(root, CASIA_B) as writer:
+            writer.add(SequenceKey(CASIA_B, subject, "nm", 1, 0), frames(split, 1))
+            writer.add(SequenceKey(CASIA_B, "002", "nm", 1, 0), frames(4 - split, 1))
+        return FrameStore(root).content_hash
+
+    reference = store_hash(tmp_path / "a", 1)
+    assert store_hash(tmp_path / "b", 2) != reference  # same bytes, other frame counts
+    assert store_hash(tmp_path / "c", 1, subject="003") != reference

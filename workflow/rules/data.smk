@@ -8,6 +8,8 @@ rule preprocess:
         **store_files("{dataset}"),
     params:
         source=lambda wildcards: canonical(config["datasets"][wildcards.dataset]),
+        # Any change deep inside a real dataset's tree (the root folder's mtime misses it).
+        source_tree=dataset_source_fingerprint,
     threads: config["threads"]["preprocess"]
     resources:
         mem_mb=4000,
