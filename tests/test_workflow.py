@@ -1,5 +1,6 @@
 """The Snakemake DAG: lint, config validation, dry runs, and a real end-to-end run of the CI config."""
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -12,8 +13,14 @@ from tests.snakemake_run import CI_CONFIG, snakemake
 
 
 def write_config(tmp_path: Path, **overrides) -> Path:
+    """config/ci.yaml with ``overrides`` (a dotted key such as ``"attack.sparsities"`` sets a nested one)."""
     config = yaml.safe_load(CI_CONFIG.read_text())
-    config.update(overrides)
+    for key, value in overrides.items():
+        *parents, leaf = key.split(".")
+        node = config
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = value
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -33,18 +40,66 @@ def test_default_dry_run_lists_the_data_jobs(tmp_path):
     assert "casia_b" in out and "casia_a" in out
 
 
-def test_unknown_config_key_is_an_error_naming_it(tmp_path):
-    config = write_config(tmp_path, sparsitee=[0.025])
+def dry_run_error(tmp_path: Path, **overrides) -> str:
+    """The output of `snakemake -n all` with a bad config: it must fail before any job, in a few lines."""
+    config = write_config(tmp_path, **overrides)
     result = snakemake(tmp_path, "-n", "all", "--configfile", str(config))
     assert result.returncode != 0
-    assert "sparsitee" in result.stdout and "Additional properties" in result.stdout
+    assert "Building DAG of jobs" not in result.stdout and "Job stats" not in result.stdout
+    assert "Failed validating" not in result.stdout  # not Snakemake's dump of the whole schema and config
+    assert len(result.stdout.splitlines()) < 20, result.stdout
+    return result.stdout
+
+
+def test_unknown_config_key_is_an_error_naming_it(tmp_path):
+    out = dry_run_error(tmp_path, sparsitee=[0.025])
+    assert "sparsitee: unknown key; the keys at the top level are attack, datasets," in out
+    assert "attack.sparsities" in out  # a key of a similar name elsewhere
+
+
+def test_misspelt_key_is_an_error_naming_its_path_and_the_closest_name(tmp_path):
+    out = dry_run_error(tmp_path, **{"gaitset.train.iteratons": 3})
+    assert "gaitset.train.iteratons: unknown key; did you mean gaitset.train.iterations?" in out
 
 
 def test_wrong_type_is_an_error(tmp_path):
-    config = write_config(tmp_path, seed="zero")
+    out = dry_run_error(tmp_path, seed="zero")
+    assert "seed: 'zero' is not of type 'integer'" in out
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("attack.sparsities", ["1/40", "1/10", "3/2"], "attack.sparsities[2]: sparsity '3/2' is 1.5, above 1"),
+        ("attack.sparsities", ["2/1"], "attack.sparsities[0]: sparsity '2/1' is 2, above 1"),
+        ("attack.sparsities", ["0/40"], "attack.sparsities[0]: sparsity '0/40' is 0"),
+        ("attack.sparsities", ["1/0"], "attack.sparsities[0]: sparsity '1/0' divides by zero"),
+        ("attack.baselines.sparsities", ["3/2"], "attack.baselines.sparsities[0]: sparsity '3/2' is 1.5"),
+        ("attack.baselines.figure_sparsity", "1/0", "attack.baselines.figure_sparsity: sparsity '1/0' divides by zero"),
+        ("video_attack.sparsities", ["0/10"], "video_attack.sparsities[0]: sparsity '0/10' is 0"),
+    ],
+)
+def test_a_sparsity_outside_0_1_stops_the_dag_naming_the_key(tmp_path, key, value, message):
+    out = dry_run_error(tmp_path, **{key: value})
+    assert message in out and "ZeroDivisionError" not in out
+
+
+def test_a_partial_resource_block_takes_the_other_values_from_the_defaults(tmp_path):
+    # docs/cluster.md: a config block may set one resource of a rule; the rest keep their defaults
+    config = write_config(tmp_path, **{"attack.resources": {"attack": {"mem_mb": 8000}},
+                                       "gaitset.resources": {"train": {"runtime": 45}}})
     result = snakemake(tmp_path, "-n", "all", "--configfile", str(config))
-    assert result.returncode != 0
-    assert "'zero' is not of type 'integer'" in result.stdout
+    assert result.returncode == 0, result.stdout[-3000:]
+    blocks = re.split(r"^(?=(?:local)?rule \w+:$)", result.stdout, flags=re.M)
+    attack = [block for block in blocks if block.startswith("rule attack:")]
+    train = [block for block in blocks if block.startswith("rule train_gaitset:")]
+    assert attack and all(re.search(r"resources: .*runtime=60, mem_mb=8000\b", block) for block in attack)
+    assert len(train) == 1 and re.search(r"resources: .*runtime=45, mem_mb=4000\b", train[0])
+
+
+def test_a_misspelt_resource_is_an_error_naming_the_closest_name(tmp_path):
+    out = dry_run_error(tmp_path, **{"attack.resources": {"attack": {"runtme": 90}}})
+    assert "attack.resources.attack.runtme: unknown key; did you mean attack.resources.attack.runtime?" in out
 
 
 def test_a_judge_critic_like_the_attacks_own_is_refused(tmp_path):
@@ -143,6 +198,7 @@ def test_ci_config_runs_end_to_end(tmp_path):
     report = snakemake(tmp_path, "--report", "report.html", "--configfile", str(CI_CONFIG))
     assert report.returncode == 0, report.stdout[-3000:]
     html = (tmp_path / "report.html").read_text()
+    assert len(html) > 100_000  # the bundled tables and figures, not an empty shell
     assert "fig8_wgan_samples.png" in html and "natural_accuracy.csv" in html
     assert "fig5_nontargeted_alteration.png" in html and "table2_targeted_success.csv" in html
     assert "fig6_perturbation_comparison.png" in html and "imperceptibility.csv" in html

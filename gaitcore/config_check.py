@@ -1,0 +1,224 @@
+"""Checks of the pipeline's config that run when Snakemake parses the workflow, before any job.
+
+``workflow/rules/common.smk`` calls :func:`check_config` on the config as given (before
+Snakemake's own ``validate``, which fills in the schema's defaults) and :func:`check_sparsities`
+again after it, on the completed config. Both raise one :class:`ConfigError` whose message is a
+few lines: each offending key by its dotted path (``gaitset.train.iteratons``,
+``attack.sparsities[2]``), the bad value, and the fix (for a misspelt key, the closest valid name).
+Snakemake's own validation error would print the whole schema and config instead (thousands of
+lines).
+
+Pure Python: usable without Snakemake (and it never imports it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from gaitcore.errors import GaitcoreError
+
+SCHEMA_NAME = "workflow/schemas/config.schema.yaml"  # named in the messages
+MAX_PROBLEMS = 10  # problems listed in one error; the rest are counted
+MAX_MESSAGE = 300  # characters of one validator message (some repeat a whole block of the config)
+MAX_VALUE = 80  # characters of a value quoted in a message
+
+_FRACTION = re.compile(r"([0-9]+)/([0-9]+)")
+
+
+class ConfigError(GaitcoreError, ValueError):
+    """A config that the pipeline cannot run; the message names each offending key and the fix."""
+
+    def __init__(self, problems: Sequence[str], heading: str = "Invalid config") -> None:
+        self.problems = list(problems)
+        shown = [f"  {problem}" for problem in self.problems[:MAX_PROBLEMS]]
+        if len(self.problems) > MAX_PROBLEMS:
+            shown.append(f"  ... and {len(self.problems) - MAX_PROBLEMS} more")
+        super().__init__("\n".join([f"{heading}:", *shown]))
+
+    def __reduce__(self):
+        return (type(self), (self.problems,))
+
+
+# ------------------------------------------------------------------------------------------ sparsity
+def parse_sparsity(text: Any) -> Fraction:
+    """``"1/40"`` -> ``Fraction(1, 40)``.
+
+    A sparsity ``S = K / N`` is the share of a sequence's frames an attack generates: written as a
+    fraction of whole numbers ``"K/N"`` with ``N > 0`` and ``0 < K/N <= 1``. Anything else raises
+    a ``ValueError`` that names the value and the fix.
+    """
+    example = "a fraction K/N of whole numbers such as '1/40'"
+    if not isinstance(text, str):
+        raise ValueError(f"sparsity {text!r} is not text; write it as {example} (quoted in YAML)")
+    match = _FRACTION.fullmatch(text)
+    if match is None:
+        raise ValueError(f"sparsity {text!r} is not {example}")
+    k, n = int(match.group(1)), int(match.group(2))
+    if n == 0:
+        raise ValueError(f"sparsity {text!r} divides by zero; the denominator N must be at least 1, e.g. '1/40'")
+    if k == 0:
+        raise ValueError(f"sparsity {text!r} is 0; a sparsity lies in (0, 1]: the numerator K must be at least 1, e.g. '1/40'")
+    if k > n:
+        raise ValueError(f"sparsity {text!r} is {k / n:g}, above 1 (more generated frames than the sequence "
+                         f"has); a sparsity lies in (0, 1]: use K <= N, e.g. '1/10'")
+    return Fraction(k, n)
+
+
+def _is_sparsity_list(name: str) -> bool:
+    return name == "sparsities" or name.endswith("_sparsities")
+
+
+def _is_sparsity(name: str) -> bool:
+    return name == "sparsity" or name.endswith("_sparsity")
+
+
+def sparsity_values(config: Mapping, path: str = "") -> Iterator[tuple[str, Any]]:
+    """``(dotted key, value)`` of every sparsity in ``config``, in order.
+
+    A sparsity is the value of a key named ``sparsity`` or ``*_sparsity``, or an item of a list
+    under ``sparsities`` or ``*_sparsities``, at any depth (``attack.sparsities[0]``,
+    ``attack.baselines.figure_sparsity``). Tolerates a config not yet validated: what is not a
+    mapping or list where one is expected is skipped (the schema check reports it).
+    """
+    for key, value in config.items():
+        dotted = f"{path}.{key}" if path else str(key)
+        if _is_sparsity_list(str(key)):
+            if isinstance(value, list):
+                yield from ((f"{dotted}[{index}]", item) for index, item in enumerate(value))
+        elif _is_sparsity(str(key)):
+            yield dotted, value
+        elif isinstance(value, Mapping):
+            yield from sparsity_values(value, dotted)
+
+
+def sparsity_problems(config: Mapping) -> list[str]:
+    """One line per sparsity of ``config`` that :func:`parse_sparsity` refuses (empty: all fine)."""
+    problems = []
+    for key, value in sparsity_values(config):
+        try:
+            parse_sparsity(value)
+        except ValueError as err:
+            problems.append(f"{key}: {err}")
+    return problems
+
+
+def check_sparsities(config: Mapping) -> None:
+    """Raise :class:`ConfigError` naming every sparsity of ``config`` outside (0, 1] or not ``"K/N"``."""
+    problems = sparsity_problems(config)
+    if problems:
+        raise ConfigError(problems, "Invalid sparsity in the config (a sparsity is K/N with 0 < K <= N)")
+
+
+# ------------------------------------------------------------------------------------------ schema
+def load_schema(path: str | Path) -> dict:
+    """The config schema (YAML) at ``path``."""
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def dotted_path(parts: Sequence[Any]) -> str:
+    """``["attack", "sparsities", 2]`` -> ``"attack.sparsities[2]"``."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _resolve(schema: Mapping, root: Mapping) -> Mapping:
+    """``schema`` with a local ``$ref`` (``#/$defs/...``) followed; other schemas unchanged."""
+    seen = 0
+    while isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#/"):
+        target: Any = root
+        for part in schema["$ref"][2:].split("/"):
+            target = target[part]
+        schema, seen = target, seen + 1
+        if seen > 20:
+            break
+    return schema
+
+
+def schema_keys(schema: Mapping, root: Mapping | None = None, path: str = "") -> Iterator[str]:
+    """The dotted path of every key the schema declares (``<name>`` stands for a free name)."""
+    root = schema if root is None else root
+    schema = _resolve(schema, root)
+    if not isinstance(schema, Mapping):
+        return
+    for name, sub in (schema.get("properties") or {}).items():
+        dotted = f"{path}.{name}" if path else name
+        yield dotted
+        yield from schema_keys(sub, root, dotted)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, Mapping):
+        yield from schema_keys(extra, root, f"{path}.<name>" if path else "<name>")
+
+
+def suggest_key(name: str, valid: Sequence[str]) -> str | None:
+    """The valid name closest to the unknown ``name`` (``difflib``), or None if none is close."""
+    matches = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _unknown_key(name: str, parent: str, valid: Sequence[str], schema: Mapping) -> str:
+    dotted = f"{parent}.{name}" if parent else name
+    closest = suggest_key(name, valid)
+    if closest is not None:
+        return f"{dotted}: unknown key; did you mean {f'{parent}.' if parent else ''}{closest}?"
+    line = f"{dotted}: unknown key; the keys at {parent or 'the top level'} are {', '.join(sorted(valid)) or 'none'}"
+    elsewhere = [key for key in schema_keys(schema) if suggest_key(name, [key.rsplit(".", 1)[-1]])]
+    if elsewhere:
+        line += f"; a similar key elsewhere: {', '.join(elsewhere[:3])}"
+    return line
+
+
+def _short(text: str, limit: int = MAX_MESSAGE) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _describe(error: jsonschema.ValidationError, schema: Mapping) -> list[str]:
+    """One line per problem of a jsonschema error: dotted path, value and the fix or the validator's message."""
+    parent = dotted_path(list(error.absolute_path))
+    if error.validator == "additionalProperties" and error.validator_value is False and isinstance(error.instance, Mapping):
+        declared = list(error.schema.get("properties") or {})
+        patterns = list(error.schema.get("patternProperties") or {})
+        extras = [key for key in error.instance if key not in declared and not any(re.search(p, str(key)) for p in patterns)]
+        if extras:
+            return [_unknown_key(str(key), parent, declared, schema) for key in extras]
+    full = repr(error.instance)
+    value = _short(full, MAX_VALUE)
+    message = error.message.replace(full, value) if full != value else error.message
+    message = _short(message)
+    where = parent or "the config's top level"
+    if value in message:
+        return [f"{where}: {message}"]
+    return [f"{where} = {value}: {message}"]
+
+
+def schema_problems(config: Mapping, schema: Mapping) -> list[str]:
+    """One short line per violation of ``schema`` by ``config`` (empty: valid)."""
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: ([str(p) for p in e.absolute_path], str(e.validator)))
+    return [line for error in errors for line in _describe(error, schema)]
+
+
+def check_schema(config: Mapping, schema: Mapping | str | Path) -> None:
+    """Raise one short :class:`ConfigError` if ``config`` violates ``schema`` (a dict or a YAML file)."""
+    if not isinstance(schema, Mapping):
+        schema = load_schema(schema)
+    problems = schema_problems(config, schema)
+    if problems:
+        raise ConfigError(problems, f"Invalid config (every key, its type and default: {SCHEMA_NAME})")
+
+
+def check_config(config: Mapping, schema: Mapping | str | Path) -> None:
+    """The checks before Snakemake's ``validate``: the sparsities as given, then the schema."""
+    check_sparsities(config)
+    check_schema(config, schema)
