@@ -11,6 +11,7 @@ from gaitcore.utils.logs import setup_logging
 setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 job = AttackJob(**snakemake.params.job)
+runtime = snakemake.params.runtime
 run_attack_job(
     gaitset_weights=snakemake.input.gaitset,
     wgan_weights=snakemake.input.get("wgan"),
@@ -18,9 +19,9 @@ run_attack_job(
     features_array=snakemake.input.features,
     features_index=snakemake.input.feature_index,
     job=job,
-    settings=settings_for(job.mode, snakemake.params.settings),
+    settings=settings_for(job.mode, {**snakemake.params.settings, "chunk_size": runtime["chunk_size"]}),
     out_table=snakemake.output.table,
     out_frames=snakemake.output.frames,
-    device=snakemake.params.device,
-    channels_last=snakemake.params.channels_last,
+    device=runtime["device"],
+    channels_last=runtime["channels_last"],
 )

@@ -20,5 +20,5 @@ compare_perturbations(
     dataset=p.dataset,
     reference_count=p.reference_frames,
     seed=p.seed,
-    device=p.device,
+    device=p.runtime["device"],
 )

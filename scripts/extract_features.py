@@ -14,6 +14,7 @@ extract_store_features(
     Path(snakemake.input.meta).parent,
     snakemake.output.features,
     snakemake.output.index,
+    test_subjects=snakemake.params.test_subjects,
     workers=snakemake.threads,
-    **snakemake.params.extraction,
+    **snakemake.params.runtime.as_dict(),
 )

@@ -20,6 +20,6 @@ long = foreign_frame_control(
     test_subjects=tuple(p.test_subjects),
     metric=p.metric,
     seed=p.seed,
-    device=p.device,
+    device=p.runtime["device"],
 )
 write_foreign_frame_tables(long, snakemake.output.csv, snakemake.output.md)

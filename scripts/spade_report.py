@@ -16,5 +16,5 @@ write_spade_report(
     snakemake.output.figure,
     samples=p["samples"],
     seed=p["seed"],
-    device=p["device"],
+    device=snakemake.params.runtime["device"],
 )

@@ -14,6 +14,6 @@ table = table3_blackbox_gaitgan(
     Path(snakemake.input.meta).parent,
     list(snakemake.input.tables),
     test_subjects=tuple(snakemake.params.test_subjects),
-    device=snakemake.params.device,
+    device=snakemake.params.runtime["device"],
 )
 write_transfer_table(table, table3_markdown(table), snakemake.output.csv, snakemake.output.md)

@@ -9,11 +9,11 @@ from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-config = WGANTrainConfig.from_mapping(snakemake.params.train)
-config.set_aside_stale_checkpoint(snakemake.params.checkpoint)  # settings changed: Snakemake reran the rule
+config = WGANTrainConfig.from_mapping({**snakemake.params.train, **snakemake.params.runtime.as_dict()})
 train_wgan(
     Path(snakemake.input.meta).parent,
     snakemake.output.weights,
     snakemake.params.checkpoint,
     config,
+    set_aside_stale=True,  # Snakemake reran the rule: data or settings may have changed
 )

@@ -25,5 +25,5 @@ run_video_attack_job(
     metric=p["metric"],
     threshold=p["threshold"],
     min_area=p["min_area"],
-    device=snakemake.params.device,
+    device=snakemake.params.runtime["device"],
 )

@@ -19,4 +19,5 @@ write_wgan_report(
     train_subjects=tuple(p.pop("train_subjects")),
     heldout_subjects=tuple(p.pop("heldout_subjects")),
     **p,
+    device=snakemake.params.runtime["device"],
 )

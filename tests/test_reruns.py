@@ -202,3 +202,65 @@ def test_the_judge_critic_retrains_alone_and_only_the_comparison_follows(built):
     stats, jobs = dry_run(workdir, config)
     assert stats == Counter({"train_judge_critic": 1, "compare_perturbations": 1, "all": 1}), jobs
     assert PARAMS_CHANGED in next(job for job in jobs if job.rule == "train_judge_critic").reason
+
+
+RUNTIME_ONLY_CHANGES = {
+    "gaitset.train.log_every": 1,
+    "gaitset.train.checkpoint_every": 3,
+    "gaitset.train.frame_chunk": 7,
+    "gaitset.evaluation.batch_frames": 100,
+    "gaitset.evaluation.frame_chunk": 9,
+    "gaitset.evaluation.channels_last": False,
+    "wgan.train.log_every": 1,
+    "wgan.train.checkpoint_every": 1,
+    "wgan.train.channels_last": False,
+    "gaitgan.train.log_every": 1,
+    "spade.train.checkpoint_every": 1,
+    "spade.train.channels_last": True,
+    "attack.chunk_size": 1,
+    "attack.channels_last": False,
+    "device": "auto",  # picks the CPU on a machine without CUDA
+}
+
+
+@pytest.mark.parametrize("key", sorted(RUNTIME_ONLY_CHANGES))
+def test_a_knob_that_cannot_change_results_reruns_nothing(built, key):
+    """Logging and checkpoint periods, the device, chunk sizes and memory layout reach the jobs as
+    runtime knobs (gaitcore.utils.runtime), which Snakemake's params trigger ignores."""
+    workdir, _ = built
+    config = ci_config()
+    *parents, name = key.split(".")
+    block = config
+    for parent in parents:
+        block = block.setdefault(parent, {})
+    block[name] = RUNTIME_ONLY_CHANGES[key]
+    stats, jobs = dry_run(workdir, config)
+    assert not stats, [(job.rule, job.reason[:300]) for job in jobs]
+
+
+def test_new_data_under_the_same_settings_retrains_from_scratch(tmp_path):
+    """The store is rebuilt from another synthetic seed: Snakemake reruns the trainings, whose finished
+    checkpoints of the old data are set aside (no resume at the last iteration with 0 iterations
+    trained), so the weights are those of the new data."""
+    config = ci_config()
+    results = tmp_path / config["results"]
+    targets = [f"{config['results']}/models/{name}/weights.pt" for name in ("gaitset", "wgan")]  # relative
+    first = snakemake(tmp_path, "--cores", "2", *targets, "--configfile", str(CI_CONFIG))
+    assert first.returncode == 0, first.stdout[-5000:]
+    before = {target: (tmp_path / target).read_bytes() for target in targets}
+
+    config["datasets"]["casia_b"]["synthetic"]["seed"] += 1
+    changed = tmp_path / "changed-config.yaml"
+    changed.write_text(yaml.safe_dump(config, sort_keys=False))
+    second = snakemake(tmp_path, "--cores", "2", *targets, "--configfile", str(changed))
+    assert second.returncode == 0, second.stdout[-5000:]
+    assert {job.rule for job in scheduled_jobs(second.stdout)} == {"preprocess", "train_gaitset", "train_wgan"}
+    for target in targets:
+        assert (tmp_path / target).read_bytes() != before[target], target
+        assert (tmp_path / target).with_name("resume.pt.stale").exists()
+    gaitset_log = (results / "logs" / "gaitset" / "train.log").read_text()
+    assert "was written by a training run on other data" in gaitset_log
+    iterations = config["gaitset"]["train"]["iterations"]
+    assert f"trained {iterations} iterations" in gaitset_log, gaitset_log
+    wgan_log = (results / "logs" / "wgan" / "train.log").read_text()
+    assert f"trained {config['wgan']['train']['iterations']} iterations" in wgan_log, wgan_log

@@ -24,9 +24,10 @@ The recipe of xuehy/pytorch-GaitGAN's ``train.py``, the implementation He et al.
 **Randomness.** Draws come from a seeded NumPy generator whose state is in the checkpoint; the
 initial weights from ``torch.manual_seed(seed)``. **Checkpoints** every ``checkpoint_every``
 iterations and at the end, written atomically (:func:`gaitcore.models.gaitset.atomic_torch_save`)
-with the three networks, their optimisers, the iteration, the config, the loss history and the
-random states; rerunning with the same checkpoint path resumes from it (checked by
-:meth:`gaitcore.training.config.TrainConfigMixin.read_checkpoint`); on CPU with the same thread
+with the three networks, their optimisers, the iteration, the config, the identity of the store
+it trained on, the loss history, the random states and the run's log so far; rerunning with the
+same checkpoint path resumes from it (checked by
+:meth:`gaitcore.training.config.TrainConfigMixin.resume_from`); on CPU with the same thread
 count a resumed run ends with exactly the weights of an uninterrupted one. The final weights file
 is written by :func:`gaitcore.models.gaitgan.save_gaitgan`.
 """
@@ -49,7 +50,8 @@ from gaitcore.data.store import FrameStore
 from gaitcore.evaluation.gei import TARGET_VIEW, store_geis
 from gaitcore.models.gaitgan import PAPER_WIDTH, GaitGAN, build_gaitgan, geis_to_gan, save_gaitgan
 from gaitcore.models.gaitset import atomic_torch_save, resolve_device
-from gaitcore.training.config import TrainConfigMixin
+from gaitcore.training.config import TrainConfigMixin, store_identity
+from gaitcore.utils.logs import run_log_text
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ CHECKPOINT_KEYS = frozenset(
     {"format", "iteration", "config", *NETWORKS, *(f"opt_{n}" for n in NETWORKS), "rng", "history", "seconds"}
 )
 RESUMABLE_CHANGES = frozenset({"iterations", "checkpoint_every", "log_every", "device"})
+# Fields that choose where and how fast it runs, not what it trains (no pipeline rerun).
+RUNTIME_SETTINGS = frozenset({"checkpoint_every", "log_every", "device"})
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class GaitGANTrainConfig(TrainConfigMixin):
     checkpoint_format: ClassVar[str] = CHECKPOINT_FORMAT
     checkpoint_keys: ClassVar[frozenset[str]] = CHECKPOINT_KEYS
     resumable_changes: ClassVar[frozenset[str]] = RESUMABLE_CHANGES
+    runtime_settings: ClassVar[frozenset[str]] = RUNTIME_SETTINGS
 
     width: int = PAPER_WIDTH
     batch_size: int = 128
@@ -231,10 +236,11 @@ def training_geis(store: FrameStore, config: GaitGANTrainConfig) -> tuple[np.nda
 
 def save_checkpoint(path: str | Path, iteration: int, config: GaitGANTrainConfig, model: GaitGAN,
                     optimizers: dict[str, torch.optim.Optimizer], sampler: GEIPairSampler,
-                    history: list[dict[str, float]], seconds: float) -> Path:
+                    history: list[dict[str, float]], seconds: float, data: dict[str, Any]) -> Path:
     """Write the resume checkpoint atomically (see the module docstring)."""
     payload: dict[str, Any] = {
-        "format": CHECKPOINT_FORMAT, "iteration": iteration, "config": config.as_dict(),
+        "format": CHECKPOINT_FORMAT, "iteration": iteration, "config": config.as_dict(), "data": data,
+        "log": run_log_text(),
         "rng": {"torch": torch.get_rng_state(), "sampler": sampler.state_dict()},
         "history": history, "seconds": seconds,
     }
@@ -249,12 +255,16 @@ def train_gaitgan(
     weights_path: str | Path,
     checkpoint_path: str | Path,
     config: GaitGANTrainConfig,
+    *,
+    set_aside_stale: bool = False,
 ) -> GaitGANTrainResult:
     """Train GaitGAN on ``store_root``'s training subjects up to ``config.iterations``, resuming from
-    ``checkpoint_path``; writes the checkpoint periodically and ``weights_path`` at the end. Logs the
+    ``checkpoint_path`` (a checkpoint of other data or settings raises, or with ``set_aside_stale``
+    is set aside: :meth:`~gaitcore.training.config.TrainConfigMixin.resume_from`); writes the checkpoint periodically and ``weights_path`` at the end. Logs the
     three losses and the speed every ``config.log_every`` iterations."""
     device = resolve_device(config.device)
     store = FrameStore(store_root)
+    data = store_identity(store)
     began = time.perf_counter()
     geis, rows = training_geis(store, config)
     sampler = GEIPairSampler(geis, rows, seed=config.seed, target_view=config.target_view)
@@ -265,8 +275,8 @@ def train_gaitgan(
     model = build_gaitgan(config.width).to(device)
     optimizers = make_optimizers(model, config)
     start, seconds_before, history = 0, 0.0, []
-    if Path(checkpoint_path).exists():
-        payload = config.read_checkpoint(checkpoint_path)
+    payload = config.resume_from(checkpoint_path, data, set_aside_stale=set_aside_stale)
+    if payload is not None:
         for name, net in model.networks().items():
             net.load_state_dict(payload[name])
             optimizers[name].load_state_dict(payload[f"opt_{name}"])
@@ -274,7 +284,6 @@ def train_gaitgan(
         sampler.load_state_dict(payload["rng"]["sampler"])
         start, seconds_before = int(payload["iteration"]), float(payload["seconds"])
         history = list(payload["history"])
-        log.info("resumed from %s at iteration %d (%.0f s of training so far)", checkpoint_path, start, seconds_before)
     params = {name: sum(p.numel() for p in net.parameters()) for name, net in model.networks().items()}
     log.info("training GaitGAN width %d (G %d, D %d, A %d parameters) on device %s; batch %d, Adam lr G %g, D/A %g, "
              "betas %s, iterations %d..%d", config.width, params["generator"], params["discriminator"],
@@ -299,7 +308,7 @@ def train_gaitgan(
             window_start = time.perf_counter()
         if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
             spent = seconds_before + time.perf_counter() - run_start
-            save_checkpoint(checkpoint_path, iteration, config, model, optimizers, sampler, history, spent)
+            save_checkpoint(checkpoint_path, iteration, config, model, optimizers, sampler, history, spent, data)
     seconds = time.perf_counter() - run_start
     ran = iteration - start
     log.info("trained %d iterations in %.1f s (%.3f s/it; %.0f s in all runs)", ran, seconds,

@@ -11,8 +11,9 @@ step.
 
 **Checkpoints.** Every ``checkpoint_every`` iterations (and at the end) one file is written
 atomically (temporary name, fsync, ``os.replace``) holding the model, the optimiser, the iteration,
-the training config and every random state (Python, NumPy global, torch, CUDA, the sampler's
-generator). Rerunning with the same checkpoint path resumes from it; on CPU with the same thread
+the training config, the identity of the store it trained on (its content hash), every random
+state (Python, NumPy global, torch, CUDA, the sampler's generator) and the run's log so far.
+Rerunning with the same checkpoint path resumes from it; on CPU with the same thread
 count the resumed run ends with exactly the weights of an uninterrupted run. On CUDA, cuDNN's
 non-deterministic kernels make runs (interrupted or not) differ slightly. The final weights are a
 separate file written by :func:`gaitcore.models.gaitset.save_gaitset`.
@@ -40,9 +41,10 @@ from gaitcore.models.gaitset import (
     save_gaitset,
     silhouettes_to_input,
 )
-from gaitcore.training.config import TrainConfigMixin
+from gaitcore.training.config import TrainConfigMixin, store_identity
 from gaitcore.training.losses import batch_all_triplet_loss
 from gaitcore.training.sampler import TripletSampler
+from gaitcore.utils.logs import run_log_text
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ CHECKPOINT_FORMAT = "gaitcore.gaitset.checkpoint.v1"
 CHECKPOINT_KEYS = frozenset({"format", "iteration", "config", "model", "optimizer", "rng", "seconds"})
 # Fields that may change between a run and its resumption without changing what is computed.
 RESUMABLE_CHANGES = frozenset({"iterations", "checkpoint_every", "log_every", "device", "frame_chunk"})
+# Fields that choose where and how fast it runs, not what it trains (no pipeline rerun).
+RUNTIME_SETTINGS = frozenset({"checkpoint_every", "log_every", "device", "frame_chunk"})
 SKIP_STEP_BELOW = 1e-9  # the original's `if loss > 1e-9: step`
 
 
@@ -63,6 +67,7 @@ class GaitSetTrainConfig(TrainConfigMixin):
     checkpoint_format: ClassVar[str] = CHECKPOINT_FORMAT
     checkpoint_keys: ClassVar[frozenset[str]] = CHECKPOINT_KEYS
     resumable_changes: ClassVar[frozenset[str]] = RESUMABLE_CHANGES
+    runtime_settings: ClassVar[frozenset[str]] = RUNTIME_SETTINGS
 
     channels: tuple[int, int, int] = (32, 64, 128)
     hidden_dim: int = 256
@@ -160,12 +165,15 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer,
     sampler: TripletSampler,
     seconds: float,
+    data: dict[str, Any],
 ) -> Path:
     """Write the resume checkpoint atomically (see the module docstring)."""
     payload = {
         "format": CHECKPOINT_FORMAT,
         "iteration": iteration,
         "config": config.as_dict(),
+        "data": data,
+        "log": run_log_text(),
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "rng": _rng_states(sampler),
@@ -180,8 +188,12 @@ def train_gaitset(
     weights_path: str | Path,
     checkpoint_path: str | Path,
     config: GaitSetTrainConfig,
+    *,
+    set_aside_stale: bool = False,
 ) -> TrainResult:
-    """Train GaitSet on ``store_root`` up to ``config.iterations``, resuming from ``checkpoint_path``.
+    """Train GaitSet on ``store_root`` up to ``config.iterations``, resuming from ``checkpoint_path``
+    (:meth:`~gaitcore.training.config.TrainConfigMixin.resume_from`: a checkpoint of other data or
+    settings raises, or with ``set_aside_stale`` is set aside).
 
     Writes the resume checkpoint every ``config.checkpoint_every`` iterations and at the end, then
     the final weights to ``weights_path``. Logs loss and throughput every ``config.log_every``
@@ -189,6 +201,7 @@ def train_gaitset(
     """
     device = resolve_device(config.device)
     store = FrameStore(store_root)
+    data = store_identity(store)
     rows = training_rows(store, config)
     random.seed(config.seed)
     np.random.seed(config.seed)
@@ -206,13 +219,12 @@ def train_gaitset(
         seed=config.seed,
     )
     start, seconds_before = 0, 0.0
-    if Path(checkpoint_path).exists():
-        payload = config.read_checkpoint(checkpoint_path)
+    payload = config.resume_from(checkpoint_path, data, set_aside_stale=set_aside_stale)
+    if payload is not None:
         model.load_state_dict(payload["model"])  # copies into the parameters, keeping their layout
         optimizer.load_state_dict(payload["optimizer"])
         _restore_rng_states(payload["rng"], sampler)
         start, seconds_before = int(payload["iteration"]), float(payload["seconds"])
-        log.info("resumed from %s at iteration %d (%.0f s of training so far)", checkpoint_path, start, seconds_before)
     log.info(
         "training GaitSet %s hidden %d on %d sequences of %d subjects, device %s, %d parameters; "
         "batches %dx%dx%d, lr %g, iterations %d..%d",
@@ -254,7 +266,7 @@ def train_gaitset(
             window_start = time.perf_counter()
         if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
             spent = seconds_before + time.perf_counter() - run_start
-            save_checkpoint(checkpoint_path, iteration, config, model, optimizer, sampler, spent)
+            save_checkpoint(checkpoint_path, iteration, config, model, optimizer, sampler, spent, data)
     seconds = time.perf_counter() - run_start
     ran = iteration - start
     result = TrainResult(

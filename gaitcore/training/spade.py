@@ -17,8 +17,8 @@ the synthetic renderer's RGB mode with its exact masks, or real videos with thei
 
 **Randomness and checkpoints** as :mod:`gaitcore.training.wgan`: batches are drawn by a seeded NumPy
 generator; every ``checkpoint_every`` iterations one file is written atomically (G, D, both
-optimisers, the iteration, the config, the history, the random states) and a rerun resumes from
-it; on CPU with the same thread count a resumed run ends with exactly the weights of an
+optimisers, the iteration, the config, a hash of the training pairs, the history, the random
+states, the run's log so far) and a rerun resumes from it; on CPU with the same thread count a resumed run ends with exactly the weights of an
 uninterrupted one. Files are read with ``torch.load(weights_only=True)``.
 """
 
@@ -28,7 +28,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -53,7 +53,8 @@ from gaitcore.models.spade import (
     parameter_count,
     save_spade,
 )
-from gaitcore.training.config import TrainConfigMixin
+from gaitcore.training.config import TrainConfigMixin, arrays_identity
+from gaitcore.utils.logs import run_log_text
 from gaitcore.video.frames import crop_square, person_box
 from gaitcore.video.sources import VideoSource
 
@@ -65,6 +66,8 @@ CHECKPOINT_KEYS = frozenset(
      "history", "seconds"}
 )
 RESUMABLE_CHANGES = frozenset({"iterations", "checkpoint_every", "log_every", "device", "channels_last"})
+# Fields that choose where and how fast it runs, not what it trains (no pipeline rerun).
+RUNTIME_SETTINGS = frozenset({"checkpoint_every", "log_every", "device", "channels_last"})
 MIN_PERSON_ROWS = 32
 
 
@@ -78,6 +81,7 @@ class SpadeTrainConfig(TrainConfigMixin):
     checkpoint_format: ClassVar[str] = CHECKPOINT_FORMAT
     checkpoint_keys: ClassVar[frozenset[str]] = CHECKPOINT_KEYS
     resumable_changes: ClassVar[frozenset[str]] = RESUMABLE_CHANGES
+    runtime_settings: ClassVar[frozenset[str]] = RUNTIME_SETTINGS
 
     size: int = PAPER_SIZE
     ngf: int = PAPER_NGF
@@ -239,10 +243,12 @@ def discriminator_step(g: SPADEGenerator, d: MultiscaleDiscriminator, opt: torch
 
 def save_checkpoint(path: str | Path, iteration: int, config: SpadeTrainConfig, g: SPADEGenerator,
                     d: MultiscaleDiscriminator, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
-                    rng: np.random.Generator, history: list[dict[str, float]], seconds: float) -> Path:
+                    rng: np.random.Generator, history: list[dict[str, float]], seconds: float,
+                    data: dict[str, Any]) -> Path:
     """Write the resume checkpoint atomically."""
     return atomic_torch_save({
-        "format": CHECKPOINT_FORMAT, "iteration": iteration, "config": config.as_dict(),
+        "format": CHECKPOINT_FORMAT, "iteration": iteration, "config": config.as_dict(), "data": data,
+        "log": run_log_text(),
         "generator": g.state_dict(), "discriminator": d.state_dict(),
         "opt_generator": opt_g.state_dict(), "opt_discriminator": opt_d.state_dict(),
         "rng": {"torch": torch.get_rng_state(), "batches": rng.bit_generator.state},
@@ -252,8 +258,10 @@ def save_checkpoint(path: str | Path, iteration: int, config: SpadeTrainConfig, 
 
 # ---------------------------------------------------------------------------------------- training
 def train_spade(source: VideoSource, weights_path: str | Path, checkpoint_path: str | Path,
-                config: SpadeTrainConfig) -> SpadeTrainResult:
-    """Train SPADE on pairs from ``source`` up to ``config.iterations``, resuming from ``checkpoint_path``.
+                config: SpadeTrainConfig, *, set_aside_stale: bool = False) -> SpadeTrainResult:
+    """Train SPADE on pairs from ``source`` up to ``config.iterations``, resuming from ``checkpoint_path``
+    (a checkpoint of other training pairs or settings raises, or with ``set_aside_stale`` is set
+    aside: :meth:`~gaitcore.training.config.TrainConfigMixin.resume_from`).
 
     Keys are drawn from the training subjects among the source's ``subjects``. Writes the resume
     checkpoint every ``checkpoint_every`` iterations and at
@@ -268,6 +276,7 @@ def train_spade(source: VideoSource, weights_path: str | Path, checkpoint_path: 
                          "check spade.train.train_subjects")
     masks, images = build_pairs(source, keys, config.pair_sequences, config.frames_per_sequence, config.size,
                                 config.crop_margin, config.seed)
+    data = arrays_identity(pairs_masks=masks, pairs_images=images)
     seg_all, real_all = pairs_to_tensors(masks, images, device)
     torch.manual_seed(config.seed)
     arch = config.arch
@@ -280,8 +289,8 @@ def train_spade(source: VideoSource, weights_path: str | Path, checkpoint_path: 
     opt_d = torch.optim.Adam(d.parameters(), lr=config.lr_discriminator, betas=config.betas)
     rng = np.random.default_rng(config.seed + 1)
     start, seconds_before, history = 0, 0.0, []
-    if Path(checkpoint_path).exists():
-        payload = config.read_checkpoint(checkpoint_path)
+    payload = config.resume_from(checkpoint_path, data, set_aside_stale=set_aside_stale)
+    if payload is not None:
         g.load_state_dict(payload["generator"])
         d.load_state_dict(payload["discriminator"])
         opt_g.load_state_dict(payload["opt_generator"])
@@ -289,7 +298,6 @@ def train_spade(source: VideoSource, weights_path: str | Path, checkpoint_path: 
         torch.set_rng_state(payload["rng"]["torch"])
         rng.bit_generator.state = payload["rng"]["batches"]
         start, seconds_before, history = int(payload["iteration"]), float(payload["seconds"]), list(payload["history"])
-        log.info("resumed from %s at iteration %d (%.0f s of training so far)", checkpoint_path, start, seconds_before)
     log.info("training SPADE %dx%d ngf %d ndf %d nhidden %d (G %d, D %d parameters) on %d pairs, device %s; batch %d, "
              "TTUR lr G %g D %g betas %s, feature matching %g, VGG %s, iterations %d..%d",
              config.size, config.size, config.ngf, config.ndf, config.nhidden, parameter_count(g), parameter_count(d),
@@ -317,7 +325,7 @@ def train_spade(source: VideoSource, weights_path: str | Path, checkpoint_path: 
             window, window_start = [], time.perf_counter()
         if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
             spent = seconds_before + time.perf_counter() - run_start
-            save_checkpoint(checkpoint_path, iteration, config, g, d, opt_g, opt_d, rng, history, spent)
+            save_checkpoint(checkpoint_path, iteration, config, g, d, opt_g, opt_d, rng, history, spent, data)
     seconds = time.perf_counter() - run_start
     ran = iteration - start
     log.info("trained %d iterations in %.1f s (%.0f s in all runs)", ran, seconds, seconds_before + seconds)

@@ -23,7 +23,8 @@ random numbers does not depend on the device. Both states are in the checkpoint.
 
 **Checkpoints.** Every ``checkpoint_every`` iterations (and at the end) one file is written
 atomically (temporary name, fsync, ``os.replace``) holding G, D, both optimisers, the iteration,
-the training config, the loss history and every random state. Rerunning with the same checkpoint
+the training config, the identity of the store it trained on (its content hash), the loss
+history, every random state and the run's log so far. Rerunning with the same checkpoint
 path resumes from it; on CPU with the same thread count the resumed run ends with exactly the
 weights of an uninterrupted run. On CUDA, non-deterministic kernels make runs differ slightly.
 Files are read only with ``torch.load(weights_only=True)``; a damaged one raises
@@ -68,8 +69,9 @@ from gaitcore.models.wgan import (
     save_wgan,
     store_to_gan,
 )
-from gaitcore.training.config import TrainConfigMixin
+from gaitcore.training.config import TrainConfigMixin, store_identity
 from gaitcore.training.sampler import subject_range
+from gaitcore.utils.logs import run_log_text
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,8 @@ RESUMABLE_CHANGES = frozenset(
         "score_batch",
     }
 )
+# Fields that choose where and how fast it runs, not what it trains (no pipeline rerun).
+RUNTIME_SETTINGS = frozenset({"checkpoint_every", "log_every", "device", "channels_last", "score_batch"})
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class WGANTrainConfig(TrainConfigMixin):
     checkpoint_format: ClassVar[str] = CHECKPOINT_FORMAT
     checkpoint_keys: ClassVar[frozenset[str]] = CHECKPOINT_KEYS
     resumable_changes: ClassVar[frozenset[str]] = RESUMABLE_CHANGES
+    runtime_settings: ClassVar[frozenset[str]] = RUNTIME_SETTINGS
 
     dim: int = PAPER_DIM
     latent_dim: int = LATENT_DIM
@@ -290,12 +295,15 @@ def save_checkpoint(
     sampler: FrameSampler,
     history: list[dict[str, float]],
     seconds: float,
+    data: dict[str, Any],
 ) -> Path:
     """Write the resume checkpoint atomically (see the module docstring)."""
     payload = {
         "format": CHECKPOINT_FORMAT,
         "iteration": iteration,
         "config": config.as_dict(),
+        "data": data,
+        "log": run_log_text(),
         "generator": generator.state_dict(),
         "critic": critic.state_dict(),
         "opt_generator": opt_g.state_dict(),
@@ -387,8 +395,12 @@ def train_wgan(
     weights_path: str | Path,
     checkpoint_path: str | Path,
     config: WGANTrainConfig,
+    *,
+    set_aside_stale: bool = False,
 ) -> WGANTrainResult:
-    """Train WGAN-GP on ``store_root`` up to ``config.iterations``, resuming from ``checkpoint_path``.
+    """Train WGAN-GP on ``store_root`` up to ``config.iterations``, resuming from ``checkpoint_path``
+    (:meth:`~gaitcore.training.config.TrainConfigMixin.resume_from`: a checkpoint of other data or
+    settings raises, or with ``set_aside_stale`` is set aside).
 
     Writes the resume checkpoint every ``config.checkpoint_every`` iterations and at the end, then
     refreshes G's batch-norm statistics, calibrates the critic and writes ``weights_path``. Logs the
@@ -396,6 +408,7 @@ def train_wgan(
     """
     device = resolve_device(config.device)
     store = FrameStore(store_root)
+    data = store_identity(store)
     rows = subject_rows(store, config.subjects(), "training", "train_subjects")
     torch.manual_seed(config.seed)
     generator = build_generator(config.dim, config.latent_dim).to(device)
@@ -408,8 +421,8 @@ def train_wgan(
     noise = torch.Generator().manual_seed(config.seed)
     sampler = FrameSampler(store, rows, seed=config.seed)
     start, seconds_before, history = 0, 0.0, []
-    if Path(checkpoint_path).exists():
-        payload = config.read_checkpoint(checkpoint_path)
+    payload = config.resume_from(checkpoint_path, data, set_aside_stale=set_aside_stale)
+    if payload is not None:
         generator.load_state_dict(payload["generator"])  # copies into the parameters, keeping their layout
         critic.load_state_dict(payload["critic"])
         opt_g.load_state_dict(payload["opt_generator"])
@@ -417,7 +430,6 @@ def train_wgan(
         _restore_rng_states(payload["rng"], noise, sampler)
         start, seconds_before = int(payload["iteration"]), float(payload["seconds"])
         history = list(payload["history"])
-        log.info("resumed from %s at iteration %d (%.0f s of training so far)", checkpoint_path, start, seconds_before)
     log.info(
         "training WGAN-GP dim %d (G %d, D %d parameters) on %d frames of %d sequences (%d subjects), device %s; "
         "batch %d, %d critic steps per generator step, gp %g, Adam lr %g betas %s, iterations %d..%d",
@@ -457,7 +469,7 @@ def train_wgan(
         if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
             spent = seconds_before + time.perf_counter() - run_start
             save_checkpoint(checkpoint_path, iteration, config, generator, critic, opt_g, opt_d, noise, sampler,
-                            history, spent)
+                            history, spent, data)
     seconds = time.perf_counter() - run_start
     ran = iteration - start
     log.info("trained %d iterations in %.1f s (%.3f s/it; %.0f s in all runs)", ran, seconds,

@@ -13,6 +13,7 @@ from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.errors import CheckpointError
 from gaitcore.models import load_gaitset
 from gaitcore.training import GaitSetTrainConfig, TripletSampler, batch_all_triplet_loss, train_gaitset
+from gaitcore.training.config import store_identity
 from gaitcore.training.gaitset import training_rows
 from tests.training.sigkill import kill_after_first_checkpoint
 
@@ -33,9 +34,9 @@ TINY = GaitSetTrainConfig(
 )
 
 
-def build_store(root: Path) -> Path:
+def build_store(root: Path, seed: int = 0) -> Path:
     """Subjects 001-005 (005 is a test subject here), 2 conditions x 2 sequences x 2 views, 5-9 frames."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     with StoreWriter(root, CASIA_B) as writer:
         for subject in range(1, 6):
             for condition in ("nm", "cl"):
@@ -170,25 +171,56 @@ def test_stale_checkpoint_is_set_aside_but_a_resumable_or_damaged_one_is_not(sto
                                                                              one_torch_thread):
     checkpoint = tmp_path / "resume.pt"
     stale = tmp_path / "resume.pt.stale"
-    assert TINY.set_aside_stale_checkpoint(checkpoint) is None  # nothing there yet
+    data = store_identity(FrameStore(store_root))
+    assert TINY.resume_from(checkpoint, data, set_aside_stale=True) is None  # nothing there yet
     train_gaitset(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, iterations=8))
-    data = checkpoint.read_bytes()
+    content = checkpoint.read_bytes()
 
     # More iterations, or a change of a resumable setting: the run resumes, the file stays.
-    assert replace(TINY, iterations=16, log_every=2).set_aside_stale_checkpoint(checkpoint) is None
-    assert checkpoint.read_bytes() == data and not stale.exists()
+    resumed = replace(TINY, iterations=16, log_every=2).resume_from(checkpoint, data, set_aside_stale=True)
+    assert resumed["iteration"] == 8 and resumed["data"] == data
+    assert checkpoint.read_bytes() == content and not stale.exists()
 
-    # Fewer iterations than the checkpoint holds, or another learning rate: set aside, then a fresh run.
-    for changed in (replace(TINY, iterations=4), replace(TINY, learning_rate=0.01)):
-        checkpoint.write_bytes(data)
+    # Fewer iterations than the checkpoint holds, another learning rate, or other data: set aside,
+    # then a fresh run.
+    other_data = {**data, "store_content": "0" * 32}
+    for changed, on in ((replace(TINY, iterations=4), data), (replace(TINY, learning_rate=0.01), data), (TINY, other_data)):
+        checkpoint.write_bytes(content)
         with caplog.at_level("WARNING", logger="gaitcore.training.config"):
-            assert changed.set_aside_stale_checkpoint(checkpoint) == stale
-        assert not checkpoint.exists() and stale.read_bytes() == data
+            assert changed.resume_from(checkpoint, on, set_aside_stale=True) is None
+        assert not checkpoint.exists() and stale.read_bytes() == content
         assert "training from scratch" in caplog.text and "resume.pt" in caplog.text
-    assert train_gaitset(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, learning_rate=0.01)).resumed_from == 0
+    assert "other data" in caplog.text
+    run = train_gaitset(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, learning_rate=0.01), set_aside_stale=True)
+    assert run.resumed_from == 0
 
     # A damaged checkpoint is an error, never silently replaced.
-    checkpoint.write_bytes(data[: len(data) // 2])
+    checkpoint.write_bytes(content[: len(content) // 2])
     with pytest.raises(CheckpointError, match=r"resume\.pt: cannot read"):
-        TINY.set_aside_stale_checkpoint(checkpoint)
+        TINY.resume_from(checkpoint, data, set_aside_stale=True)
     assert checkpoint.exists()
+
+
+def test_a_finished_checkpoint_of_other_data_is_never_resumed(store_root, tmp_path, one_torch_thread):
+    """The store changed (e.g. another synthetic seed) but the settings did not: the old checkpoint
+    is refused, or set aside with ``set_aside_stale``, and the model is trained on the new data."""
+    checkpoint, weights = tmp_path / "resume.pt", tmp_path / "w.pt"
+    train_gaitset(store_root, weights, checkpoint, TINY)
+    old_weights, _ = load_gaitset(weights)
+
+    other = build_store(tmp_path / "other" / "casia_b", seed=1)
+    assert FrameStore(other).content_hash != FrameStore(store_root).content_hash
+    with pytest.raises(CheckpointError, match=r"resume\.pt: was written by a training run on other data"):
+        train_gaitset(other, weights, checkpoint, TINY)
+    run = train_gaitset(other, weights, checkpoint, TINY, set_aside_stale=True)
+    assert run.resumed_from == 0 and run.iterations == TINY.iterations
+    assert (tmp_path / "resume.pt.stale").exists()
+    new_weights, _ = load_gaitset(weights)
+    assert any(not torch.equal(x, y) for x, y in zip(old_weights.state_dict().values(),
+                                                    new_weights.state_dict().values(), strict=True))
+
+    # A checkpoint written before checkpoints carried their data (no "data" key) is stale too.
+    payload = torch.load(checkpoint, weights_only=True)
+    del payload["data"]
+    torch.save(payload, checkpoint)
+    assert TINY.resume_from(checkpoint, store_identity(FrameStore(other)), set_aside_stale=True) is None

@@ -30,8 +30,7 @@ rule attack:
     params:
         job=lambda wildcards: attack_job(wildcards),
         settings=lambda wildcards: attack_settings(wildcards),
-        device=config["device"],
-        channels_last=ATTACK["channels_last"],
+        runtime=attack_runtime(),
     threads: config["threads"]["attack"]
     resources:
         mem_mb=ATTACK["resources"]["attack"]["mem_mb"],
@@ -62,8 +61,7 @@ rule perturbation_attack:
     params:
         job=lambda wildcards: attack_job(wildcards),
         settings=lambda wildcards: perturbation_settings(wildcards),
-        device=config["device"],
-        channels_last=ATTACK["channels_last"],
+        runtime=attack_runtime(),
     threads: config["threads"]["attack"]
     resources:
         mem_mb=ATTACK["resources"]["attack"]["mem_mb"],
@@ -105,7 +103,7 @@ rule compare_perturbations:
         figure_sparsity=ATTACK["baselines"]["figure_sparsity"],
         reference_frames=ATTACK["imperceptibility"]["reference_frames"],
         seed=config["seed"],
-        device=config["device"],
+        runtime=runtime_knobs({"device": config["device"]}),
     threads: config["threads"]["compare_perturbations"]
     resources:
         mem_mb=ATTACK["resources"]["aggregate"]["mem_mb"],
@@ -140,7 +138,7 @@ rule random_control_sources:
         test_subjects=GAITSET["evaluation"]["test_subjects"],
         metric=GAITSET["evaluation"]["metric"],
         seed=config["seed"],
-        device=config["device"],
+        runtime=runtime_knobs({"device": config["device"]}),
     threads: config["threads"]["compare_perturbations"]
     resources:
         mem_mb=ATTACK["resources"]["aggregate"]["mem_mb"],

@@ -1,15 +1,22 @@
 # Config validation, paths and input functions shared by every rule file.
 import os
 import re
+from functools import cache
 
 from snakemake.utils import validate
 
+from gaitcore.config_check import check_config, check_sparsities
 from gaitcore.data.build import SourceSpec
+from gaitcore.data.fingerprint import tree_fingerprint
 from gaitcore.data.layout import CASIA_A_VIEWS, CASIA_B_VIEWS
 from gaitcore.data.readers import require_root
+from gaitcore.utils.runtime import RuntimeKnobs
 
-
+# One short error naming each bad key (Snakemake's own validation error prints the whole schema and
+# config), then Snakemake's validate fills in the defaults, whose sparsities are checked too.
+check_config(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
 validate(config, schema="../schemas/config.schema.yaml")
+check_sparsities(config)
 
 # Jobs import gaitcore from this checkout, also inside `--use-conda` environments, which hold
 # only the dependencies (environment.yml, the same pins as pyproject.toml).
@@ -43,6 +50,22 @@ def canonical(value):
     return value
 
 
+def runtime_knobs(values):
+    """Settings that choose where and how fast a job runs, not what it computes (device, periods,
+    chunk sizes, memory layout), as one param the params trigger ignores (gaitcore.utils.runtime)."""
+    return RuntimeKnobs(canonical(values))
+
+
+def training_params(config_class, settings):
+    """A training rule's ``train`` param (what decides the model: a rerun trigger) and ``runtime``
+    param (``config_class.runtime_settings``: no rerun), from one mapping of its settings."""
+    runtime = config_class.runtime_settings
+    return (
+        canonical({key: value for key, value in settings.items() if key not in runtime}),
+        runtime_knobs({key: value for key, value in settings.items() if key in runtime}),
+    )
+
+
 def dataset_spec(dataset):
     """The validated source settings of one dataset (fails early on a missing root)."""
     spec = SourceSpec(dataset=dataset, **config["datasets"][dataset])
@@ -69,6 +92,25 @@ def dataset_source_input(wildcards):
     """A real dataset's root folder, so that replacing the data reruns preprocessing."""
     spec = dataset_spec(wildcards.dataset)
     return [] if spec.source == "synthetic" else [spec.root]
+
+
+@cache
+def source_tree_fingerprint(root):
+    """``tree_fingerprint(root)`` (paths, sizes and mtimes of the files under ``root``), computed
+    once per Snakemake run however many jobs ask for it."""
+    return tree_fingerprint(root)
+
+
+def dataset_tree_fingerprint(dataset):
+    """The tree fingerprint of a real dataset's root ("" for the synthetic source)."""
+    spec = dataset_spec(dataset)
+    return "" if spec.source == "synthetic" else source_tree_fingerprint(spec.root)
+
+
+def dataset_source_fingerprint(wildcards):
+    """The dataset's tree fingerprint, as a param: a change anywhere inside the tree (a frame or a
+    sequence folder deleted, a frame replaced) reruns preprocessing."""
+    return dataset_tree_fingerprint(wildcards.dataset)
 
 
 # ---------------------------------------------------------------------------------------- attacks
@@ -161,17 +203,26 @@ def attack_job(wildcards):
     )
 
 
+def attack_runtime():
+    """The runtime knobs of an attack job: device, sequences attacked at once (results do not depend
+    on it: tests/attacks/test_engine.py) and memory layout."""
+    attack = config["attack"]
+    return runtime_knobs(
+        {"device": config["device"], "chunk_size": attack["chunk_size"], "channels_last": attack["channels_last"]}
+    )
+
+
 def attack_settings(wildcards):
     """The optimiser settings of one attack job (goal and setting from its mode)."""
     attack = config["attack"]
     mode, _, variant = wildcards.mode.partition("+")
     _, goal, setting = mode.split("_")
-    keys = ("iterations", "decay", "step_size", "realism_weight", "temporal_weight", "early_stop", "chunk_size", "dtype")
+    keys = ("iterations", "decay", "step_size", "realism_weight", "temporal_weight", "early_stop", "dtype")
     settings = {key: attack[key] for key in keys}
     if variant:
         settings.update({k: v for k, v in attack["variants"][variant].items() if k != "modes"})
     if setting == "random":  # no optimisation: the optimiser's knobs must not rerun the control
-        settings = {"chunk_size": attack["chunk_size"], "dtype": attack["dtype"]}
+        settings = {"dtype": attack["dtype"]}
     return canonical({"goal": goal, "setting": setting, **settings})
 
 
@@ -204,7 +255,7 @@ def perturbation_settings(wildcards):
     """The settings of one baseline job (goal and method from its mode; PGD's random start only for PGD)."""
     baselines = config["attack"]["baselines"]
     _, goal, method = wildcards.mode.split("_")
-    settings = {"goal": goal, "method": method, "budget": baselines["budget"], "chunk_size": config["attack"]["chunk_size"]}
+    settings = {"goal": goal, "method": method, "budget": baselines["budget"]}
     if method != "fgsm":
         settings.update(iterations=baselines["iterations"], step_size=baselines["step_size"])
     if method == "mifgsm":
@@ -263,6 +314,20 @@ def video_source_input(wildcards):
     """The real videos' folder, so that replacing them reruns the SPADE rules (synthetic: none)."""
     root = config["spade"]["videos_root"]
     return [root] if root else []
+
+
+def video_source_fingerprint(wildcards):
+    """The tree fingerprints of the real videos and of the CASIA-B silhouettes read beside
+    them, as a param: a change in either tree reruns the SPADE rules (synthetic: "")."""
+    root = config["spade"]["videos_root"]
+    if not root:
+        return ""
+    return canonical(
+        {
+            "silhouettes": dataset_tree_fingerprint("casia_b"),
+            "videos": source_tree_fingerprint(root),
+        }
+    )
 
 
 def _subset(chosen, available, key):

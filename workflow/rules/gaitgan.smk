@@ -4,8 +4,14 @@
 # `gaitgan` block, `threads.train_gaitgan`, `threads.transfer_tables`, `device`, `seed`,
 # `gaitset.evaluation.test_subjects`, `attack.datasets` (casia_b: Table 3, casia_a: Table 4).
 
+from gaitcore.training.gaitgan import GaitGANTrainConfig
+
 GAITGAN = config["gaitgan"]
 GAITGAN_MODEL = f"{RESULTS}/models/gaitgan"
+GAITGAN_TRAIN, GAITGAN_RUNTIME = training_params(
+    GaitGANTrainConfig,
+    {"width": GAITGAN["width"], "seed": config["seed"], "device": config["device"], **GAITGAN["train"]},
+)
 
 
 rule train_gaitgan:
@@ -16,9 +22,8 @@ rule train_gaitgan:
     params:
         # The resume checkpoint is no output: Snakemake would delete it when the job fails.
         checkpoint=f"{GAITGAN_MODEL}/resume.pt",
-        train=canonical(
-            {"width": GAITGAN["width"], "seed": config["seed"], "device": config["device"], **GAITGAN["train"]}
-        ),
+        train=GAITGAN_TRAIN,
+        runtime=GAITGAN_RUNTIME,
     threads: config["threads"]["train_gaitgan"]
     resources:
         mem_mb=GAITGAN["resources"]["train"]["mem_mb"],
@@ -48,7 +53,7 @@ rule table3_blackbox_gaitgan:
         md=TRANSFER_TABLES["table3_md"],
     params:
         test_subjects=config["gaitset"]["evaluation"]["test_subjects"],
-        device=config["device"],
+        runtime=runtime_knobs({"device": config["device"]}),
     threads: config["threads"]["transfer_tables"]
     resources:
         mem_mb=GAITGAN["resources"]["tables"]["mem_mb"],

@@ -1,10 +1,22 @@
 # Stage 2: the victim model (He et al. Sec. 4.1): GaitSet trained on CASIA-B's training subjects,
 # features of every test sequence stored once per trained model, natural rank-1 accuracy (Table 1).
 # Config: the `gaitset` block, `threads.train_gaitset`, `threads.extract_features`, `device`, `seed`.
+from gaitcore.training import GaitSetTrainConfig
+
 
 GAITSET = config["gaitset"]
 GAITSET_MODEL = f"{RESULTS}/models/gaitset"
 GAITSET_FEATURES = f"{RESULTS}/features/gaitset"  # {dataset}.npy (float32 features) + {dataset}.parquet
+GAITSET_TRAIN, GAITSET_RUNTIME = training_params(
+    GaitSetTrainConfig,
+    {
+        "channels": GAITSET["channels"],
+        "hidden_dim": GAITSET["hidden_dim"],
+        "seed": config["seed"],
+        "device": config["device"],
+        **GAITSET["train"],
+    },
+)
 
 
 rule train_gaitset:
@@ -15,15 +27,8 @@ rule train_gaitset:
     params:
         # The resume checkpoint is no output: Snakemake would delete it when the job fails.
         checkpoint=f"{GAITSET_MODEL}/resume.pt",
-        train=canonical(
-            {
-                "channels": GAITSET["channels"],
-                "hidden_dim": GAITSET["hidden_dim"],
-                "seed": config["seed"],
-                "device": config["device"],
-                **GAITSET["train"],
-            }
-        ),
+        train=GAITSET_TRAIN,
+        runtime=GAITSET_RUNTIME,
     threads: config["threads"]["train_gaitset"]
     resources:
         mem_mb=GAITSET["resources"]["train"]["mem_mb"],
@@ -46,10 +51,10 @@ rule extract_features:
         features=f"{GAITSET_FEATURES}/{{dataset}}.npy",
         index=f"{GAITSET_FEATURES}/{{dataset}}.parquet",
     params:
-        extraction=canonical(
+        test_subjects=GAITSET["evaluation"]["test_subjects"],
+        runtime=runtime_knobs(
             {
                 "device": config["device"],
-                "test_subjects": GAITSET["evaluation"]["test_subjects"],
                 "channels_last": GAITSET["evaluation"]["channels_last"],
                 "batch_frames": GAITSET["evaluation"]["batch_frames"],
                 "frame_chunk": GAITSET["evaluation"]["frame_chunk"],

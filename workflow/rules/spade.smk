@@ -7,8 +7,19 @@
 # blocks, `threads.train_spade`, `threads.spade_report`, `threads.video_attack`,
 # `threads.aggregate_video_attacks`, `device`, `seed`, `datasets.casia_b`, `gaitset.evaluation`.
 
+from gaitcore.training.spade import SpadeTrainConfig
+
 SPADE = config["spade"]
 VIDEO_ATTACK = config["video_attack"]
+SPADE_TRAIN, SPADE_RUNTIME = training_params(
+    SpadeTrainConfig,
+    {
+        **{key: SPADE[key] for key in ("size", "ngf", "ndf", "nhidden", "num_d", "n_layers_d")},
+        "seed": config["seed"],
+        "device": config["device"],
+        **SPADE["train"],
+    },
+)
 SPADE_MODEL = f"{RESULTS}/models/spade"
 VIDEO_ATTACKS = f"{RESULTS}/video_attacks"
 
@@ -22,14 +33,9 @@ rule train_spade:
         # The resume checkpoint is no output: Snakemake would delete it when the job fails.
         checkpoint=f"{SPADE_MODEL}/resume.pt",
         source=video_source_params(),
-        train=canonical(
-            {
-                **{key: SPADE[key] for key in ("size", "ngf", "ndf", "nhidden", "num_d", "n_layers_d")},
-                "seed": config["seed"],
-                "device": config["device"],
-                **SPADE["train"],
-            }
-        ),
+        source_tree=video_source_fingerprint,
+        train=SPADE_TRAIN,
+        runtime=SPADE_RUNTIME,
     threads: config["threads"]["train_spade"]
     resources:
         mem_mb=SPADE["resources"]["train"]["mem_mb"],
@@ -56,14 +62,15 @@ rule spade_report:
         ),
     params:
         source=video_source_params(),
+        source_tree=video_source_fingerprint,
         report=canonical(
             {
                 "samples": SPADE["report"]["samples"],
                 "subjects": config["gaitset"]["evaluation"]["test_subjects"],
                 "seed": config["seed"],
-                "device": config["device"],
             }
         ),
+        runtime=runtime_knobs({"device": config["device"]}),
     threads: config["threads"]["spade_report"]
     resources:
         mem_mb=SPADE["resources"]["report"]["mem_mb"],
@@ -92,6 +99,7 @@ rule video_attack:
         example=f"{VIDEO_ATTACKS}/casia_b/{{mode}}/{{sparsity}}/{{condition}}.npz",
     params:
         source=video_source_params(),
+        source_tree=video_source_fingerprint,
         views=video_attack_views(),
         evaluation=canonical(
             {
@@ -101,7 +109,7 @@ rule video_attack:
                 "min_area": VIDEO_ATTACK["min_area"],
             }
         ),
-        device=config["device"],
+        runtime=runtime_knobs({"device": config["device"]}),
     threads: config["threads"]["video_attack"]
     resources:
         mem_mb=VIDEO_ATTACK["resources"]["job"]["mem_mb"],

@@ -3,8 +3,41 @@
 # The judge critic (train_judge_critic) is a second, independent WGAN-GP for the imperceptibility table.
 # Config: the `wgan` block, `threads.train_wgan`, `threads.wgan_report`, `device`, `seed`.
 
+from gaitcore.training.wgan import WGANTrainConfig
+
 WGAN = config["wgan"]
 WGAN_MODEL = f"{RESULTS}/models/wgan"
+WGAN_CALIBRATION = {
+    "calibration_subjects": WGAN["calibration"]["subjects"],
+    "calibration_real": WGAN["calibration"]["real_frames"],
+    "calibration_fake": WGAN["calibration"]["generated_frames"],
+    "calibration_l2": WGAN["calibration"]["l2"],
+    "bn_refresh_batches": WGAN["calibration"]["bn_refresh_batches"],
+}
+WGAN_TRAIN, WGAN_RUNTIME = training_params(
+    WGANTrainConfig,
+    {
+        "dim": WGAN["dim"],
+        "latent_dim": WGAN["latent_dim"],
+        "seed": config["seed"],
+        "device": config["device"],
+        **WGAN["train"],
+        **WGAN_CALIBRATION,
+    },
+)
+# The judge critic: the same recipe with its own seed, width and iterations.
+JUDGE_TRAIN, JUDGE_RUNTIME = training_params(
+    WGANTrainConfig,
+    {
+        "dim": WGAN["judge"]["dim"],
+        "latent_dim": WGAN["latent_dim"],
+        "seed": WGAN["judge"]["seed"],
+        "device": config["device"],
+        **WGAN["train"],
+        "iterations": WGAN["judge"]["iterations"],
+        **WGAN_CALIBRATION,
+    },
+)
 
 
 rule train_wgan:
@@ -15,20 +48,8 @@ rule train_wgan:
     params:
         # The resume checkpoint is no output: Snakemake would delete it when the job fails.
         checkpoint=f"{WGAN_MODEL}/resume.pt",
-        train=canonical(
-            {
-                "dim": WGAN["dim"],
-                "latent_dim": WGAN["latent_dim"],
-                "seed": config["seed"],
-                "device": config["device"],
-                **WGAN["train"],
-                "calibration_subjects": WGAN["calibration"]["subjects"],
-                "calibration_real": WGAN["calibration"]["real_frames"],
-                "calibration_fake": WGAN["calibration"]["generated_frames"],
-                "calibration_l2": WGAN["calibration"]["l2"],
-                "bn_refresh_batches": WGAN["calibration"]["bn_refresh_batches"],
-            }
-        ),
+        train=WGAN_TRAIN,
+        runtime=WGAN_RUNTIME,
     threads: config["threads"]["train_wgan"]
     resources:
         mem_mb=WGAN["resources"]["train"]["mem_mb"],
@@ -69,9 +90,9 @@ rule wgan_report:
                 "train_subjects": WGAN["train"]["train_subjects"],
                 "heldout_subjects": WGAN["calibration"]["subjects"],
                 "seed": config["seed"],
-                "device": config["device"],
             }
         ),
+        runtime=runtime_knobs({"device": config["device"]}),
     threads: config["threads"]["wgan_report"]
     resources:
         mem_mb=WGAN["resources"]["report"]["mem_mb"],
@@ -96,21 +117,8 @@ rule train_judge_critic:
         weights=f"{RESULTS}/models/wgan_judge/weights.pt",
     params:
         checkpoint=f"{RESULTS}/models/wgan_judge/resume.pt",
-        train=canonical(
-            {
-                "dim": WGAN["judge"]["dim"],
-                "latent_dim": WGAN["latent_dim"],
-                "seed": WGAN["judge"]["seed"],
-                "device": config["device"],
-                **WGAN["train"],
-                "iterations": WGAN["judge"]["iterations"],
-                "calibration_subjects": WGAN["calibration"]["subjects"],
-                "calibration_real": WGAN["calibration"]["real_frames"],
-                "calibration_fake": WGAN["calibration"]["generated_frames"],
-                "calibration_l2": WGAN["calibration"]["l2"],
-                "bn_refresh_batches": WGAN["calibration"]["bn_refresh_batches"],
-            }
-        ),
+        train=JUDGE_TRAIN,
+        runtime=JUDGE_RUNTIME,
     threads: config["threads"]["train_wgan"]
     resources:
         mem_mb=WGAN["resources"]["train"]["mem_mb"],
