@@ -1,6 +1,7 @@
 """Snakemake glue: natural rank-1 accuracy tables from stored features (rule `natural_accuracy`)."""
 
-from gaitcore.evaluation.rank1 import natural_accuracy, summary_markdown, write_table
+from gaitcore.evaluation.rank1 import natural_accuracy, summary_markdown
+from gaitcore.utils.tables import write_table
 from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -58,7 +58,8 @@ from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import Protocol, protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery
-from gaitcore.models.gaitset import load_gaitset, resolve_device
+from gaitcore.models.gaitset import load_gaitset
+from gaitcore.utils.device import resolve_device
 from gaitcore.models.wgan import load_wgan
 from gaitcore.utils.tables import write_parquet_with_meta
 

@@ -12,8 +12,8 @@ from gaitcore.evaluation.rank1 import (
     rank1_per_view_pair,
     summarize_rank1,
     summary_markdown,
-    write_table,
 )
+from gaitcore.utils.tables import write_table
 
 __all__ = [
     "PreparedGallery",

@@ -31,7 +31,8 @@ import torch
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.protocols import protocol_for
-from gaitcore.models.gaitset import GaitSet, load_gaitset, resolve_device, silhouettes_to_input
+from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
+from gaitcore.utils.device import resolve_device
 
 log = logging.getLogger(__name__)
 

@@ -39,8 +39,10 @@ from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import protocol_for
-from gaitcore.evaluation.rank1 import ProtocolGallery, write_table
-from gaitcore.models.gaitset import GaitSet, load_gaitset, resolve_device, silhouettes_to_input
+from gaitcore.evaluation.rank1 import ProtocolGallery
+from gaitcore.utils.tables import write_table
+from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
+from gaitcore.utils.device import resolve_device
 
 log = logging.getLogger(__name__)
 

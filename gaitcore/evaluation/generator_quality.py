@@ -26,7 +26,6 @@ two symmetric eigendecompositions (``numpy.linalg.eigh``) in float64.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +33,12 @@ import pandas as pd
 import torch
 
 from gaitcore.data.store import FrameStore
-from gaitcore.models.gaitset import GaitSet, load_gaitset, resolve_device, silhouettes_to_input
+from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
+from gaitcore.utils.device import resolve_device
 from gaitcore.models.wgan import load_wgan, to_gaitset_frames
 from gaitcore.training.sampler import subject_range
 from gaitcore.training.wgan import FrameSampler, subject_rows
+from gaitcore.utils.tables import write_table
 
 log = logging.getLogger(__name__)
 
@@ -152,16 +153,6 @@ def evaluate_generator_quality(
     return pd.DataFrame(table, columns=list(CSV_COLUMNS))
 
 
-def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``table`` as CSV atomically (temporary name, then ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    table.to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, path)
-    return path
-
-
 def write_wgan_report(
     wgan_weights: str | Path,
     gaitset_weights: str | Path,
@@ -200,6 +191,6 @@ def write_wgan_report(
         wgan_weights, gaitset_weights, store_root, frames_per_set=quality_frames, train_subjects=train_subjects,
         heldout_subjects=heldout_subjects, seed=seed, device=device,
     )
-    write_csv(table, csv_path)
+    write_table(table, csv_path, float_format="%.6g")
     log.info("wrote %s", csv_path)
     return table

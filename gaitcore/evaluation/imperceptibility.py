@@ -50,8 +50,10 @@ from gaitcore.attacks.plan import FramePlan
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.generator_quality import features_frechet_distance, gaitset_frame_features
-from gaitcore.evaluation.rank1 import MEAN_ROW, write_table
-from gaitcore.models.gaitset import load_gaitset, resolve_device, silhouettes_to_input
+from gaitcore.evaluation.rank1 import MEAN_ROW
+from gaitcore.utils.tables import write_table
+from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
+from gaitcore.utils.device import resolve_device
 from gaitcore.models.wgan import load_wgan, store_to_gan
 from gaitcore.reporting.attack_results import (
     BASELINES,

@@ -14,7 +14,6 @@ on generated GEIs, :mod:`gaitcore.evaluation.gei`). All are computed in float64.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,33 +200,6 @@ def summary_markdown(summary: pd.DataFrame, digits: int = 1) -> str:
             lines.append(f"| {condition.upper()} | " + " | ".join(cells) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def write_table(table: pd.DataFrame, csv_path: str | Path, markdown_path: str | Path | None = None,
-                markdown: str | None = None) -> None:
-    """Write ``table`` as CSV and, if given, ``markdown`` (default: the table as a pipe table), atomically."""
-    _atomic_write_text(Path(csv_path), table.to_csv(index=False, float_format="%.4f"))
-    if markdown_path is not None:
-        if markdown is None:
-            markdown = _pipe_table(table)
-        _atomic_write_text(Path(markdown_path), markdown)
-
-
-def _pipe_table(table: pd.DataFrame) -> str:
-    head = "| " + " | ".join(map(str, table.columns)) + " |"
-    rule = "|" + "---|" * len(table.columns)
-    body = [
-        "| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row) + " |"
-        for row in table.itertuples(index=False)
-    ]
-    return "\n".join([head, rule, *body]) + "\n"
 
 
 def evaluate_rank1(

@@ -39,7 +39,7 @@ import torch
 from torch import Tensor, nn
 
 from gaitcore.errors import CheckpointError
-from gaitcore.models.gaitset import atomic_torch_save, load_torch_file
+from gaitcore.utils.io import atomic_torch_save, load_torch_file
 
 PAPER_WIDTH = 96  # ngf = ndf in xuehy/pytorch-GaitGAN
 GEI_SIZE = 64

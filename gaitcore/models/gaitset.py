@@ -43,7 +43,6 @@ frames come after every cached frame (the default positions) this is exactly
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +54,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gaitcore.errors import CheckpointError
+from gaitcore.utils.io import atomic_torch_save, load_torch_file
 
 PAPER_CHANNELS: tuple[int, int, int] = (32, 64, 128)
 PAPER_HIDDEN_DIM = 256
@@ -384,50 +384,11 @@ def _positions(positions: Tensor | None, counts: tuple[int, ...], device: torch.
     return pos
 
 
-def resolve_device(device: str) -> torch.device:
-    """``cpu``, ``cuda`` or ``auto`` (CUDA when available) as a torch device."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device: cuda is configured but torch sees no CUDA device; set device: cpu or auto")
-    return torch.device(device)
-
-
 def build_gaitset(
     channels: Sequence[int] = PAPER_CHANNELS, hidden_dim: int = PAPER_HIDDEN_DIM, bins: Sequence[int] = HPM_BINS
 ) -> GaitSet:
     """A freshly initialised GaitSet (Xavier-uniform weights, as the original)."""
     return GaitSet(channels=channels, hidden_dim=hidden_dim, bins=bins)
-
-
-def atomic_torch_save(payload: dict[str, Any], path: str | Path) -> Path:
-    """``torch.save`` to ``path`` via a temporary file, fsync and ``os.replace``.
-
-    A reader never sees a partly written file, even if the writer is killed mid-write.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        torch.save(payload, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return path
-
-
-def load_torch_file(path: str | Path, what: str, fix: str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """``torch.load(weights_only=True)`` of a dict, any failure raised as :class:`CheckpointError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(path, f"the {what} does not exist", fix)
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # truncated zip, foreign pickle, disallowed global, ...
-        raise CheckpointError(path, f"cannot read the {what} ({type(err).__name__}: {err})", fix) from err
-    if not isinstance(payload, dict):
-        raise CheckpointError(path, f"the {what} holds a {type(payload).__name__}, not a dict", fix)
-    return payload
 
 
 def save_gaitset(model: GaitSet, path: str | Path, extra: dict[str, Any] | None = None) -> Path:

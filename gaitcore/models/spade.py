@@ -55,7 +55,7 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from gaitcore.errors import CheckpointError
-from gaitcore.models.gaitset import atomic_torch_save, load_torch_file
+from gaitcore.utils.io import atomic_torch_save, load_torch_file
 
 WEIGHTS_FORMAT = "gaitcore.spade.weights.v1"
 PAPER_SIZE = 256

@@ -54,7 +54,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gaitcore.errors import CheckpointError
-from gaitcore.models.gaitset import CROP, INPUT_WIDTH, atomic_torch_save, batch_invariant, load_torch_file
+from gaitcore.models.gaitset import CROP, INPUT_WIDTH, batch_invariant
+from gaitcore.utils.io import atomic_torch_save, load_torch_file
 from gaitcore.models.realism import PlattCalibration, RealismScore
 
 PAPER_DIM = 64

@@ -27,7 +27,7 @@ from gaitcore.reporting.attack_results import (  # noqa: E402
     _of_dataset,
     sparsity_value,
 )
-from gaitcore.reporting.figures import _atomic_savefig  # noqa: E402
+from gaitcore.reporting.figures import save_figure  # noqa: E402
 
 CONDITION_COLOURS = {"nm": "tab:blue", "bg": "tab:orange", "cl": "tab:green"}
 SETTING_STYLES = {"natural": "-", "random": "--", "adversary": ":"}
@@ -87,7 +87,7 @@ def nontargeted_figure(
         ]
         fig.legend(handles=handles, loc="outside right center", fontsize=8, frameon=False)
     fig.suptitle(f"{name}: white-box nontargeted frame-{kind} attack" + (f" ({number})" if number else ""), fontsize=11)
-    return _atomic_savefig(fig, path, dpi)
+    return save_figure(fig, path, dpi)
 
 
 def fig5_nontargeted_alteration(long: pd.DataFrame, path: str | Path, *, dataset: str | None = CASIA_B,

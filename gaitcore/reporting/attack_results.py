@@ -26,7 +26,8 @@ import pyarrow.parquet as pq
 
 from gaitcore.attacks.job import META_KEY
 from gaitcore.data.layout import CASIA_B
-from gaitcore.evaluation.rank1 import MEAN_ROW, write_table
+from gaitcore.evaluation.rank1 import MEAN_ROW
+from gaitcore.utils.tables import write_table
 
 KINDS = ("alteration", "insertion")
 GOALS = ("nontargeted", "targeted")

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def _atomic_savefig(fig, path: str | Path, dpi: int) -> Path:
+def save_figure(fig, path: str | Path, dpi: int) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp" + path.suffix)  # keeps the format suffix for matplotlib
@@ -25,7 +25,7 @@ def _atomic_savefig(fig, path: str | Path, dpi: int) -> Path:
     return path
 
 
-def _to_unit(frames: np.ndarray) -> np.ndarray:
+def to_unit(frames: np.ndarray) -> np.ndarray:
     """Frames ``[N, 64, 64]`` (or ``[N, 1, 64, 64]``): uint8, or float in [-1, 1] -> float in [0, 1]."""
     x = np.asarray(frames)
     if x.ndim == 4:
@@ -59,9 +59,9 @@ def fig8_wgan_samples(
     ``generated``: frames ``[N, 1, 64, 64]`` or ``[N, 64, 64]``, float in [-1, 1] (the generator's
     output) or uint8; ``real`` likewise (e.g. store frames) for comparison. Written atomically.
     """
-    panels = [("generated", _to_unit(generated))]
+    panels = [("generated", to_unit(generated))]
     if real is not None:
-        panels.append(("real (training subjects)", _to_unit(real)))
+        panels.append(("real (training subjects)", to_unit(real)))
     grids = [(label, _grid(frames, cols)) for label, frames in panels]
     heights = [g.shape[0] for _, g in grids]
     width = grids[0][1].shape[1]
@@ -72,4 +72,4 @@ def fig8_wgan_samples(
         ax.set_title(label, fontsize=9)
         ax.axis("off")
     fig.suptitle(title, fontsize=10)
-    return _atomic_savefig(fig, path, dpi)
+    return save_figure(fig, path, dpi)

@@ -25,7 +25,7 @@ from gaitcore.data.layout import CASIA_B  # noqa: E402
 from gaitcore.data.store import FrameStore  # noqa: E402
 from gaitcore.evaluation.rank1 import MEAN_ROW  # noqa: E402
 from gaitcore.reporting.attack_results import NATURAL, _conditions, _of_dataset, read_attack_table  # noqa: E402
-from gaitcore.reporting.figures import _atomic_savefig, _to_unit  # noqa: E402
+from gaitcore.reporting.figures import save_figure, to_unit  # noqa: E402
 
 # Fig. 6/7's settings in the paper's order, with their labels.
 METHOD_LABELS = {NATURAL: "Natural", "fgsm": "FGSM", "pgd": "PGD", "mifgsm": "MI-FGSM", "adversary": "Ours"}
@@ -73,7 +73,7 @@ def fig6_perturbation_comparison(long: pd.DataFrame, path: str | Path, *, sparsi
         fig.legend(handles, labels, loc="outside right center", fontsize=8, frameon=False)
     fig.suptitle(f"{name}: nontargeted frame-{kind} at sparsity {sparsity}, perturbation baselines vs ours (Fig. 6)",
                  fontsize=10)
-    return _atomic_savefig(fig, path, dpi)
+    return save_figure(fig, path, dpi)
 
 
 def example_frames(paths: Sequence[str | Path], store: FrameStore, *, sparsity: str, kind: str = "alteration",
@@ -137,11 +137,11 @@ def fig7_examples(paths: Sequence[str | Path], store: FrameStore, path: str | Pa
     for ax in axes.ravel():
         ax.axis("off")
     for r, (label, frames) in enumerate(examples):
-        for c, frame in enumerate(_to_unit(frames)):
+        for c, frame in enumerate(to_unit(frames)):
             axes[r, c].imshow(frame, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
         axes[r, 0].set_title(label, fontsize=7, loc="left")
     if not examples:
         axes[0, 0].text(0.5, 0.5, f"no frame-alteration results at sparsity {sparsity}", ha="center", va="center")
     fig.suptitle(f"{dataset}: natural frames and altered frames per method, sparsity {sparsity} "
                  f"(altered places, then {CONTEXT} natural frames; Fig. 7)", fontsize=8)
-    return _atomic_savefig(fig, path, dpi)
+    return save_figure(fig, path, dpi)

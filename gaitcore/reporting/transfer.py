@@ -40,9 +40,10 @@ from gaitcore.evaluation.gei import (
     template_rank1,
 )
 from gaitcore.evaluation.protocols import casia_b_protocol
-from gaitcore.evaluation.rank1 import MEAN_ROW, write_table
+from gaitcore.evaluation.rank1 import MEAN_ROW
+from gaitcore.utils.tables import write_table
 from gaitcore.models.gaitgan import load_gaitgan
-from gaitcore.models.gaitset import resolve_device
+from gaitcore.utils.device import resolve_device
 from gaitcore.reporting.attack_results import (
     AVERAGE,
     NATURAL,

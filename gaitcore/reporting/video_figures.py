@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitcore.reporting.figures import _atomic_savefig, plt
+from gaitcore.reporting.figures import save_figure, plt
 
 
 def fig9_spade_examples(silhouettes: np.ndarray, generated: np.ndarray, real: np.ndarray, path: str | Path, *,
@@ -29,7 +29,7 @@ def fig9_spade_examples(silhouettes: np.ndarray, generated: np.ndarray, real: np
             if c == 0:
                 ax.set_ylabel(label, fontsize=7)
     fig.suptitle(title, fontsize=10)
-    return _atomic_savefig(fig, path, dpi)
+    return save_figure(fig, path, dpi)
 
 
 def fig4_video_frames(examples: list[dict[str, np.ndarray]], path: str | Path, *, dpi: int = 150) -> Path:
@@ -40,7 +40,7 @@ def fig4_video_frames(examples: list[dict[str, np.ndarray]], path: str | Path, *
         fig, ax = plt.subplots(figsize=(4, 1))
         ax.text(0.5, 0.5, "no attacked video with a generated frame", ha="center", va="center")
         ax.axis("off")
-        return _atomic_savefig(fig, path, dpi)
+        return save_figure(fig, path, dpi)
     cols = max(len(e["attacked"]) for e in examples)
     fig, axes = plt.subplots(3 * len(examples), cols, figsize=(1.6 * cols, 1.35 * 3 * len(examples) + 0.4),
                              squeeze=False, layout="constrained")
@@ -64,7 +64,7 @@ def fig4_video_frames(examples: list[dict[str, np.ndarray]], path: str | Path, *
         axes[3 * i, 0].set_title(str(example["label"]), fontsize=7, loc="left")
     fig.suptitle("Adversarial video frames: SPADE on the adversarial silhouette, composited (He et al. Fig. 4)",
                  fontsize=9)
-    return _atomic_savefig(fig, path, dpi)
+    return save_figure(fig, path, dpi)
 
 
 def write_spade_report(spade_weights: str | Path, source, subjects: tuple[int, int], path: str | Path, *,
@@ -73,7 +73,7 @@ def write_spade_report(spade_weights: str | Path, source, subjects: tuple[int, i
     from training), one frame per drawn sequence of ``source`` (a :class:`gaitcore.video.sources.VideoSource`)."""
     import torch
 
-    from gaitcore.models.gaitset import resolve_device
+    from gaitcore.utils.device import resolve_device
     from gaitcore.models.spade import load_spade
     from gaitcore.training.spade import SpadeTrainConfig, pairs_to_tensors, training_pairs_for_report
 

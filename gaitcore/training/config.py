@@ -19,7 +19,7 @@ import numpy as np
 
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import CheckpointError
-from gaitcore.models.gaitset import load_torch_file
+from gaitcore.utils.io import load_torch_file
 from gaitcore.training.sampler import subject_range
 from gaitcore.utils.logs import continue_run_log
 

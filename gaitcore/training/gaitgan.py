@@ -49,7 +49,8 @@ from torch import Tensor
 from gaitcore.data.store import FrameStore
 from gaitcore.evaluation.gei import TARGET_VIEW, store_geis
 from gaitcore.models.gaitgan import PAPER_WIDTH, GaitGAN, build_gaitgan, geis_to_gan, save_gaitgan
-from gaitcore.models.gaitset import atomic_torch_save, resolve_device
+from gaitcore.utils.io import atomic_torch_save
+from gaitcore.utils.device import resolve_device
 from gaitcore.training.config import TrainConfigMixin, store_identity
 from gaitcore.utils.logs import run_log_text
 

@@ -33,14 +33,9 @@ import pandas as pd
 import torch
 
 from gaitcore.data.store import FrameStore
-from gaitcore.models.gaitset import (
-    GaitSet,
-    atomic_torch_save,
-    build_gaitset,
-    resolve_device,
-    save_gaitset,
-    silhouettes_to_input,
-)
+from gaitcore.models.gaitset import GaitSet, build_gaitset, save_gaitset, silhouettes_to_input
+from gaitcore.utils.io import atomic_torch_save
+from gaitcore.utils.device import resolve_device
 from gaitcore.training.config import TrainConfigMixin, store_identity
 from gaitcore.training.losses import batch_all_triplet_loss
 from gaitcore.training.sampler import TripletSampler

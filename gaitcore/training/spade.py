@@ -35,7 +35,8 @@ import torch
 from torch import Tensor
 
 from gaitcore.data.layout import CASIA_B_SUBJECTS, SequenceKey, casia_b_keys
-from gaitcore.models.gaitset import atomic_torch_save, resolve_device
+from gaitcore.utils.io import atomic_torch_save
+from gaitcore.utils.device import resolve_device
 from gaitcore.models.spade import (
     PAPER_NDF,
     PAPER_NGF,

@@ -56,7 +56,8 @@ import torch
 from torch import Tensor, nn
 
 from gaitcore.data.store import FrameStore
-from gaitcore.models.gaitset import atomic_torch_save, resolve_device
+from gaitcore.utils.io import atomic_torch_save
+from gaitcore.utils.device import resolve_device
 from gaitcore.models.realism import DEFAULT_L2, PlattCalibration, fit_platt
 from gaitcore.models.wgan import (
     LATENT_DIM,

@@ -1,4 +1,5 @@
-"""Parquet tables written atomically with JSON metadata (attack and video attack job tables)."""
+"""Result tables written atomically: CSV with an optional Markdown twin, and Parquet with JSON metadata
+(attack and video attack job tables)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,30 @@ def write_parquet_with_meta(table: pd.DataFrame, path: str | Path, meta_key: byt
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(arrow, tmp)
     os.replace(tmp, path)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_table(table: pd.DataFrame, csv_path: str | Path, markdown_path: str | Path | None = None,
+                markdown: str | None = None, float_format: str = "%.4f") -> None:
+    """Write ``table`` as CSV and, if given, ``markdown`` (default: the table as a pipe table), atomically."""
+    _atomic_write_text(Path(csv_path), table.to_csv(index=False, float_format=float_format))
+    if markdown_path is not None:
+        if markdown is None:
+            markdown = _pipe_table(table)
+        _atomic_write_text(Path(markdown_path), markdown)
+
+
+def _pipe_table(table: pd.DataFrame) -> str:
+    head = "| " + " | ".join(map(str, table.columns)) + " |"
+    rule = "|" + "---|" * len(table.columns)
+    body = [
+        "| " + " | ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row) + " |"
+        for row in table.itertuples(index=False)
+    ]
+    return "\n".join([head, rule, *body]) + "\n"

@@ -60,7 +60,8 @@ from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery
-from gaitcore.models.gaitset import GaitSet, load_gaitset, resolve_device, silhouettes_to_input
+from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
+from gaitcore.utils.device import resolve_device
 from gaitcore.models.spade import SpadeModel, load_spade
 from gaitcore.reporting.attack_results import read_attack_table
 from gaitcore.video.frames import composite, crop_square, paste_square, person_box, place_silhouette

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from gaitcore.evaluation.rank1 import MEAN_ROW, write_table
+from gaitcore.evaluation.rank1 import MEAN_ROW
+from gaitcore.utils.tables import write_table
 from gaitcore.reporting.attack_results import CONDITIONS, NATURAL, attack_accuracy, sparsity_value
 from gaitcore.video.attack import read_video_attack_table
 

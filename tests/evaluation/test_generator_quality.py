@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+
+from gaitcore.utils.tables import write_table
 import torch
 
 from gaitcore.evaluation.generator_quality import (
@@ -12,7 +14,6 @@ from gaitcore.evaluation.generator_quality import (
     frechet_distance,
     gaitset_frame_features,
     gaussian_statistics,
-    write_csv,
 )
 from gaitcore.models.gaitset import build_gaitset, save_gaitset
 from gaitcore.models.realism import fit_platt
@@ -93,7 +94,8 @@ def test_quality_table_has_the_floor_and_is_written_atomically(tmp_path):
     assert floor > 0 and table.loc[1, "ratio_to_floor"] == pytest.approx(1.0)
     # an untrained generator is far from real silhouettes
     assert table.loc[0, "frechet_distance"] > floor
-    path = write_csv(table, tmp_path / "tables" / "generator_quality.csv")
+    path = tmp_path / "tables" / "generator_quality.csv"
+    write_table(table, path, float_format="%.6g")
     assert pd.read_csv(path).shape == (3, len(CSV_COLUMNS)) and not list((tmp_path / "tables").glob("*.tmp"))
 
 

@@ -19,8 +19,8 @@ from gaitcore.evaluation import (
     read_features,
     summary_markdown,
     write_features,
-    write_table,
 )
+from gaitcore.utils.tables import write_table
 from gaitcore.evaluation.features import extract_store_features
 from gaitcore.models import GaitSet, save_gaitset, silhouettes_to_input
 
