@@ -23,6 +23,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from gaitcore.attacks.vocabulary import Sparsity
 from gaitcore.errors import GaitcoreError
 
 SCHEMA_NAME = "workflow/schemas/config.schema.yaml"  # named in the messages
@@ -30,7 +31,6 @@ MAX_PROBLEMS = 10  # problems listed in one error; the rest are counted
 MAX_MESSAGE = 300  # characters of one validator message (some repeat a whole block of the config)
 MAX_VALUE = 80  # characters of a value quoted in a message
 
-_FRACTION = re.compile(r"([0-9]+)/([0-9]+)")
 
 
 class ConfigError(GaitcoreError, ValueError):
@@ -49,27 +49,13 @@ class ConfigError(GaitcoreError, ValueError):
 
 # ------------------------------------------------------------------------------------------ sparsity
 def parse_sparsity(text: Any) -> Fraction:
-    """``"1/40"`` -> ``Fraction(1, 40)``.
-
-    A sparsity ``S = K / N`` is the share of a sequence's frames an attack generates: written as a
-    fraction of whole numbers ``"K/N"`` with ``N > 0`` and ``0 < K/N <= 1``. Anything else raises
-    a ``ValueError`` that names the value and the fix.
-    """
-    example = "a fraction K/N of whole numbers such as '1/40'"
+    """``"1/40"`` -> ``Fraction(1, 40)``: config sparsities are text ``K/N`` of whole numbers with
+    ``0 < K <= N`` (:class:`gaitcore.attacks.vocabulary.Sparsity`); anything else raises a
+    ``ValueError`` that names the value and the fix."""
     if not isinstance(text, str):
-        raise ValueError(f"sparsity {text!r} is not text; write it as {example} (quoted in YAML)")
-    match = _FRACTION.fullmatch(text)
-    if match is None:
-        raise ValueError(f"sparsity {text!r} is not {example}")
-    k, n = int(match.group(1)), int(match.group(2))
-    if n == 0:
-        raise ValueError(f"sparsity {text!r} divides by zero; the denominator N must be at least 1, e.g. '1/40'")
-    if k == 0:
-        raise ValueError(f"sparsity {text!r} is 0; a sparsity lies in (0, 1]: the numerator K must be at least 1, e.g. '1/40'")
-    if k > n:
-        raise ValueError(f"sparsity {text!r} is {k / n:g}, above 1 (more generated frames than the sequence "
-                         f"has); a sparsity lies in (0, 1]: use K <= N, e.g. '1/10'")
-    return Fraction(k, n)
+        raise ValueError(f"sparsity {text!r} is not text; write it as a fraction K/N of whole numbers such as "
+                         "'1/40' (quoted in YAML)")
+    return Sparsity.parse(text).value
 
 
 def _is_sparsity_list(name: str) -> bool:

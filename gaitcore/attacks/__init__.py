@@ -1,4 +1,5 @@
-"""Temporal sparse adversarial attacks on GaitSet (He et al. Sec. 3, Algorithm 1)."""
+"""Temporal sparse adversarial attacks on GaitSet (He et al. Sec. 3, Algorithm 1), their vocabulary
+(:mod:`gaitcore.attacks.vocabulary`) and the pixel-space baselines of Sec. 4.5."""
 
 from gaitcore.attacks.engine import (
     AttackItem,
@@ -11,15 +12,19 @@ from gaitcore.attacks.engine import (
     on_sphere,
     reference_attack,
 )
-from gaitcore.attacks.perturbation import METHODS, PerturbationAttack, PerturbationSettings, perturb
-from gaitcore.attacks.plan import FramePlan, num_generated, parse_sparsity, plan_frames, sparsity_label
+from gaitcore.attacks.perturbation import PerturbationAttack, PerturbationSettings, perturb
+from gaitcore.attacks.plan import FramePlan, num_generated, plan_frames
+from gaitcore.attacks.vocabulary import GOALS, KINDS, METHODS, SETTINGS, Mode, Sparsity
 
 __all__ = [
     "AttackItem",
     "AttackOutcome",
     "AttackSettings",
+    "GOALS",
     "FramePlan",
+    "KINDS",
     "METHODS",
+    "Mode",
     "PerturbationAttack",
     "PerturbationSettings",
     "TemporalSparseAttack",
@@ -28,9 +33,9 @@ __all__ = [
     "initial_latents",
     "num_generated",
     "on_sphere",
-    "parse_sparsity",
     "perturb",
     "plan_frames",
     "reference_attack",
-    "sparsity_label",
+    "SETTINGS",
+    "Sparsity",
 ]

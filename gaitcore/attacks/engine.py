@@ -47,13 +47,12 @@ from torch import Tensor
 
 from gaitcore.attacks.plan import FramePlan
 from gaitcore.models.gaitset import GaitSet, silhouettes_to_input
+from gaitcore.attacks.vocabulary import GOALS, SETTINGS
 from gaitcore.models.realism import RealismScore
 from gaitcore.models.wgan import Generator, to_gaitset_frames
 
 log = logging.getLogger(__name__)
 
-GOALS = ("nontargeted", "targeted")
-SETTINGS = ("adversary", "random")
 DTYPES = ("float32", "bfloat16")
 
 # Succeeded check for early stopping: (features [m, parts, hidden], sequence indices [m]) -> bool [m].

@@ -51,8 +51,9 @@ import pandas as pd
 import torch
 
 from gaitcore.attacks.engine import AttackItem, AttackSettings, TemporalSparseAttack, Victim
-from gaitcore.attacks.perturbation import METHODS, PerturbationAttack, PerturbationSettings
-from gaitcore.attacks.plan import parse_sparsity, plan_frames, sparsity_label
+from gaitcore.attacks.perturbation import PerturbationAttack, PerturbationSettings
+from gaitcore.attacks.plan import plan_frames
+from gaitcore.attacks.vocabulary import Mode, Sparsity
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
@@ -66,16 +67,6 @@ from gaitcore.utils.tables import write_parquet_with_meta
 log = logging.getLogger(__name__)
 
 META_KEY = b"gaitcore.attack"
-MODE_PARTS = (("alteration", "insertion"), ("nontargeted", "targeted"), ("adversary", "random", *METHODS))
-
-
-def parse_mode(mode: str) -> tuple[str, str, str]:
-    """``"alteration_nontargeted_adversary"`` -> ``("alteration", "nontargeted", "adversary")``."""
-    parts = tuple(mode.split("_"))
-    if len(parts) != 3 or any(p not in allowed for p, allowed in zip(parts, MODE_PARTS)):
-        raise ValueError(f"unknown attack mode {mode!r}; expected kind_goal_setting with kind in "
-                         f"{MODE_PARTS[0]}, goal in {MODE_PARTS[1]}, setting in {MODE_PARTS[2]}")
-    return parts  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -108,8 +99,7 @@ class AttackJob:
     @property
     def seed_mode(self) -> str:
         """The mode that seeds the probes: the adversary's for a perturbation baseline (same targets, places)."""
-        kind, goal, setting = parse_mode(self.mode)
-        return f"{kind}_{goal}_adversary" if setting in METHODS else self.mode
+        return str(Mode.parse(self.mode).seed_mode)
 
     def probe_seed(self, subject: str, seq: int, view: int) -> int:
         """A stable seed for one probe (independent of chunking, job order and the job's other views)."""
@@ -119,7 +109,7 @@ class AttackJob:
 
 def settings_for(mode: str, values: Mapping[str, Any]) -> AttackSettings | PerturbationSettings:
     """The settings of a job of ``mode``: :class:`PerturbationSettings` for a baseline, else :class:`AttackSettings`."""
-    return (PerturbationSettings if parse_mode(mode)[2] in METHODS else AttackSettings)(**values)
+    return (PerturbationSettings if Mode.parse(mode).is_baseline else AttackSettings)(**values)
 
 
 def spread_subjects(subjects: list[str], count: int, view_position: int, views: int) -> list[str]:
@@ -203,10 +193,11 @@ def run_attack_job(
     WGAN, ``wgan_weights``) or :class:`PerturbationSettings` for a baseline (no WGAN: pass None).
     """
     began = time.perf_counter()
-    kind, goal, setting = parse_mode(job.mode)
+    mode = Mode.parse(job.mode)
+    kind, goal, setting = mode.kind, mode.goal, mode.setting
     if (goal, setting) != (settings.goal, settings.setting):
         raise ValueError(f"mode {job.mode} does not match the settings' goal {settings.goal} / {settings.setting}")
-    sparsity = parse_sparsity(job.sparsity)
+    sparsity = Sparsity.parse(job.sparsity)
     dev = resolve_device(device)
     gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
     if isinstance(settings, PerturbationSettings):
@@ -240,7 +231,7 @@ def run_attack_job(
     for _, probe in probes.iterrows():
         rng = np.random.default_rng(job.probe_seed(probe["subject"], int(probe["seq"]), int(probe["view"])))
         frames = np.asarray(store.sequence(int(probe["store_row"])))
-        plan = plan_frames(len(frames), sparsity, kind=kind, placement=job.placement, rule=job.k_rule, rng=rng)
+        plan = plan_frames(len(frames), sparsity.value, kind=kind, placement=job.placement, rule=job.k_rule, rng=rng)
         if goal == "targeted":
             target_row = choose_target(index, gallery, probe, rng)
             targets.append(str(index.at[target_row, "subject"]))
@@ -266,7 +257,7 @@ def run_attack_job(
     table = pd.DataFrame({
         "dataset": job.dataset, "subject": probes["subject"].to_numpy(), "condition": job.condition,
         "seq": probes["seq"].to_numpy(np.int64), "view": probes["view"].to_numpy(np.int64), "mode": job.mode,
-        "kind": kind, "goal": goal, "setting": setting, "sparsity": sparsity_label(sparsity), "sparsity_value": float(sparsity),
+        "kind": kind, "goal": goal, "setting": setting, "sparsity": sparsity.label, "sparsity_value": float(sparsity),
         "frame_count": [p.frame_count for p in plans], "altered": [p.k for p in plans],
         "positions": [p.generated.tolist() for p in plans], "target": targets,
         "final_loss": [o.objective for o in outcomes], "cosine": [o.cosine for o in outcomes],
@@ -322,5 +313,5 @@ def read_attack_frames(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.nda
                         "rerun the rule `attack` for this job (delete the file first)") from err
 
 
-__all__ = ["AttackJob", "parse_mode", "read_attack_frames", "run_attack_job", "select_probes", "settings_for",
+__all__ = ["AttackJob", "read_attack_frames", "run_attack_job", "select_probes", "settings_for",
            "write_attack_table"]

@@ -46,12 +46,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gaitcore.attacks.engine import GOALS, AttackItem, AttackOutcome, segment_sum
+from gaitcore.attacks.engine import AttackItem, AttackOutcome, segment_sum
+from gaitcore.attacks.vocabulary import GOALS, METHODS
 from gaitcore.models.gaitset import CROP, INPUT_HEIGHT, INPUT_WIDTH, GaitSet, silhouettes_to_input
 
 log = logging.getLogger(__name__)
 
-METHODS = ("fgsm", "pgd", "mifgsm")
 
 # Objective of the frames being perturbed: frames [R, ...] -> one value per sequence [n], ascended.
 Objective = Callable[[Tensor], Tensor]
@@ -227,4 +227,4 @@ class PerturbationAttack:
         ]
 
 
-__all__ = ["METHODS", "PerturbationAttack", "PerturbationSettings", "perturb", "project", "start_noise", "to_store"]
+__all__ = ["PerturbationAttack", "PerturbationSettings", "perturb", "project", "start_noise", "to_store"]

@@ -30,25 +30,10 @@ from fractions import Fraction
 
 import numpy as np
 
-KINDS = ("alteration", "insertion")
+from gaitcore.attacks.vocabulary import KINDS
+
 PLACEMENTS = ("first", "random")
 K_RULES = ("floor_plus_one", "ceil")
-
-
-def parse_sparsity(text: str | float | Fraction) -> Fraction:
-    """``"1/40"`` (or ``0.025``) -> ``Fraction(1, 40)``; must lie in (0, 1]."""
-    try:
-        value = Fraction(text) if not isinstance(text, float) else Fraction(text).limit_denominator(10_000)
-    except (ValueError, ZeroDivisionError) as err:
-        raise ValueError(f"sparsity {text!r} is not a fraction like '1/40'") from err
-    if not 0 < value <= 1:
-        raise ValueError(f"sparsity {text!r} must lie in (0, 1]")
-    return value
-
-
-def sparsity_label(value: Fraction) -> str:
-    """``Fraction(1, 40)`` -> ``"1/40"`` (the form used in config and tables)."""
-    return f"{value.numerator}/{value.denominator}"
 
 
 def num_generated(frame_count: int, sparsity: Fraction, rule: str = "floor_plus_one") -> int:

@@ -30,7 +30,8 @@ import numpy as np
 import torch
 
 from gaitcore.attacks.engine import AttackItem, AttackSettings, TemporalSparseAttack, Victim, reference_attack
-from gaitcore.attacks.plan import parse_sparsity, plan_frames
+from gaitcore.attacks.plan import plan_frames
+from gaitcore.attacks.vocabulary import Sparsity
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.preprocess import preprocess_sequence
 from gaitcore.data.store import FrameStore
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(0)
     device = torch.device(args.device)
     victim = build_victim(args, device)
-    sparsity: Fraction = parse_sparsity(args.sparsity)
+    sparsity: Fraction = Sparsity.parse(args.sparsity).value
     settings = AttackSettings(iterations=args.iterations, chunk_size=args.chunk_size, dtype=args.dtype)
     sequences = probe_sequences(args.probes, args.store)
     items = []

@@ -20,6 +20,7 @@ DATASETS: Final = (CASIA_B, CASIA_A)
 
 CASIA_B_VIEWS: Final[tuple[int, ...]] = tuple(range(0, 181, 18))
 CASIA_B_CONDITIONS: Final[dict[str, int]] = {"nm": 6, "bg": 2, "cl": 2}
+CONDITIONS: Final[tuple[str, ...]] = tuple(CASIA_B_CONDITIONS)  # nm, bg, cl: the order of every table
 CASIA_B_SUBJECTS: Final = 124
 CASIA_B_FRAME_SHAPE: Final = (240, 320)  # rows, columns of the released silhouettes
 

@@ -55,15 +55,8 @@ from gaitcore.utils.tables import write_table
 from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
 from gaitcore.utils.device import resolve_device
 from gaitcore.models.wgan import load_wgan, store_to_gan
-from gaitcore.reporting.attack_results import (
-    BASELINES,
-    KINDS,
-    NATURAL,
-    SETTINGS,
-    attack_accuracy,
-    load_attacks,
-    sparsity_value,
-)
+from gaitcore.attacks.vocabulary import KINDS, METHODS, sparsity_value
+from gaitcore.reporting.attack_results import NATURAL, ROW_SETTINGS, attack_accuracy, load_attacks
 
 log = logging.getLogger(__name__)
 
@@ -306,7 +299,7 @@ def imperceptibility_table(
 
 def _group_order(group: tuple) -> tuple:
     dataset, kind, goal, setting, sparsity = group
-    order = (*SETTINGS, *BASELINES)
+    order = (*ROW_SETTINGS, *METHODS)
     base = setting.partition("+")[0]
     return (dataset, KINDS.index(kind) if kind in KINDS else 9, goal, sparsity_value(sparsity),
             order.index(base) if base in order else len(order), setting)

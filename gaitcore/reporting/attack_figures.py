@@ -19,14 +19,9 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 from gaitcore.data.layout import CASIA_B  # noqa: E402
 from gaitcore.evaluation.rank1 import MEAN_ROW  # noqa: E402
-from gaitcore.reporting.attack_results import (  # noqa: E402
-    CONDITIONS,
-    NATURAL,
-    SETTINGS,
-    _conditions,
-    _of_dataset,
-    sparsity_value,
-)
+from gaitcore.data.layout import CONDITIONS
+from gaitcore.reporting.attack_results import NATURAL, ROW_SETTINGS, _conditions, _of_dataset
+from gaitcore.attacks.vocabulary import sparsity_value
 from gaitcore.reporting.figures import save_figure  # noqa: E402
 
 CONDITION_COLOURS = {"nm": "tab:blue", "bg": "tab:orange", "cl": "tab:green"}
@@ -57,7 +52,7 @@ def nontargeted_figure(
     for ax, sparsity in zip(axes[0], sparsities, strict=False):
         of_sparsity = rows[rows["sparsity"] == sparsity]
         for condition in _conditions(of_sparsity):
-            for setting in SETTINGS:
+            for setting in ROW_SETTINGS:
                 line = of_sparsity[(of_sparsity["condition"] == condition) & (of_sparsity["setting"] == setting)]
                 if line.empty:
                     continue
@@ -83,7 +78,7 @@ def nontargeted_figure(
         handles = [
             Line2D([], [], color=CONDITION_COLOURS.get(c), linestyle=SETTING_STYLES.get(s, "-."),
                    marker=SETTING_MARKERS.get(s, "x"), markersize=3, label=f"{c.upper()}-{SETTING_LABELS.get(s, s)}")
-            for c, s in sorted(drawn, key=lambda cs: (order.get(cs[0], len(order)), cs[0], SETTINGS.index(cs[1])))
+            for c, s in sorted(drawn, key=lambda cs: (order.get(cs[0], len(order)), cs[0], ROW_SETTINGS.index(cs[1])))
         ]
         fig.legend(handles=handles, loc="outside right center", fontsize=8, frameon=False)
     fig.suptitle(f"{name}: white-box nontargeted frame-{kind} attack" + (f" ({number})" if number else ""), fontsize=11)

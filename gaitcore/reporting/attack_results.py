@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Mapping, Sequence
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -25,17 +24,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from gaitcore.attacks.job import META_KEY
-from gaitcore.data.layout import CASIA_B
+from gaitcore.attacks.vocabulary import GOALS, KINDS, METHODS, SETTINGS, sparsity_value
+from gaitcore.data.layout import CASIA_B, CONDITIONS
 from gaitcore.evaluation.rank1 import MEAN_ROW
 from gaitcore.utils.tables import write_table
 
-KINDS = ("alteration", "insertion")
-GOALS = ("nontargeted", "targeted")
-SETTINGS = ("natural", "random", "adversary")  # natural: the clean probes, from clean_rank1_* columns
-BASELINES = ("fgsm", "pgd", "mifgsm")  # Sec. 4.5's pixel-space baselines (gaitcore.attacks.perturbation)
 NATURAL = "natural"
+ROW_SETTINGS = (NATURAL, *SETTINGS)  # the rows of a table: the clean probes (clean_rank1_* columns), then attacks
 NATURAL_GOAL = "none"  # goal of the natural rows: the clean probes belong to no attack goal
-CONDITIONS = ("nm", "bg", "cl")
 PROBE_KEY = ["dataset", "subject", "condition", "seq", "view"]
 REQUIRED_COLUMNS = [*PROBE_KEY, "kind", "goal", "setting", "sparsity", "target"]
 LONG_COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "probe_view", "value", "metric", "probes",
@@ -108,7 +104,7 @@ def load_attacks(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, d
     if not frames:
         return pd.DataFrame(columns=REQUIRED_COLUMNS), metas
     rows = pd.concat(frames, ignore_index=True)
-    for column, allowed in (("kind", KINDS), ("goal", GOALS), ("setting", (*SETTINGS[1:], *BASELINES))):
+    for column, allowed in (("kind", KINDS), ("goal", GOALS), ("setting", (*SETTINGS, *METHODS))):
         bad = sorted(set(rows[column]) - set(allowed))
         if bad:
             raise ValueError(f"unknown {column} {bad} in attack tables; expected one of {allowed}")
@@ -126,11 +122,6 @@ def load_attacks(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, d
         raise ValueError(f"{int(twice.sum())} rows attack the same probe twice in the same mode, e.g. {example} "
                          f"(in {sorted(set(rows.loc[twice, '_file']))})")
     return rows, metas
-
-
-def sparsity_value(sparsity: str) -> float:
-    """``"1/40"`` -> 0.025 (for ordering the rows like the paper's tables)."""
-    return float(Fraction(str(sparsity)))
 
 
 def _hits(rows: pd.DataFrame, views: Sequence[int], prefix: str, truth: np.ndarray) -> np.ndarray:
@@ -187,7 +178,7 @@ def _order(long: pd.DataFrame) -> pd.DataFrame:
         "dataset": long["dataset"],
         "kind": rank(long["kind"], KINDS),
         "goal": rank(long["goal"], (NATURAL_GOAL, *GOALS)),
-        "setting": rank(long["setting"], (*SETTINGS, *BASELINES)),
+        "setting": rank(long["setting"], (*ROW_SETTINGS, *METHODS)),
         "sparsity": long["sparsity"].map(sparsity_value),
         "condition": rank(long["condition"], CONDITIONS),
         "condition_name": long["condition"],

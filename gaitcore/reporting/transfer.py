@@ -51,8 +51,8 @@ from gaitcore.reporting.attack_results import (
     attack_accuracy,
     load_attacks,
     read_attack_table,
-    sparsity_value,
 )
+from gaitcore.attacks.vocabulary import sparsity_value
 
 log = logging.getLogger(__name__)
 

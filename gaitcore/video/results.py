@@ -23,7 +23,9 @@ import pandas as pd
 
 from gaitcore.evaluation.rank1 import MEAN_ROW
 from gaitcore.utils.tables import write_table
-from gaitcore.reporting.attack_results import CONDITIONS, NATURAL, attack_accuracy, sparsity_value
+from gaitcore.data.layout import CONDITIONS
+from gaitcore.reporting.attack_results import NATURAL, attack_accuracy
+from gaitcore.attacks.vocabulary import sparsity_value
 from gaitcore.video.attack import read_video_attack_table
 
 COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "natural_silhouettes", "natural_video",

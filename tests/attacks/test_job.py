@@ -14,15 +14,15 @@ import torch
 from gaitcore.attacks.engine import AttackSettings
 from gaitcore.attacks.perturbation import PerturbationSettings
 from gaitcore.attacks.job import (
-    META_KEY,
     AttackJob,
+    META_KEY,
     choose_target,
-    parse_mode,
     read_attack_frames,
     run_attack_job,
     settings_for,
     spread_subjects,
 )
+from gaitcore.attacks.vocabulary import Mode
 from gaitcore.data.layout import CASIA_B
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
@@ -150,7 +150,7 @@ def test_mode_and_settings_must_agree(world, tmp_path):
                        features_array=world / "f.npy", features_index=world / "f.parquet", job=job,
                        settings=AttackSettings(), out_table=tmp_path / "t.parquet", out_frames=tmp_path / "f.npz")
     with pytest.raises(ValueError, match="unknown attack mode"):
-        parse_mode("alteration_evasive_adversary")
+        Mode.parse("alteration_evasive_adversary")
     # A job's params dict becomes the settings its mode needs.
     assert settings_for("insertion_targeted_mifgsm", {"goal": "targeted", "method": "mifgsm"}) == \
         PerturbationSettings(goal="targeted", method="mifgsm")

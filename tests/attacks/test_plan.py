@@ -5,7 +5,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from gaitcore.attacks.plan import FramePlan, num_generated, parse_sparsity, plan_frames, sparsity_label
+from gaitcore.attacks.plan import FramePlan, num_generated, plan_frames
+from gaitcore.attacks.vocabulary import Sparsity
 
 
 @pytest.mark.parametrize(
@@ -21,18 +22,12 @@ from gaitcore.attacks.plan import FramePlan, num_generated, parse_sparsity, plan
     ],
 )
 def test_k_for_every_sparsity_and_rounding(frames, sparsity, floor_plus_one, ceil):
-    s = parse_sparsity(sparsity)
+    s = Sparsity.parse(sparsity).value
     assert num_generated(frames, s, "floor_plus_one") == floor_plus_one
     assert num_generated(frames, s, "ceil") == ceil
 
 
-def test_sparsity_parsing_and_labels():
-    assert parse_sparsity("1/40") == Fraction(1, 40)
-    assert parse_sparsity(0.05) == Fraction(1, 20)
-    assert sparsity_label(Fraction(1, 10)) == "1/10"
-    for bad in ("0", "3/2", "a/b", "1/0"):
-        with pytest.raises(ValueError, match="sparsity"):
-            parse_sparsity(bad)
+def test_an_unknown_k_rule_is_refused():
     with pytest.raises(ValueError, match="rounding"):
         num_generated(10, Fraction(1, 10), "round")
 
