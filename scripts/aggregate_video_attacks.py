@@ -2,8 +2,8 @@
 
 from gaitcore.reporting.video_figures import fig4_video_frames
 from gaitcore.utils.logs import setup_logging
-from gaitcore.video.attack import read_example
-from gaitcore.video.results import aggregate_video_attacks
+from gaitcore.experiments.video_attack import read_example
+from gaitcore.experiments.video_attack_table import aggregate_video_attacks
 
 setup_logging(snakemake.log[0])
 aggregate_video_attacks(list(snakemake.input.tables), snakemake.output.csv, snakemake.output.md)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from gaitcore.attacks.job import AttackJob, run_attack_job, settings_for
+from gaitcore.experiments.attack_job import AttackJob, run_attack_job, settings_for
 from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])

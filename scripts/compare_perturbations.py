@@ -4,7 +4,7 @@ from pathlib import Path
 
 import torch
 
-from gaitcore.evaluation.imperceptibility import compare_perturbations
+from gaitcore.experiments.imperceptibility import compare_perturbations
 from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import torch
 
-from gaitcore.evaluation.generator_quality import write_wgan_report
+from gaitcore.experiments.generator_quality import write_wgan_report
 from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from gaitcore.data.store import FrameStore
-from gaitcore.reporting.attack_results import read_attack_table
+from gaitcore.attacks.records import read_attack_table
 from tests.snakemake_run import CI_CONFIG, snakemake
 
 

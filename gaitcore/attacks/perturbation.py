@@ -12,7 +12,7 @@ What gaitcore runs, and the choices where the paper is silent:
   attack's plan (:mod:`gaitcore.attacks.plan`, the same mask, placement and K rounding) and ascends
   the attack's cosine term without the realism term: nontargeted ``1 - cos(f(X*), f(X))``, targeted
   ``-(1 - cos(f(X*), f(X_t)))`` (Eq. 5 with ``lambda = 0``). Probes and targets are those of the
-  attack (:class:`gaitcore.attacks.job.AttackJob` seeds them by the adversary's mode).
+  attack (:class:`gaitcore.experiments.attack_job.AttackJob` seeds them by the adversary's mode).
 * **Pixels.** The optimised variable is GaitSet's input, the 64x44 centre crop of each 64x64 store
   frame in [0, 1]; the 10 columns cut on each side never reach GaitSet (no gradient), so they are
   left untouched (a random start there would only add invisible noise to the pixel-change measures).

@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import torch
 
-from gaitcore.attacks.job import read_attack_frames
+from gaitcore.attacks.records import read_attack_frames
 from gaitcore.attacks.plan import FramePlan
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError

@@ -30,31 +30,13 @@ import pandas as pd
 import torch
 
 from gaitcore.attacks.plan import FramePlan
-from gaitcore.data.store import FRAME_SIZE, FrameStore
+from gaitcore.data.store import FRAME_SIZE
 from gaitcore.evaluation.protocols import Protocol
 from gaitcore.evaluation.rank1 import evaluate_rank1
-from gaitcore.models.gaitgan import GaitGANGenerator, gan_to_template, geis_to_gan
+from gaitcore.data.gei import gait_energy_image, store_geis
+from gaitcore.models.gaitgan import TARGET_VIEW, GaitGANGenerator, gan_to_template, geis_to_gan
 
-TARGET_VIEW = 90  # GaitGAN's generator maps every view to the side view
 METRIC = "manhattan"
-
-
-def gait_energy_image(frames: np.ndarray) -> np.ndarray:
-    """GEI of one sequence: the mean of its aligned uint8 frames ``[T, 64, 64]``, float32 in [0, 1]."""
-    frames = np.asarray(frames)
-    if frames.dtype != np.uint8 or frames.ndim != 3 or frames.shape[1:] != (FRAME_SIZE, FRAME_SIZE):
-        raise ValueError(f"expected uint8 frames [T, 64, 64], got {frames.dtype} {frames.shape}")
-    if not len(frames):
-        raise ValueError("a GEI needs at least one frame")
-    return (frames.mean(axis=0, dtype=np.float64) / 255.0).astype(np.float32)
-
-
-def store_geis(store: FrameStore, rows: pd.DataFrame) -> np.ndarray:
-    """GEIs ``[len(rows), 64, 64]`` (float32, [0, 1]) of the store's sequences in ``rows`` (index rows, in order)."""
-    out = np.empty((len(rows), FRAME_SIZE, FRAME_SIZE), dtype=np.float32)
-    for i, row in enumerate(rows.index):
-        out[i] = gait_energy_image(store.sequence(int(row)))
-    return out
 
 
 def adversarial_sequence(original: np.ndarray, generated: np.ndarray, positions: Sequence[int], kind: str) -> np.ndarray:

@@ -42,6 +42,7 @@ from gaitcore.errors import CheckpointError
 from gaitcore.utils.io import atomic_torch_save, load_torch_file
 
 PAPER_WIDTH = 96  # ngf = ndf in xuehy/pytorch-GaitGAN
+TARGET_VIEW = 90  # the generator maps every view to the side view (Yu et al.; He et al. Sec. 4.3)
 GEI_SIZE = 64
 WEIGHTS_FORMAT = "gaitcore.gaitgan.weights.v1"
 

@@ -14,16 +14,14 @@ view it is averaged over the gallery views, the identical view excluded where th
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
-from gaitcore.attacks.job import META_KEY
+from gaitcore.attacks.records import PROBE_KEY, load_attacks
 from gaitcore.attacks.vocabulary import GOALS, KINDS, METHODS, SETTINGS, sparsity_value
 from gaitcore.data.layout import CASIA_B, CONDITIONS
 from gaitcore.evaluation.rank1 import MEAN_ROW
@@ -32,8 +30,6 @@ from gaitcore.utils.tables import write_table
 NATURAL = "natural"
 ROW_SETTINGS = (NATURAL, *SETTINGS)  # the rows of a table: the clean probes (clean_rank1_* columns), then attacks
 NATURAL_GOAL = "none"  # goal of the natural rows: the clean probes belong to no attack goal
-PROBE_KEY = ["dataset", "subject", "condition", "seq", "view"]
-REQUIRED_COLUMNS = [*PROBE_KEY, "kind", "goal", "setting", "sparsity", "target"]
 LONG_COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "probe_view", "value", "metric", "probes",
                 "iterations"]
 AVERAGE = "average"
@@ -46,82 +42,6 @@ OUTPUT_NAMES = (
     "table6_csv", "table6_md",
     "fig5", "fig10",
 )
-
-
-def read_attack_table(path: str | Path) -> tuple[pd.DataFrame, dict]:
-    """One attack job's Parquet table and its ``gaitcore.attack`` metadata (a dict).
-
-    Raises ``ValueError`` when the metadata or a required column is missing, or the rows span
-    more than one dataset.
-    """
-    path = Path(path)
-    table = pq.read_table(path)
-    raw = (table.schema.metadata or {}).get(META_KEY)
-    if raw is None:
-        raise ValueError(f"{path}: no {META_KEY.decode()!r} schema metadata; not an attack results table")
-    meta = json.loads(raw)
-    for key in ("gallery_views", "exclude_identical_view"):
-        if key not in meta:
-            raise ValueError(f"{path}: attack metadata lacks {key!r}")
-    meta["gallery_views"] = [int(v) for v in meta["gallery_views"]]
-    meta["exclude_identical_view"] = bool(meta["exclude_identical_view"])
-    frame = table.to_pandas()
-    expected = REQUIRED_COLUMNS + [f"{prefix}rank1_{v:03d}" for v in meta["gallery_views"] for prefix in ("clean_", "")]
-    missing = [c for c in expected if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing columns {missing}")
-    datasets = frame["dataset"].unique().tolist()
-    if len(datasets) > 1:
-        raise ValueError(f"{path}: rows of several datasets {sorted(datasets)}; one attack table holds one dataset")
-    if datasets:
-        meta.setdefault("dataset", datasets[0])
-    return frame, meta
-
-
-def load_attacks(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, dict]]:
-    """Rows of all attack tables and each dataset's metadata ``{dataset: meta}``.
-
-    Raises ``ValueError`` on an empty ``paths``, metadata of one dataset that disagrees between
-    files, unknown goals or settings, targeted rows without a target, and attacked probes listed twice.
-    """
-    if not paths:
-        raise ValueError("no attack result tables given")
-    frames, metas = [], {}
-    for path in paths:
-        frame, meta = read_attack_table(path)
-        if frame.empty:
-            continue
-        dataset = frame["dataset"].iloc[0]
-        views = (meta["gallery_views"], meta["exclude_identical_view"])
-        if dataset in metas and (metas[dataset]["gallery_views"], metas[dataset]["exclude_identical_view"]) != views:
-            raise ValueError(
-                f"{path}: {dataset} metadata (gallery views {views[0]}, exclude identical view {views[1]}) "
-                f"disagrees with an earlier file's ({metas[dataset]['gallery_views']}, "
-                f"{metas[dataset]['exclude_identical_view']})"
-            )
-        metas.setdefault(dataset, meta)
-        frames.append(frame.assign(_file=str(path)))
-    if not frames:
-        return pd.DataFrame(columns=REQUIRED_COLUMNS), metas
-    rows = pd.concat(frames, ignore_index=True)
-    for column, allowed in (("kind", KINDS), ("goal", GOALS), ("setting", (*SETTINGS, *METHODS))):
-        bad = sorted(set(rows[column]) - set(allowed))
-        if bad:
-            raise ValueError(f"unknown {column} {bad} in attack tables; expected one of {allowed}")
-    if "variant" in rows:  # a settings variant (attack.variants) is its own setting: "adversary+<name>"
-        variant = rows["variant"].fillna("").astype(str)
-        rows["setting"] = rows["setting"].where(variant == "", rows["setting"] + "+" + variant)
-    targeted = rows["goal"] == "targeted"
-    no_target = targeted & (rows["target"].isna() | (rows["target"].astype(object) == ""))
-    if no_target.any():
-        raise ValueError(f"{int(no_target.sum())} targeted rows without a target, e.g. in {rows.loc[no_target, '_file'].iloc[0]}")
-    key = [*PROBE_KEY, "kind", "goal", "setting", "sparsity", "target"]
-    twice = rows.duplicated(key, keep=False)
-    if twice.any():
-        example = rows.loc[twice, key].iloc[0].to_dict()
-        raise ValueError(f"{int(twice.sum())} rows attack the same probe twice in the same mode, e.g. {example} "
-                         f"(in {sorted(set(rows.loc[twice, '_file']))})")
-    return rows, metas
 
 
 def _hits(rows: pd.DataFrame, views: Sequence[int], prefix: str, truth: np.ndarray) -> np.ndarray:

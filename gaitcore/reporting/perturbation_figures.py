@@ -19,12 +19,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from gaitcore.attacks.job import read_attack_frames  # noqa: E402
+from gaitcore.attacks.records import read_attack_frames  # noqa: E402
 from gaitcore.attacks.plan import FramePlan  # noqa: E402
 from gaitcore.data.layout import CASIA_B  # noqa: E402
 from gaitcore.data.store import FrameStore  # noqa: E402
 from gaitcore.evaluation.rank1 import MEAN_ROW  # noqa: E402
-from gaitcore.reporting.attack_results import NATURAL, _conditions, _of_dataset, read_attack_table  # noqa: E402
+from gaitcore.reporting.attack_results import NATURAL, _conditions, _of_dataset
+from gaitcore.attacks.records import read_attack_table  # noqa: E402
 from gaitcore.reporting.figures import save_figure, to_unit  # noqa: E402
 
 # Fig. 6/7's settings in the paper's order, with their labels.

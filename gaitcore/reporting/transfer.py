@@ -28,30 +28,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gaitcore.attacks.job import read_attack_frames
+from gaitcore.attacks.records import read_attack_frames
 from gaitcore.data.layout import CASIA_A, CASIA_B
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
-from gaitcore.evaluation.gei import (
-    adversarial_sequence,
-    gait_energy_image,
-    gaitgan_templates,
-    store_geis,
-    template_rank1,
-)
+from gaitcore.evaluation.gei import adversarial_sequence, gaitgan_templates, template_rank1
+from gaitcore.data.gei import gait_energy_image, store_geis
 from gaitcore.evaluation.protocols import casia_b_protocol
 from gaitcore.evaluation.rank1 import MEAN_ROW
 from gaitcore.utils.tables import write_table
 from gaitcore.models.gaitgan import load_gaitgan
 from gaitcore.utils.device import resolve_device
-from gaitcore.reporting.attack_results import (
-    AVERAGE,
-    NATURAL,
-    _markdown,
-    attack_accuracy,
-    load_attacks,
-    read_attack_table,
-)
+from gaitcore.reporting.attack_results import AVERAGE, NATURAL, _markdown, attack_accuracy
+from gaitcore.attacks.records import load_attacks, read_attack_table
 from gaitcore.attacks.vocabulary import sparsity_value
 
 log = logging.getLogger(__name__)

@@ -47,7 +47,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gaitcore.data.store import FrameStore
-from gaitcore.evaluation.gei import TARGET_VIEW, store_geis
+from gaitcore.models.gaitgan import TARGET_VIEW
+from gaitcore.data.gei import store_geis
 from gaitcore.models.gaitgan import PAPER_WIDTH, GaitGAN, build_gaitgan, geis_to_gan, save_gaitgan
 from gaitcore.utils.io import atomic_torch_save
 from gaitcore.utils.device import resolve_device

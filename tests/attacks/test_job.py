@@ -13,15 +13,8 @@ import torch
 
 from gaitcore.attacks.engine import AttackSettings
 from gaitcore.attacks.perturbation import PerturbationSettings
-from gaitcore.attacks.job import (
-    AttackJob,
-    META_KEY,
-    choose_target,
-    read_attack_frames,
-    run_attack_job,
-    settings_for,
-    spread_subjects,
-)
+from gaitcore.experiments.attack_job import AttackJob, choose_target, run_attack_job, settings_for, spread_subjects
+from gaitcore.attacks.records import META_KEY, read_attack_frames
 from gaitcore.attacks.vocabulary import Mode
 from gaitcore.data.layout import CASIA_B
 from gaitcore.data.store import FrameStore

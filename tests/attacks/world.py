@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from gaitcore.attacks.engine import AttackSettings
-from gaitcore.attacks.job import AttackJob, run_attack_job
+from gaitcore.experiments.attack_job import AttackJob, run_attack_job
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.evaluation.features import extract_features, feature_index, write_features

@@ -7,13 +7,8 @@ import torch
 
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.store import FrameStore, StoreWriter
-from gaitcore.evaluation.gei import (
-    adversarial_sequence,
-    gait_energy_image,
-    gaitgan_templates,
-    store_geis,
-    template_rank1,
-)
+from gaitcore.evaluation.gei import adversarial_sequence, gaitgan_templates, template_rank1
+from gaitcore.data.gei import gait_energy_image, store_geis
 from gaitcore.evaluation.protocols import casia_b_protocol
 from gaitcore.evaluation.rank1 import rank1_identities
 

@@ -7,9 +7,8 @@ import pytest
 from gaitcore.utils.tables import write_table
 import torch
 
-from gaitcore.evaluation.generator_quality import (
-    CSV_COLUMNS,
-    evaluate_generator_quality,
+from gaitcore.experiments.generator_quality import CSV_COLUMNS, evaluate_generator_quality
+from gaitcore.evaluation.frechet import (
     features_frechet_distance,
     frechet_distance,
     gaitset_frame_features,
@@ -111,7 +110,7 @@ def test_fig8_grid_is_written_atomically_from_generator_frames(tmp_path):
 
 
 def test_wgan_report_writes_the_figure_and_the_table(tmp_path):
-    from gaitcore.evaluation.generator_quality import write_wgan_report
+    from gaitcore.experiments.generator_quality import write_wgan_report
 
     torch.manual_seed(0)
     store = build_store(tmp_path / "casia_b")

@@ -5,16 +5,13 @@ import pytest
 import torch
 
 from gaitcore.attacks.engine import AttackSettings
-from gaitcore.attacks.job import AttackJob, run_attack_job
+from gaitcore.experiments.attack_job import AttackJob, run_attack_job
 from gaitcore.attacks.perturbation import PerturbationSettings
 from gaitcore.data.layout import CASIA_B
 from gaitcore.data.store import FrameStore
+from gaitcore.experiments.imperceptibility import COLUMNS, best_rows, compare_perturbations, imperceptibility_markdown
 from gaitcore.evaluation.imperceptibility import (
-    COLUMNS,
-    best_rows,
-    compare_perturbations,
     consecutive_iou,
-    imperceptibility_markdown,
     iou,
     neighbour_iou,
     pixel_change,

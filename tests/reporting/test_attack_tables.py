@@ -14,11 +14,10 @@ from gaitcore.reporting.attack_results import (
     LONG_COLUMNS,
     aggregate_attacks,
     attack_accuracy,
-    load_attacks,
-    read_attack_table,
     table2_targeted_success,
     targeted_view_table,
 )
+from gaitcore.attacks.records import load_attacks, read_attack_table
 
 A, B = "075", "076"
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -16,14 +16,14 @@ from gaitcore.evaluation.features import extract_features, feature_index, write_
 from gaitcore.evaluation.protocols import casia_b_protocol
 from gaitcore.models.gaitset import build_gaitset, save_gaitset
 from gaitcore.models.spade import SpadeArch, SpadeModel, build_spade_discriminator, build_spade_generator, save_spade
-from gaitcore.video.attack import (
+from gaitcore.experiments.video_attack import (
     build_adversarial_video,
     kept_frames,
     read_example,
     read_video_attack_table,
     run_video_attack_job,
 )
-from gaitcore.video.results import video_attack_markdown, video_attack_table
+from gaitcore.experiments.video_attack_table import video_attack_markdown, video_attack_table
 from gaitcore.video.segment import BackgroundModel, iou, segment
 from gaitcore.video.sources import CasiaBVideos, SyntheticVideos, video_source
 from tests.reporting.test_attack_tables import row as attack_row

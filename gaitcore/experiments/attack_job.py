@@ -37,7 +37,6 @@ with the same targets and frame places as the attack it is compared with (Sec. 4
 from __future__ import annotations
 
 import logging
-import os
 import resource
 import time
 import zlib
@@ -50,9 +49,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from gaitcore.attacks.engine import AttackItem, AttackSettings, TemporalSparseAttack, Victim
+from gaitcore.attacks.engine import (
+    AttackItem,
+    AttackSettings,
+    TemporalSparseAttack,
+    Victim,
+)
 from gaitcore.attacks.perturbation import PerturbationAttack, PerturbationSettings
 from gaitcore.attacks.plan import plan_frames
+from gaitcore.attacks.records import write_attack_frames, write_attack_table
 from gaitcore.attacks.vocabulary import Mode, Sparsity
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
@@ -60,13 +65,10 @@ from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import Protocol, protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery
 from gaitcore.models.gaitset import load_gaitset
-from gaitcore.utils.device import resolve_device
 from gaitcore.models.wgan import load_wgan
-from gaitcore.utils.tables import write_parquet_with_meta
+from gaitcore.utils.device import resolve_device
 
 log = logging.getLogger(__name__)
-
-META_KEY = b"gaitcore.attack"
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,7 @@ def run_attack_job(
         "peak_rss_mb": round(peak_mb, 1), "gaitset_weights": str(gaitset_weights),
         "wgan_weights": None if wgan_weights is None else str(wgan_weights),
     }
-    _write_frames(out_frames, [o.generated for o in outcomes], plans)
+    write_attack_frames(out_frames, [o.generated for o in outcomes], plans)
     write_attack_table(table, out_table, meta)
     log.info("done in %.1f s, peak RSS %.0f MB; accuracy %.1f%% (clean %.1f%%)", seconds, peak_mb,
              _accuracy(nearest, probes, counted), _accuracy(nearest_clean, probes, counted))
@@ -288,30 +290,4 @@ def _accuracy(nearest: np.ndarray, probes: pd.DataFrame, counted: np.ndarray) ->
     return 100.0 * float((hit & counted).sum() / counted.sum())
 
 
-def write_attack_table(table: pd.DataFrame, path: str | Path, meta: dict[str, Any]) -> None:
-    """Write an attack table with its metadata (JSON under ``gaitcore.attack``) atomically."""
-    write_parquet_with_meta(table, path, META_KEY, meta)
-
-
-def _write_frames(path: str | Path, generated: list[np.ndarray], plans: list) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    offsets = np.concatenate([[0], np.cumsum([len(g) for g in generated])]).astype(np.int64)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, frames=np.concatenate(generated), offsets=offsets,
-                        positions=np.concatenate([p.generated for p in plans]))
-    os.replace(tmp, path)
-
-
-def read_attack_frames(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(frames uint8 [R, 64, 64], offsets [n + 1], positions [R])`` of a job's ``.npz``."""
-    try:
-        with np.load(path) as data:
-            return data["frames"], data["offsets"], data["positions"]
-    except (OSError, ValueError, KeyError) as err:
-        raise DataError(Path(path), f"not a readable attack frames file ({err})",
-                        "rerun the rule `attack` for this job (delete the file first)") from err
-
-
-__all__ = ["AttackJob", "read_attack_frames", "run_attack_job", "select_probes", "settings_for",
-           "write_attack_table"]
+__all__ = ["AttackJob", "run_attack_job", "select_probes", "settings_for"]

@@ -1,7 +1,7 @@
 """The attack on biometric samples (He et al. Sec. 3.3, Fig. 3 step 2), scored through the sensor path.
 
 For every probe of one attack job (``results/attacks/<dataset>/<mode>/<S>/<condition>``,
-:mod:`gaitcore.attacks.job`) at the chosen probe views (``video_attack.views``; by default all of the
+:mod:`gaitcore.experiments.attack_job`) at the chosen probe views (``video_attack.views``; by default all of the
 job's), :func:`build_adversarial_video` turns its adversarial silhouettes into video frames and puts
 them into the probe's source video:
 
@@ -53,7 +53,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
-from gaitcore.attacks.job import read_attack_frames
+from gaitcore.attacks.records import read_attack_frames
 from gaitcore.data.layout import SequenceKey
 from gaitcore.data.preprocess import preprocess_frame, preprocess_sequence
 from gaitcore.errors import DataError
@@ -63,7 +63,7 @@ from gaitcore.evaluation.rank1 import ProtocolGallery
 from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
 from gaitcore.utils.device import resolve_device
 from gaitcore.models.spade import SpadeModel, load_spade
-from gaitcore.reporting.attack_results import read_attack_table
+from gaitcore.attacks.records import read_attack_table
 from gaitcore.video.frames import composite, crop_square, paste_square, person_box, place_silhouette
 from gaitcore.video.segment import MIN_AREA, THRESHOLD, BackgroundModel, iou, segment
 from gaitcore.utils.tables import write_parquet_with_meta

@@ -26,7 +26,7 @@ from gaitcore.utils.tables import write_table
 from gaitcore.data.layout import CONDITIONS
 from gaitcore.reporting.attack_results import NATURAL, attack_accuracy
 from gaitcore.attacks.vocabulary import sparsity_value
-from gaitcore.video.attack import read_video_attack_table
+from gaitcore.experiments.video_attack import read_video_attack_table
 
 COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "natural_silhouettes", "natural_video",
            "attack_silhouettes", "attack_video", "segmentation_iou", "probes"]

@@ -1,0 +1,348 @@
+"""Measured imperceptibility of every attack setting (beyond He et al., whose Sec. 4.5 / Fig. 7 claims are visual).
+
+He et al. argue that their generated frames are less perceptible than the perturbation baselines'
+(Sec. 4.5: "it maintains better imperceptibility of the spatial domain", Fig. 1, Fig. 7) but give no
+number. This module measures it for every attack setting of the pipeline (the attack, its random
+control, its settings variants, FGSM, PGD, MI-FGSM) with judges that are all independent of the
+attack:
+
+* **judge realism**: the mean calibrated realism ``sigmoid(a D'(x) + b)`` of the altered frames
+  under a *separately trained* WGAN-GP critic ``D'`` (its own seed and width, never queried by any
+  attack; rule ``train_judge_critic``). The attack's own critic is no judge: the attack optimises
+  against it and fools it within a few iterations while the frames still look wrong (docs/attack.md);
+* **Frechet distance** of the altered frames to real frames in GaitSet's frame-feature space (the
+  trained victim's frame CNN, last map, mean + max over space:
+  :func:`gaitcore.experiments.generator_quality.gaitset_frame_features`);
+* **shape statistics** against real frames: the 1-D Wasserstein distance between the altered and the
+  real frames' distributions of foreground area, bounding-box width and bounding-box height, in
+  pixels (foreground: uint8 value >= 128);
+* **temporal consistency**: the IoU of each altered frame's foreground with its neighbours (the
+  frames just before and after it in the adversarial sequence), beside the IoU of consecutive clean
+  frames of the same probes;
+* **pixel change**: L0 (share of the 64x64 pixels whose value changed) and L2 (``||x* - x||_2`` on
+  [0, 1] pixels) of each altered frame against the natural frame it stands for
+  (:meth:`gaitcore.attacks.plan.FramePlan.start_frames`: the replaced frame for alteration, the
+  nearest original neighbour for insertion, which is also where the baselines start).
+
+The real frames are up to ``reference_frames`` frames drawn (seeded) from every frame of the attacked
+probes' clean sequences, one set per dataset. Every (dataset, kind, goal, sparsity) also gets a
+``natural`` row: the natural frames at the same places, measured the same way; its Frechet distance
+is the floor at that number of frames (the distance has a positive bias that shrinks with the number
+of frames) and its shape distances the sampling noise. The table also carries each setting's attack
+result (nontargeted: rank-1 accuracy under attack, lower is stronger; targeted: success rate) from
+:func:`gaitcore.reporting.attack_results.attack_accuracy`, averaged over conditions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from gaitcore.attacks.plan import FramePlan
+from gaitcore.attacks.records import load_attacks, read_attack_frames
+from gaitcore.attacks.vocabulary import KINDS, METHODS, sparsity_value
+from gaitcore.data.store import FrameStore
+from gaitcore.errors import DataError
+from gaitcore.evaluation.imperceptibility import (
+    consecutive_iou,
+    neighbour_iou,
+    pixel_change,
+    shape_statistics,
+    wasserstein_1d,
+)
+from gaitcore.evaluation.frechet import (
+    features_frechet_distance,
+    gaitset_frame_features,
+)
+from gaitcore.evaluation.rank1 import MEAN_ROW
+from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
+from gaitcore.models.wgan import load_wgan, store_to_gan
+from gaitcore.reporting.attack_results import NATURAL, ROW_SETTINGS, attack_accuracy
+from gaitcore.utils.device import resolve_device
+from gaitcore.utils.tables import write_table
+
+log = logging.getLogger(__name__)
+
+GROUP = ["dataset", "kind", "goal", "setting", "sparsity"]
+COLUMNS = [*GROUP, "frames", "attack_metric", "attack_value", "judge_realism", "frechet_distance", "area_w1",
+           "width_w1", "height_w1", "neighbour_iou", "clean_neighbour_iou", "l0", "l2"]
+# Which way is better, per measured column (the natural row is the reference, never marked).
+HIGHER_BETTER = {"judge_realism": True, "frechet_distance": False, "area_w1": False, "width_w1": False,
+                 "height_w1": False, "neighbour_iou": True, "l0": False, "l2": False}
+OUTPUT_NAMES = ("imperceptibility_csv", "imperceptibility_md", "fig6", "fig7")
+
+
+# ---------------------------------------------------------------------------------------- collection
+@dataclass
+class FrameSet:
+    """The altered (or natural) frames of one setting and their per-frame measures."""
+
+    frames: list[np.ndarray] = field(default_factory=list)
+    natural: list[np.ndarray] = field(default_factory=list)
+    neighbour_iou: list[np.ndarray] = field(default_factory=list)
+    clean_iou: list[np.ndarray] = field(default_factory=list)
+
+    def stacked(self) -> np.ndarray:
+        return np.concatenate(self.frames) if self.frames else np.empty((0, 64, 64), np.uint8)
+
+
+def _store_rows(store: FrameStore) -> dict[tuple, int]:
+    index = store.index
+    keys = zip(index["dataset"], index["subject"], index["condition"], index["seq"].astype(int), index["view"].astype(int))
+    return {key: int(row) for key, row in zip(keys, index.index)}
+
+
+def collect_frames(rows: pd.DataFrame, stores: Mapping[str, FrameStore]) -> tuple[dict[tuple, FrameSet], dict[str, list[int]]]:
+    """Altered frames per setting and natural frames per (dataset, kind, goal, sparsity).
+
+    ``rows``: :func:`gaitcore.reporting.attack_results.load_attacks`'s rows (their ``_file`` column
+    names each job's table; its ``.npz`` lies beside it). Returns ``{group key: FrameSet}`` (group
+    keys as :data:`GROUP`; natural sets have setting ``"natural"``) and the store rows of the
+    attacked probes per dataset.
+    """
+    sets: dict[tuple, FrameSet] = defaultdict(FrameSet)
+    probes: dict[str, dict[int, None]] = defaultdict(dict)
+    seen_natural: set[tuple] = set()
+    lookups = {name: _store_rows(store) for name, store in stores.items()}
+    for path, of_file in rows.groupby("_file", sort=False):
+        frames, offsets, _ = read_attack_frames(Path(path).with_suffix(".npz"))
+        if len(offsets) != len(of_file) + 1:
+            raise DataError(Path(path).with_suffix(".npz"), f"holds frames of {len(offsets) - 1} probes, its table "
+                            f"{len(of_file)}", "rerun the attack job (delete both files first)")
+        for i, (_, row) in enumerate(of_file.iterrows()):
+            dataset = row["dataset"]
+            if dataset not in stores:
+                raise ValueError(f"{path}: attacks {dataset}, but no store of it was given")
+            key = (dataset, row["subject"], row["condition"], int(row["seq"]), int(row["view"]))
+            if key not in lookups[dataset]:
+                raise DataError(stores[dataset].root, f"has no sequence {key} attacked in {path}",
+                                "rerun the attack jobs against this store")
+            store_row = lookups[dataset][key]
+            probes[dataset][store_row] = None
+            clean = np.asarray(stores[dataset].sequence(store_row))
+            plan = FramePlan.from_positions(row["kind"], len(clean), np.asarray(row["positions"], dtype=np.int64))
+            altered = frames[offsets[i] : offsets[i + 1]]
+            adversarial = plan.assemble(clean, altered)
+            natural = plan.start_frames(clean)
+            group = (dataset, row["kind"], row["goal"], row["setting"], row["sparsity"])
+            entry = sets[group]
+            entry.frames.append(altered)
+            entry.natural.append(natural)
+            entry.neighbour_iou.append(neighbour_iou(adversarial, plan.generated))
+            entry.clean_iou.append(consecutive_iou(clean))
+            natural_group = (dataset, row["kind"], row["goal"], NATURAL, row["sparsity"])
+            if (natural_group, *key) not in seen_natural:  # each probe once, whatever the settings
+                seen_natural.add((natural_group, *key))
+                reference = sets[natural_group]
+                reference.frames.append(natural)
+                reference.natural.append(natural)
+                reference.neighbour_iou.append(neighbour_iou(clean, _natural_places(plan)))
+                reference.clean_iou.append(consecutive_iou(clean))
+    return dict(sets), {d: list(rows_) for d, rows_ in probes.items()}
+
+
+def _natural_places(plan: FramePlan) -> np.ndarray:
+    """Places in the clean sequence of the natural frames that :meth:`FramePlan.start_frames` returns."""
+    if plan.kind == "alteration":
+        return plan.generated
+    neighbours = plan.neighbours()
+    return np.where(neighbours[:, 1] >= 0, neighbours[:, 1], neighbours[:, 0])
+
+
+def reference_frames(store: FrameStore, store_rows: Sequence[int], count: int, seed: int) -> np.ndarray:
+    """Up to ``count`` real frames drawn uniformly without replacement from the given sequences (seeded)."""
+    frames = np.concatenate([np.asarray(store.sequence(r)) for r in sorted(store_rows)])
+    if len(frames) > count:
+        frames = frames[np.sort(np.random.default_rng(seed).choice(len(frames), size=count, replace=False))]
+    return frames
+
+
+# ---------------------------------------------------------------------------------------- table
+def _attack_values(long: pd.DataFrame) -> dict[tuple, tuple[str, float]]:
+    """``{group key: (metric, value)}``: each setting's condition-mean result averaged over conditions."""
+    means = long[long["probe_view"] == MEAN_ROW]
+    out = {}
+    for (dataset, kind, goal, setting, sparsity, metric), rows in means.groupby(
+            ["dataset", "kind", "goal", "setting", "sparsity", "metric"], sort=False):
+        out[(dataset, kind, goal, setting, sparsity)] = (metric, float(rows["value"].mean()))
+    return out
+
+
+@torch.no_grad()
+def _judge_realism(realism: torch.nn.Module, frames: np.ndarray, device: torch.device, batch: int = 256) -> np.ndarray:
+    out = [torch.sigmoid(realism.logits(store_to_gan(chunk, device))).float().cpu()
+           for chunk in np.array_split(frames, max(1, -(-len(frames) // batch)))]
+    return torch.cat(out).numpy().ravel()
+
+
+def imperceptibility_table(
+    paths: Sequence[str | Path],
+    store_roots: Mapping[str, str | Path],
+    gaitset_weights: str | Path,
+    judge_weights: str | Path,
+    *,
+    reference_count: int = 2000,
+    seed: int = 0,
+    device: str = "cpu",
+) -> pd.DataFrame:
+    """The imperceptibility table (columns :data:`COLUMNS`) of the attack jobs' tables ``paths``.
+
+    ``store_roots``: the store of each attacked dataset; ``judge_weights``: the independent WGAN-GP
+    (``train_judge_critic``), whose calibrated critic is the realism judge. One row per setting and
+    one ``natural`` row per (dataset, kind, goal, sparsity); see the module docstring.
+    """
+    dev = resolve_device(device)
+    rows, metas = load_attacks(paths)
+    long = attack_accuracy(rows, metas)
+    results = _attack_values(long)
+    stores = {name: FrameStore(root) for name, root in store_roots.items()}
+    sets, probes = collect_frames(rows, stores)
+    gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
+    gaitset.eval()
+    judge = load_wgan(judge_weights, map_location=dev).realism.eval()
+
+    def features(frames: np.ndarray) -> np.ndarray:
+        return gaitset_frame_features(gaitset, silhouettes_to_input(frames, dev))
+
+    real = {d: reference_frames(stores[d], r, reference_count, seed) for d, r in probes.items()}
+    real_features = {d: features(f) for d, f in real.items()}
+    real_shapes = {d: shape_statistics(f) for d, f in real.items()}
+    for dataset, frames in real.items():
+        log.info("%s: %d real reference frames; judge realism of them %.3f", dataset, len(frames),
+                 float(_judge_realism(judge, frames, dev).mean()))
+    records = []
+    for group in sorted(sets, key=_group_order):
+        entry = sets[group]
+        frames = entry.stacked()
+        dataset, kind, goal, setting, sparsity = group
+        l0, l2 = pixel_change(frames, np.concatenate(entry.natural))
+        shapes = shape_statistics(frames)
+        metric, value = results.get(group, ("rank1" if goal == "nontargeted" else "success", float("nan")))
+        if setting == NATURAL:
+            metric, value = results.get((dataset, kind, "none", NATURAL, sparsity), ("rank1", float("nan")))
+            if goal == "targeted":
+                value = float("nan")  # no success rate without an attack
+        records.append({
+            "dataset": dataset, "kind": kind, "goal": goal, "setting": setting, "sparsity": sparsity,
+            "frames": len(frames), "attack_metric": metric, "attack_value": value,
+            "judge_realism": float(_judge_realism(judge, frames, dev).mean()),
+            "frechet_distance": features_frechet_distance(features(frames), real_features[dataset])
+            if len(frames) >= 2 else float("nan"),
+            **{f"{name}_w1": wasserstein_1d(shapes[name], real_shapes[dataset][name]) for name in ("area", "width", "height")},
+            "neighbour_iou": float(np.nanmean(np.concatenate(entry.neighbour_iou))),
+            "clean_neighbour_iou": float(np.mean(np.concatenate(entry.clean_iou))),
+            "l0": float(l0.mean()), "l2": float(l2.mean()),
+        })
+        log.info("%s: %d frames, realism %.3f, FD %.3f, IoU %.3f, L0 %.3f", "/".join(group), len(frames),
+                 records[-1]["judge_realism"], records[-1]["frechet_distance"], records[-1]["neighbour_iou"],
+                 records[-1]["l0"])
+    return pd.DataFrame.from_records(records, columns=COLUMNS)
+
+
+def _group_order(group: tuple) -> tuple:
+    dataset, kind, goal, setting, sparsity = group
+    order = (*ROW_SETTINGS, *METHODS)
+    base = setting.partition("+")[0]
+    return (dataset, KINDS.index(kind) if kind in KINDS else 9, goal, sparsity_value(sparsity),
+            order.index(base) if base in order else len(order), setting)
+
+
+def best_rows(table: pd.DataFrame) -> dict[str, set[int]]:
+    """Per measured column (and ``attack_value``), the row labels of the best attack setting in each
+    (dataset, kind, goal, sparsity); natural rows are references and never best."""
+    best: dict[str, set[int]] = defaultdict(set)
+    attacks = table[table["setting"] != NATURAL]
+    for _, group in attacks.groupby(["dataset", "kind", "goal", "sparsity"], sort=False):
+        directions = {**HIGHER_BETTER, "attack_value": (group["attack_metric"] == "success").all()}
+        for column, higher in directions.items():
+            values = group[column].astype(float)
+            if values.notna().any():
+                target = values.max() if higher else values.min()
+                best[column] |= set(values.index[np.isclose(values, target, rtol=1e-9, atol=1e-12)])
+    return best
+
+
+def _format(column: str, value: object) -> str:
+    if not isinstance(value, float):
+        return str(value)
+    if np.isnan(value):
+        return ""
+    if column == "frechet_distance":
+        return f"{value:.4g}"  # its scale is that of the GaitSet features
+    return f"{value:.{2 if column == 'attack_value' or column.endswith('_w1') else 3}f}"
+
+
+def imperceptibility_markdown(table: pd.DataFrame) -> str:
+    """The table as Markdown, one section per (dataset, kind, goal); the best attack per column and sparsity in bold."""
+    if table.empty:
+        return "No attack results.\n"
+    best = best_rows(table)
+    columns = ["sparsity", "setting", "frames", "attack_value", *HIGHER_BETTER, "clean_neighbour_iou"]
+    arrows = {c: " ↑" if up else " ↓" for c, up in HIGHER_BETTER.items()}
+    parts = []
+    for (dataset, kind, goal), block in table.groupby(["dataset", "kind", "goal"], sort=False):
+        what = "rank-1 % ↓" if goal == "nontargeted" else "success % ↑"
+        head = [("attack " + what) if c == "attack_value" else c + arrows.get(c, "") for c in columns]
+        lines = [f"### {dataset}: frame-{kind}, {goal}", "", "| " + " | ".join(head) + " |",
+                 "|---|---|" + "---:|" * (len(columns) - 2)]
+        for label, row in block.iterrows():
+            cells = []
+            for c in columns:
+                value = row[c]
+                text = _format(c, value)
+                cells.append(f"**{text}**" if label in best.get(c, ()) else text)
+            lines.append("| " + " | ".join(cells) + " |")
+        parts.append("\n".join(lines))
+    note = ("natural: the natural frames at the same places (the reference; its frechet_distance is the floor at "
+            "that number of frames). ↑/↓: higher/lower is better; bold: the best attack setting per sparsity.\n")
+    return "\n\n".join(parts) + "\n\n" + note
+
+
+def compare_perturbations(
+    paths: Sequence[str | Path],
+    store_roots: Mapping[str, str | Path],
+    gaitset_weights: str | Path,
+    judge_weights: str | Path,
+    out: Mapping[str, str | Path],
+    *,
+    figure_sparsity: str = "1/40",
+    dataset: str = "casia_b",
+    reference_count: int = 2000,
+    seed: int = 0,
+    device: str = "cpu",
+) -> pd.DataFrame:
+    """Write the imperceptibility table (``imperceptibility_csv``/``_md``) and He et al.'s Fig. 6 and Fig. 7.
+
+    ``out`` names outputs of :data:`OUTPUT_NAMES`. Fig. 6: nontargeted frame-alteration accuracy
+    of the baselines and the attack at ``figure_sparsity``; Fig. 7: one probe's natural frames and
+    each method's altered frames (:mod:`gaitcore.reporting.perturbation_figures`).
+    """
+    from gaitcore.reporting.perturbation_figures import (
+        fig6_perturbation_comparison,
+        fig7_examples,
+    )
+
+    unknown = sorted(set(out) - set(OUTPUT_NAMES))
+    if unknown:
+        raise ValueError(f"unknown output names {unknown}; use {OUTPUT_NAMES}")
+    table = imperceptibility_table(paths, store_roots, gaitset_weights, judge_weights, reference_count=reference_count,
+                                   seed=seed, device=device)
+    if "imperceptibility_csv" in out:
+        write_table(table, out["imperceptibility_csv"], out.get("imperceptibility_md"),
+                    markdown=imperceptibility_markdown(table))
+    if "fig6" in out:
+        fig6_perturbation_comparison(attack_accuracy(*load_attacks(paths)), out["fig6"], sparsity=figure_sparsity,
+                                     dataset=dataset)
+    if "fig7" in out:
+        fig7_examples(paths, FrameStore(store_roots[dataset]), out["fig7"], sparsity=figure_sparsity, dataset=dataset)
+    return table
+
+
+__all__ = ["compare_perturbations", "imperceptibility_markdown", "imperceptibility_table"]
