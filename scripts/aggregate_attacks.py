@@ -1,6 +1,6 @@
 """Snakemake glue: Fig. 5, Fig. 10 and Tables 2, 5, 6 from the attack jobs (rule `aggregate_attacks`)."""
 
-from gaitcore.reporting.attack_results import aggregate_attacks
+from gaitcore.experiments.attack_tables import aggregate_attacks
 from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])

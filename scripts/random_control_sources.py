@@ -4,13 +4,13 @@ from pathlib import Path
 
 import torch
 
-from gaitcore.evaluation.foreign_frames import foreign_frame_control, write_foreign_frame_tables
+from gaitcore.experiments.random_control_sources import random_control_sources, write_random_control_sources
 from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 p = snakemake.params
-long = foreign_frame_control(
+long = random_control_sources(
     gaitset_weights=snakemake.input.gaitset,
     store_root=Path(snakemake.input.meta).parent,
     features_array=snakemake.input.features[0],
@@ -22,4 +22,4 @@ long = foreign_frame_control(
     seed=p.seed,
     device=p.runtime["device"],
 )
-write_foreign_frame_tables(long, snakemake.output.csv, snakemake.output.md)
+write_random_control_sources(long, snakemake.output.csv, snakemake.output.md)

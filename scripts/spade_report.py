@@ -2,7 +2,7 @@
 
 import torch
 
-from gaitcore.reporting.video_figures import write_spade_report
+from gaitcore.experiments.spade_report import write_spade_report
 from gaitcore.utils.logs import setup_logging
 from gaitcore.video.sources import video_source
 

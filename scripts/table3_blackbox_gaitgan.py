@@ -4,7 +4,9 @@ from pathlib import Path
 
 import torch
 
-from gaitcore.reporting.transfer import table3_blackbox_gaitgan, table3_markdown, write_transfer_table
+from gaitcore.experiments.transfer import table3_blackbox_gaitgan
+from gaitcore.reporting.transfer_tables import table3_markdown
+from gaitcore.utils.tables import write_table
 from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])
@@ -16,4 +18,4 @@ table = table3_blackbox_gaitgan(
     test_subjects=tuple(snakemake.params.test_subjects),
     device=snakemake.params.runtime["device"],
 )
-write_transfer_table(table, table3_markdown(table), snakemake.output.csv, snakemake.output.md)
+write_table(table, snakemake.output.csv, snakemake.output.md, markdown=table3_markdown(table))

@@ -54,8 +54,6 @@ def read_attack_frames(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 PROBE_KEY = ["dataset", "subject", "condition", "seq", "view"]
-
-
 REQUIRED_COLUMNS = [*PROBE_KEY, "kind", "goal", "setting", "sparsity", "target"]
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from gaitcore.data.store import FrameStore
+from gaitcore.reporting.figures import fig8_wgan_samples
 from gaitcore.evaluation.frechet import features_frechet_distance, gaitset_frame_features
 from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
 from gaitcore.models.wgan import load_wgan, to_gaitset_frames
@@ -109,10 +110,6 @@ def write_wgan_report(
     device: str = "cpu",
 ) -> pd.DataFrame:
     """Fig. 8 (``samples`` generated frames, G in eval mode, above ``real_samples`` real ones) and the quality CSV."""
-    from gaitcore.reporting.figures import (
-        fig8_wgan_samples,  # matplotlib only where a figure is drawn
-    )
-
     dev = resolve_device(device)
     models = load_wgan(wgan_weights, map_location=dev)
     noise = torch.Generator().manual_seed(seed)

@@ -30,7 +30,7 @@ probes' clean sequences, one set per dataset. Every (dataset, kind, goal, sparsi
 is the floor at that number of frames (the distance has a positive bias that shrinks with the number
 of frames) and its shape distances the sampling noise. The table also carries each setting's attack
 result (nontargeted: rank-1 accuracy under attack, lower is stronger; targeted: success rate) from
-:func:`gaitcore.reporting.attack_results.attack_accuracy`, averaged over conditions.
+:func:`gaitcore.reporting.attack_tables.attack_accuracy`, averaged over conditions.
 """
 
 from __future__ import annotations
@@ -46,10 +46,20 @@ import pandas as pd
 import torch
 
 from gaitcore.attacks.plan import FramePlan
-from gaitcore.attacks.records import load_attacks, read_attack_frames
+from gaitcore.attacks.records import load_attacks, read_attack_frames, read_attack_table
 from gaitcore.attacks.vocabulary import KINDS, METHODS, sparsity_value
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
+from gaitcore.reporting.perturbation_figures import (
+    CONTEXT,
+    METHOD_LABELS,
+    fig6_perturbation_comparison,
+    fig7_examples,
+)
+from gaitcore.evaluation.frechet import (
+    features_frechet_distance,
+    gaitset_frame_features,
+)
 from gaitcore.evaluation.imperceptibility import (
     consecutive_iou,
     neighbour_iou,
@@ -57,14 +67,10 @@ from gaitcore.evaluation.imperceptibility import (
     shape_statistics,
     wasserstein_1d,
 )
-from gaitcore.evaluation.frechet import (
-    features_frechet_distance,
-    gaitset_frame_features,
-)
 from gaitcore.evaluation.rank1 import MEAN_ROW
 from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
 from gaitcore.models.wgan import load_wgan, store_to_gan
-from gaitcore.reporting.attack_results import NATURAL, ROW_SETTINGS, attack_accuracy
+from gaitcore.evaluation.attack_accuracy import NATURAL, ROW_SETTINGS, attack_accuracy
 from gaitcore.utils.device import resolve_device
 from gaitcore.utils.tables import write_table
 
@@ -102,7 +108,7 @@ def _store_rows(store: FrameStore) -> dict[tuple, int]:
 def collect_frames(rows: pd.DataFrame, stores: Mapping[str, FrameStore]) -> tuple[dict[tuple, FrameSet], dict[str, list[int]]]:
     """Altered frames per setting and natural frames per (dataset, kind, goal, sparsity).
 
-    ``rows``: :func:`gaitcore.reporting.attack_results.load_attacks`'s rows (their ``_file`` column
+    ``rows``: :func:`gaitcore.reporting.attack_tables.load_attacks`'s rows (their ``_file`` column
     names each job's table; its ``.npz`` lies beside it). Returns ``{group key: FrameSet}`` (group
     keys as :data:`GROUP`; natural sets have setting ``"natural"``) and the store rows of the
     attacked probes per dataset.
@@ -324,11 +330,6 @@ def compare_perturbations(
     of the baselines and the attack at ``figure_sparsity``; Fig. 7: one probe's natural frames and
     each method's altered frames (:mod:`gaitcore.reporting.perturbation_figures`).
     """
-    from gaitcore.reporting.perturbation_figures import (
-        fig6_perturbation_comparison,
-        fig7_examples,
-    )
-
     unknown = sorted(set(out) - set(OUTPUT_NAMES))
     if unknown:
         raise ValueError(f"unknown output names {unknown}; use {OUTPUT_NAMES}")
@@ -341,8 +342,59 @@ def compare_perturbations(
         fig6_perturbation_comparison(attack_accuracy(*load_attacks(paths)), out["fig6"], sparsity=figure_sparsity,
                                      dataset=dataset)
     if "fig7" in out:
-        fig7_examples(paths, FrameStore(store_roots[dataset]), out["fig7"], sparsity=figure_sparsity, dataset=dataset)
+        fig7_examples(example_frames(paths, FrameStore(store_roots[dataset]), sparsity=figure_sparsity), out["fig7"],
+                      sparsity=figure_sparsity, dataset=dataset)
     return table
 
 
 __all__ = ["compare_perturbations", "imperceptibility_markdown", "imperceptibility_table"]
+
+
+def example_frames(paths: Sequence[str | Path], store: FrameStore, *, sparsity: str, kind: str = "alteration",
+                   goal: str = "nontargeted", condition: str = "nm", view: int = 90) -> list[tuple[str, np.ndarray]]:
+    """``[(label, uint8 frames)]`` of Fig. 7 for one probe: natural, then each method present.
+
+    The probe is the first (sorted by subject and sequence) at probe ``view`` of the ``condition`` job
+    at ``sparsity`` (else at its smallest view; else of the first job of any condition); the frames
+    are those at the altered places and the next :data:`CONTEXT` natural frames.
+    """
+    label = sparsity.replace("/", "-")
+    jobs = {}
+    for path in map(Path, paths):
+        mode = f"{kind}_{goal}_"
+        if path.parent.name == label and path.parent.parent.name.startswith(mode) and "+" not in path.parent.parent.name:
+            jobs.setdefault(path.name, {})[path.parent.parent.name[len(mode):]] = path
+    wanted = f"{condition}.parquet"
+    names = [wanted] if wanted in jobs else sorted(jobs)
+    if not names:
+        return []
+    methods = jobs[names[0]]
+    first = next(iter(methods.values()))
+    table, _ = read_attack_table(first)
+    at_view = table[table["view"] == view]
+    probe = (at_view if len(at_view) else table).sort_values(["view", "subject", "seq"]).iloc[0]
+    rows = store.select(subjects=[probe["subject"]], conditions=[probe["condition"]], seqs=[int(probe["seq"])],
+                        views=[int(probe["view"])])
+    clean = np.asarray(store.sequence(int(rows.index[0])))
+    out: list[tuple[str, np.ndarray]] = []
+    for setting in METHOD_LABELS:
+        if setting == NATURAL:
+            continue
+        if setting not in methods:
+            continue
+        rows_, _ = read_attack_table(methods[setting])
+        match = rows_.index[(rows_["subject"] == probe["subject"]) & (rows_["seq"] == probe["seq"])
+                            & (rows_["view"] == probe["view"])]
+        frames, offsets, _ = read_attack_frames(methods[setting].with_suffix(".npz"))
+        i = int(match[0])
+        plan = FramePlan.from_positions(kind, len(clean), np.asarray(rows_.at[i, "positions"], dtype=np.int64))
+        sequence = plan.assemble(clean, frames[offsets[i] : offsets[i + 1]])
+        shown = np.concatenate([plan.generated, np.arange(plan.generated[-1] + 1, plan.generated[-1] + 1 + CONTEXT)])
+        shown = shown[shown < len(sequence)]
+        if not out:
+            natural = plan.start_frames(clean)
+            tail = sequence[shown[plan.k :]]
+            out.append((f"{METHOD_LABELS[NATURAL]} ({probe['subject']}-{probe['condition']}-{int(probe['seq']):02d}-"
+                        f"{int(probe['view']):03d})", np.concatenate([natural, tail])))
+        out.append((METHOD_LABELS[setting], sequence[shown]))
+    return out

@@ -3,7 +3,7 @@
 ``results/tables/video_attack.{csv,md}``, one row per (dataset, kind, goal, setting, sparsity,
 condition), rank-1 accuracy in % (Sec. 4.1 "Metrics": per probe view averaged over the gallery
 views, the identical view excluded on CASIA-B, then averaged over the probe views), computed by
-:func:`gaitcore.reporting.attack_results.attack_accuracy` on the same probes four times:
+:func:`gaitcore.reporting.attack_tables.attack_accuracy` on the same probes four times:
 
 * ``natural_silhouettes``: the clean probes' stored silhouettes (the attack job's clean columns);
 * ``natural_video``: the clean source video through background subtraction and preprocessing;
@@ -24,7 +24,7 @@ import pandas as pd
 from gaitcore.evaluation.rank1 import MEAN_ROW
 from gaitcore.utils.tables import write_table
 from gaitcore.data.layout import CONDITIONS
-from gaitcore.reporting.attack_results import NATURAL, attack_accuracy
+from gaitcore.evaluation.attack_accuracy import NATURAL, attack_accuracy
 from gaitcore.attacks.vocabulary import sparsity_value
 from gaitcore.experiments.video_attack import read_video_attack_table
 

@@ -2,7 +2,7 @@
 
 One panel per sparsity; x the probe view, y rank-1 accuracy (%) averaged over gallery views; colour
 per walking condition (NM, BG, CL) and line style per setting (Natural solid, Random dashed,
-Adversary dotted). Drawn from :func:`gaitcore.reporting.attack_results.attack_accuracy`'s long table;
+Adversary dotted). Drawn from :func:`gaitcore.evaluation.attack_accuracy.attack_accuracy`'s long table;
 what is missing (a setting, a condition, a sparsity) is simply not drawn.
 """
 
@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from gaitcore.data.layout import CASIA_B  # noqa: E402
 from gaitcore.evaluation.rank1 import MEAN_ROW  # noqa: E402
 from gaitcore.data.layout import CONDITIONS
-from gaitcore.reporting.attack_results import NATURAL, ROW_SETTINGS, _conditions, _of_dataset
+from gaitcore.evaluation.attack_accuracy import NATURAL, ROW_SETTINGS, conditions_of, of_dataset
 from gaitcore.attacks.vocabulary import sparsity_value
 from gaitcore.reporting.figures import save_figure  # noqa: E402
 
@@ -35,14 +35,13 @@ def nontargeted_figure(
 ) -> Path:
     """Fig. 5 (``kind="alteration"``) or Fig. 10 (``"insertion"``): nontargeted rank-1 accuracy per probe view.
 
-    ``long``: the table of :func:`~gaitcore.reporting.attack_results.attack_accuracy`. Panels are
+    ``long``: the table of :func:`~gaitcore.evaluation.attack_accuracy.attack_accuracy`. Panels are
     the sparsities present (ascending: 1/40, 1/20, 1/10); natural rows are those of the same kind and
     sparsity. Raises ``ValueError`` when ``long`` has no rows of ``dataset``; with no results of
     ``kind`` the figure says so. Written atomically.
     """
-    of_dataset = _of_dataset(long, dataset)
-    name = str(of_dataset["dataset"].iloc[0])
-    d = of_dataset
+    d = of_dataset(long, dataset)
+    name = str(d["dataset"].iloc[0])
     rows = d[(d["kind"] == kind) & (d["probe_view"] != MEAN_ROW) & ((d["setting"] == NATURAL) | (d["goal"] == "nontargeted"))]
     sparsities = sorted(dict.fromkeys(rows["sparsity"]), key=sparsity_value)
     number = {"alteration": "Fig. 5", "insertion": "Fig. 10"}.get(kind, "")
@@ -51,7 +50,7 @@ def nontargeted_figure(
     drawn: set[tuple[str, str]] = set()
     for ax, sparsity in zip(axes[0], sparsities, strict=False):
         of_sparsity = rows[rows["sparsity"] == sparsity]
-        for condition in _conditions(of_sparsity):
+        for condition in conditions_of(of_sparsity):
             for setting in ROW_SETTINGS:
                 line = of_sparsity[(of_sparsity["condition"] == condition) & (of_sparsity["setting"] == setting)]
                 if line.empty:

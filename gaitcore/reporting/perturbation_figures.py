@@ -19,13 +19,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from gaitcore.attacks.records import read_attack_frames  # noqa: E402
-from gaitcore.attacks.plan import FramePlan  # noqa: E402
 from gaitcore.data.layout import CASIA_B  # noqa: E402
-from gaitcore.data.store import FrameStore  # noqa: E402
 from gaitcore.evaluation.rank1 import MEAN_ROW  # noqa: E402
-from gaitcore.reporting.attack_results import NATURAL, _conditions, _of_dataset
-from gaitcore.attacks.records import read_attack_table  # noqa: E402
+from gaitcore.evaluation.attack_accuracy import NATURAL, conditions_of, of_dataset
 from gaitcore.reporting.figures import save_figure, to_unit  # noqa: E402
 
 # Fig. 6/7's settings in the paper's order, with their labels.
@@ -39,14 +35,14 @@ def fig6_perturbation_comparison(long: pd.DataFrame, path: str | Path, *, sparsi
                                  dataset: str | None = CASIA_B, dpi: int = 150) -> Path:
     """Fig. 6: nontargeted ``kind`` accuracy per probe view at ``sparsity``, a panel per condition.
 
-    ``long``: :func:`gaitcore.reporting.attack_results.attack_accuracy`'s table. What is missing is
+    ``long``: :func:`gaitcore.reporting.attack_tables.attack_accuracy`'s table. What is missing is
     not drawn; with nothing to draw the figure says so.
     """
-    d = _of_dataset(long, dataset)
+    d = of_dataset(long, dataset)
     name = str(d["dataset"].iloc[0])
     rows = d[(d["kind"] == kind) & (d["sparsity"] == sparsity) & (d["probe_view"] != MEAN_ROW)
              & (d["setting"].isin(list(METHOD_LABELS))) & ((d["setting"] == NATURAL) | (d["goal"] == "nontargeted"))]
-    conditions = _conditions(rows) or ["nm"]
+    conditions = conditions_of(rows) or ["nm"]
     fig, axes = plt.subplots(1, len(conditions), figsize=(4.2 * len(conditions), 3.6), squeeze=False, sharey=True,
                              layout="constrained")
     for ax, condition in zip(axes[0], conditions, strict=True):
@@ -77,60 +73,10 @@ def fig6_perturbation_comparison(long: pd.DataFrame, path: str | Path, *, sparsi
     return save_figure(fig, path, dpi)
 
 
-def example_frames(paths: Sequence[str | Path], store: FrameStore, *, sparsity: str, kind: str = "alteration",
-                   goal: str = "nontargeted", condition: str = "nm", view: int = 90) -> list[tuple[str, np.ndarray]]:
-    """``[(label, uint8 frames)]`` of Fig. 7 for one probe: natural, then each method present.
-
-    The probe is the first (sorted by subject and sequence) at probe ``view`` of the ``condition`` job
-    at ``sparsity`` (else at its smallest view; else of the first job of any condition); the frames
-    are those at the altered places and the next :data:`CONTEXT` natural frames.
-    """
-    label = sparsity.replace("/", "-")
-    jobs = {}
-    for path in map(Path, paths):
-        mode = f"{kind}_{goal}_"
-        if path.parent.name == label and path.parent.parent.name.startswith(mode) and "+" not in path.parent.parent.name:
-            jobs.setdefault(path.name, {})[path.parent.parent.name[len(mode):]] = path
-    wanted = f"{condition}.parquet"
-    names = [wanted] if wanted in jobs else sorted(jobs)
-    if not names:
-        return []
-    methods = jobs[names[0]]
-    first = next(iter(methods.values()))
-    table, _ = read_attack_table(first)
-    at_view = table[table["view"] == view]
-    probe = (at_view if len(at_view) else table).sort_values(["view", "subject", "seq"]).iloc[0]
-    rows = store.select(subjects=[probe["subject"]], conditions=[probe["condition"]], seqs=[int(probe["seq"])],
-                        views=[int(probe["view"])])
-    clean = np.asarray(store.sequence(int(rows.index[0])))
-    out: list[tuple[str, np.ndarray]] = []
-    for setting in METHOD_LABELS:
-        if setting == NATURAL:
-            continue
-        if setting not in methods:
-            continue
-        rows_, _ = read_attack_table(methods[setting])
-        match = rows_.index[(rows_["subject"] == probe["subject"]) & (rows_["seq"] == probe["seq"])
-                            & (rows_["view"] == probe["view"])]
-        frames, offsets, _ = read_attack_frames(methods[setting].with_suffix(".npz"))
-        i = int(match[0])
-        plan = FramePlan.from_positions(kind, len(clean), np.asarray(rows_.at[i, "positions"], dtype=np.int64))
-        sequence = plan.assemble(clean, frames[offsets[i] : offsets[i + 1]])
-        shown = np.concatenate([plan.generated, np.arange(plan.generated[-1] + 1, plan.generated[-1] + 1 + CONTEXT)])
-        shown = shown[shown < len(sequence)]
-        if not out:
-            natural = plan.start_frames(clean)
-            tail = sequence[shown[plan.k :]]
-            out.append((f"{METHOD_LABELS[NATURAL]} ({probe['subject']}-{probe['condition']}-{int(probe['seq']):02d}-"
-                        f"{int(probe['view']):03d})", np.concatenate([natural, tail])))
-        out.append((METHOD_LABELS[setting], sequence[shown]))
-    return out
-
-
-def fig7_examples(paths: Sequence[str | Path], store: FrameStore, path: str | Path, *, sparsity: str,
+def fig7_examples(examples: Sequence[tuple[str, np.ndarray]], path: str | Path, *, sparsity: str,
                   dataset: str = CASIA_B, dpi: int = 150) -> Path:
-    """Fig. 7: natural frames and each method's altered frames of one probe (see :func:`example_frames`)."""
-    examples = example_frames(paths, store, sparsity=sparsity)
+    """Fig. 7: one row per ``(label, uint8 frames)`` of ``examples`` (natural frames, then each
+    method's altered frames of one probe: :func:`gaitcore.experiments.imperceptibility.example_frames`)."""
     rows = max(len(examples), 1)
     cols = max((len(f) for _, f in examples), default=1)
     fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols + 0.4, 1.25 * rows + 0.4), squeeze=False,

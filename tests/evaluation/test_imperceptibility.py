@@ -20,7 +20,7 @@ from gaitcore.evaluation.imperceptibility import (
 )
 from gaitcore.models.realism import fit_platt
 from gaitcore.models.wgan import build_critic, build_generator, save_wgan
-from gaitcore.reporting.perturbation_figures import example_frames
+from gaitcore.experiments.imperceptibility import example_frames
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

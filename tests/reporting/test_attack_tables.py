@@ -10,13 +10,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from gaitcore.reporting.attack_figures import fig5_nontargeted_alteration, fig10_nontargeted_insertion
-from gaitcore.reporting.attack_results import (
+from gaitcore.evaluation.attack_accuracy import (
     LONG_COLUMNS,
-    aggregate_attacks,
     attack_accuracy,
     table2_targeted_success,
     targeted_view_table,
 )
+from gaitcore.experiments.attack_tables import aggregate_attacks
 from gaitcore.attacks.records import load_attacks, read_attack_table
 
 A, B = "075", "076"

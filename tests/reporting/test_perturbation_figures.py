@@ -2,7 +2,7 @@
 
 import pytest
 
-from gaitcore.reporting.attack_results import attack_accuracy
+from gaitcore.evaluation.attack_accuracy import attack_accuracy
 from gaitcore.attacks.records import load_attacks
 from gaitcore.reporting.perturbation_figures import fig6_perturbation_comparison
 from tests.reporting.test_attack_tables import A, B, PNG, row, values, write

@@ -9,14 +9,9 @@ from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.errors import DataError
 from gaitcore.models.gaitgan import build_gaitgan, load_gaitgan, save_gaitgan
-from gaitcore.reporting.transfer import (
-    table3_blackbox_gaitgan,
-    table3_markdown,
-    transfer_finding_holds,
-    table4_cross_dataset,
-    table4_markdown,
-    write_transfer_table,
-)
+from gaitcore.experiments.transfer import table3_blackbox_gaitgan, table4_cross_dataset
+from gaitcore.reporting.transfer_tables import table3_markdown, table4_markdown, transfer_finding_holds
+from gaitcore.utils.tables import write_table
 from tests.reporting.test_attack_tables import row, write
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -133,7 +128,7 @@ def test_table3_matches_a_naive_gei_template_and_manhattan_reference(world, tmp_
     # GaitSet from the attack tables: clean always right, attacked always wrong.
     assert cells.loc[("GaitSet", "drop")].iloc[1:].astype(float).tolist() == [100.0] * 4
     assert "GaitSet 100.0 points" in table3_markdown(table)
-    write_transfer_table(table, table3_markdown(table), tmp_path / "t3.csv", tmp_path / "t3.md")
+    write_table(table, tmp_path / "t3.csv", tmp_path / "t3.md", markdown=table3_markdown(table))
     assert pd.read_csv(tmp_path / "t3.csv").shape == (7, 7) and "paper Table 3" in (tmp_path / "t3.md").read_text()
 
 

@@ -7,7 +7,7 @@ generator -> 1-NN Manhattan, gallery nm-01..04 of every test subject, per probe 
 the other gallery views) is measured on exactly the attacked probes, clean ("natural") and attacked
 ("after attack"), and the drop is their difference, per probe view and on average over the probe
 views. For comparison the table also holds GaitSet's accuracy on the same probes (from the attack
-tables' clean and attacked rank-1 columns, :mod:`gaitcore.reporting.attack_results`) and GaitGAN's
+tables' clean and attacked rank-1 columns, :mod:`gaitcore.reporting.attack_tables`) and GaitGAN's
 natural accuracy over all NM probes of the attacked probe views (labelled; the paper's "natural" row
 uses all probes).
 
@@ -36,25 +36,18 @@ from gaitcore.evaluation.gei import adversarial_sequence, gaitgan_templates, tem
 from gaitcore.data.gei import gait_energy_image, store_geis
 from gaitcore.evaluation.protocols import casia_b_protocol
 from gaitcore.evaluation.rank1 import MEAN_ROW
-from gaitcore.utils.tables import write_table
 from gaitcore.models.gaitgan import load_gaitgan
 from gaitcore.utils.device import resolve_device
-from gaitcore.reporting.attack_results import AVERAGE, NATURAL, _markdown, attack_accuracy
+from gaitcore.evaluation.attack_accuracy import AVERAGE, NATURAL, attack_accuracy
 from gaitcore.attacks.records import load_attacks, read_attack_table
 from gaitcore.attacks.vocabulary import sparsity_value
+from gaitcore.reporting.transfer_tables import AFTER, DROP, NATURAL_ALL, NATURAL_ATTACKED
 
 log = logging.getLogger(__name__)
 
 TABLE3_MODE = ("alteration", "nontargeted", "adversary")  # Sec. 4.3: the sequences of Fig. 5(a)'s Adv, NM
 TABLE3_SPARSITY = "1/40"
 TABLE4_MODE = TABLE3_MODE
-NATURAL_ATTACKED = "natural (attacked probes)"
-NATURAL_ALL = "natural (all probes)"
-AFTER = "after attack"
-DROP = "drop"
-# Table 3's verdict: "a few points" for GaitGAN, and GaitSet's collapse as a share of its natural accuracy.
-FEW_POINTS = 5.0
-COLLAPSE_SHARE = 0.5
 REGENERATE = "rerun the rule `attack` for this job (delete its .parquet and .npz first)"
 
 
@@ -189,29 +182,6 @@ def table3_blackbox_gaitgan(
     return result
 
 
-def table3_markdown(table: pd.DataFrame) -> str:
-    """Table 3 as Markdown with one decimal (as the paper) and a line on the paper's finding."""
-    text = _markdown(table, "casia_b NM: black-box transfer of the S = 1/40 frame-alteration attack on GaitSet to "
-                     "GaitGAN, rank-1 accuracy (%) (paper Table 3)", {}, default_digits=1)
-    drop = table.set_index(["model", "setting"])[AVERAGE]
-    try:
-        gan, gaitset = drop[("GaitGAN", DROP)], drop[("GaitSet", DROP)]
-    except KeyError:
-        return text
-    natural_gaitset = drop[("GaitSet", NATURAL_ATTACKED)]
-    holds = transfer_finding_holds(gan, gaitset, natural_gaitset)
-    return text + (f"\nAverage drop: GaitGAN {gan:.1f} points, GaitSet {gaitset:.1f} points (of {natural_gaitset:.1f}) "
-                   f"on the same probes; the paper's finding (the GEI model loses only a few points, at most "
-                   f"{FEW_POINTS:g}, while GaitSet collapses, losing at least {COLLAPSE_SHARE:.0%} of its accuracy) "
-                   f"{'holds' if holds else 'does not hold'} here.\n")
-
-
-def transfer_finding_holds(gaitgan_drop: float, gaitset_drop: float, gaitset_natural: float) -> bool:
-    """Sec. 4.3's finding, made testable: GaitGAN drops at most :data:`FEW_POINTS` points while
-    GaitSet loses at least :data:`COLLAPSE_SHARE` of its natural accuracy on the same probes."""
-    return gaitgan_drop <= FEW_POINTS and gaitset_drop >= COLLAPSE_SHARE * gaitset_natural
-
-
 # ---------------------------------------------------------------------------------------- Table 4
 def table4_cross_dataset(attack_paths: Sequence[str | Path], natural_csv: str | Path | None = None) -> pd.DataFrame:
     """Table 4 (see the module docstring): rows ``sparsity`` ``"0"`` (natural accuracy of the attacked
@@ -249,24 +219,4 @@ def table4_cross_dataset(attack_paths: Sequence[str | Path], natural_csv: str | 
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
-def table4_markdown(table: pd.DataFrame) -> str:
-    """Table 4 as Markdown with two decimals (as the paper) and a line on the paper's finding."""
-    text = _markdown(table, "casia_a: cross-dataset frame-alteration nontargeted attack, rank-1 accuracy (%) "
-                     "(paper Table 4)", {"probes": 0}, default_digits=2)
-    ordered = table[table["sparsity"] != "0 (all probes)"][AVERAGE].to_numpy()
-    if len(ordered) < 2:
-        return text
-    falls = bool(np.all(np.diff(ordered) <= 0))
-    return text + (f"\nAverage accuracy by sparsity: {', '.join(f'{v:.1f}' for v in ordered)}; the paper's finding "
-                   f"(accuracy falls as sparsity grows) {'holds' if falls else 'does not hold'} here.\n")
-
-
-def write_transfer_table(table: pd.DataFrame, markdown: str, csv_path: str | Path, md_path: str | Path) -> None:
-    """Write a table as CSV and Markdown, atomically."""
-    write_table(table, csv_path, md_path, markdown=markdown)
-
-
-__all__ = [
-    "attacked_geis", "table3_blackbox_gaitgan", "table3_markdown", "table4_cross_dataset", "table4_markdown",
-    "write_transfer_table",
-]
+__all__ = ["attacked_geis", "table3_blackbox_gaitgan", "table4_cross_dataset"]

@@ -23,7 +23,6 @@ much as the generated ones, the control's damage is GaitSet's, not the generator
 
 from __future__ import annotations
 
-import argparse
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -87,7 +86,7 @@ def _features_and_max_share(model: GaitSet, frames: np.ndarray, places: np.ndarr
     return model.head(*model.pool_sets(maps, [len(frames)]))[0].cpu(), won / (len(places) / len(frames))
 
 
-def foreign_frame_control(
+def random_control_sources(
     *,
     gaitset_weights: str | Path,
     store_root: str | Path,
@@ -147,7 +146,7 @@ def foreign_frame_control(
     return pd.DataFrame(rows, columns=LONG_COLUMNS)
 
 
-def summarize_foreign_frames(long: pd.DataFrame) -> pd.DataFrame:
+def summarize_random_control_sources(long: pd.DataFrame) -> pd.DataFrame:
     """Mean accuracy and max share per (dataset, kind, sparsity, condition, source): the cells in the
     order of ``long`` (the jobs' order), the sources in :data:`SOURCES` order within each."""
     cell = ["dataset", "kind", "sparsity", "condition"]
@@ -157,7 +156,7 @@ def summarize_foreign_frames(long: pd.DataFrame) -> pd.DataFrame:
     return out.loc[order.sort_values(["cell", "source"]).index].reset_index(drop=True)
 
 
-def foreign_frames_markdown(summary: pd.DataFrame) -> str:
+def random_control_sources_markdown(summary: pd.DataFrame) -> str:
     """Accuracy (max share) per source, a row per (kind, sparsity, condition)."""
     lines = ["### Random-control frames against real silhouettes of other people, rank-1 accuracy % "
              "(max share: the K frames' share of the set-pooled maxima / K/N)", "",
@@ -171,28 +170,6 @@ def foreign_frames_markdown(summary: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_foreign_frame_tables(long: pd.DataFrame, csv_path: str | Path, markdown_path: str | Path) -> None:
-    summary = summarize_foreign_frames(long)
-    write_table(summary, csv_path, markdown_path, foreign_frames_markdown(summary))
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m gaitcore.evaluation.foreign_frames TABLE.parquet ...``: print the summary of a run's results."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tables", nargs="+", help="random-control job tables (results/attacks/.../*_random/...)")
-    parser.add_argument("--results", default="results", help="the pipeline's results folder")
-    parser.add_argument("--dataset", default="casia_b")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto")
-    args = parser.parse_args(argv)
-    results = Path(args.results)
-    long = foreign_frame_control(
-        gaitset_weights=results / "models/gaitset/weights.pt", store_root=results / "data" / args.dataset,
-        features_array=results / f"features/gaitset/{args.dataset}.npy",
-        features_index=results / f"features/gaitset/{args.dataset}.parquet",
-        attack_tables=args.tables, seed=args.seed, device=args.device)
-    print(foreign_frames_markdown(summarize_foreign_frames(long)))
-
-
-if __name__ == "__main__":
-    main()
+def write_random_control_sources(long: pd.DataFrame, csv_path: str | Path, markdown_path: str | Path) -> None:
+    summary = summarize_random_control_sources(long)
+    write_table(summary, csv_path, markdown_path, random_control_sources_markdown(summary))

@@ -1,9 +1,9 @@
-"""Attack results aggregated into the paper's tables (He et al. Sec. 4.2, Table 2; Appendix B, Tables 5, 6).
+"""Rank-1 accuracy under attack and targeted success (He et al. Sec. 4.2, Fig. 5, Fig. 10, Tables 2,
+5, 6), from the attack jobs' tables (:mod:`gaitcore.attacks.records`).
 
-Input: one Parquet table per attack job, one row per attacked probe sequence, with for every gallery
-view ``v`` of the dataset the subject of the nearest gallery sequence for the clean probe
-(``clean_rank1_{v:03d}``) and for the attacked probe (``rank1_{v:03d}``). The schema metadata key
-``b"gaitcore.attack"`` holds JSON with ``gallery_views`` and ``exclude_identical_view``.
+Each table has one row per attacked probe sequence, with for every gallery view ``v`` of the dataset
+the subject of the nearest gallery sequence for the clean probe (``clean_rank1_{v:03d}``) and for
+the attacked probe (``rank1_{v:03d}``).
 
 Metrics (Sec. 4.1, "Metrics"): for a probe view and a gallery view, the percentage of probes whose
 nearest gallery sequence is of the probe's own subject (rank-1 accuracy; nontargeted attacks and the
@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from gaitcore.attacks.records import PROBE_KEY, load_attacks
+from gaitcore.attacks.records import PROBE_KEY
 from gaitcore.attacks.vocabulary import GOALS, KINDS, METHODS, SETTINGS, sparsity_value
 from gaitcore.data.layout import CASIA_B, CONDITIONS
 from gaitcore.evaluation.rank1 import MEAN_ROW
-from gaitcore.utils.tables import write_table
 
 NATURAL = "natural"
 ROW_SETTINGS = (NATURAL, *SETTINGS)  # the rows of a table: the clean probes (clean_rank1_* columns), then attacks
@@ -33,15 +31,6 @@ NATURAL_GOAL = "none"  # goal of the natural rows: the clean probes belong to no
 LONG_COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "probe_view", "value", "metric", "probes",
                 "iterations"]
 AVERAGE = "average"
-
-# Names aggregate_attacks() understands in its ``out`` mapping (e.g. a Snakemake rule's outputs).
-OUTPUT_NAMES = (
-    "attack_accuracy_csv", "attack_accuracy_md",
-    "table2_csv", "table2_md",
-    "table5_csv", "table5_md",
-    "table6_csv", "table6_md",
-    "fig5", "fig10",
-)
 
 
 def _hits(rows: pd.DataFrame, views: Sequence[int], prefix: str, truth: np.ndarray) -> np.ndarray:
@@ -145,7 +134,7 @@ def attack_accuracy(rows: pd.DataFrame, metas: Mapping[str, Mapping]) -> pd.Data
     return _order(long)
 
 
-def _of_dataset(long: pd.DataFrame, dataset: str | None) -> pd.DataFrame:
+def of_dataset(long: pd.DataFrame, dataset: str | None) -> pd.DataFrame:
     """Rows of ``dataset`` (None: the only dataset there is); ``ValueError`` if none or several."""
     present = list(dict.fromkeys(long["dataset"]))
     if dataset is None:
@@ -158,7 +147,7 @@ def _of_dataset(long: pd.DataFrame, dataset: str | None) -> pd.DataFrame:
 
 
 def _targeted(long: pd.DataFrame, kind: str, dataset: str | None) -> pd.DataFrame:
-    used = _of_dataset(long, dataset)
+    used = of_dataset(long, dataset)
     return used[(used["kind"] == kind) & (used["goal"] == "targeted") & (used["setting"] == "adversary")]
 
 
@@ -166,7 +155,7 @@ def _sparsities(rows: pd.DataFrame) -> list[str]:
     return sorted(dict.fromkeys(rows["sparsity"]), key=sparsity_value)
 
 
-def _conditions(rows: pd.DataFrame) -> list[str]:
+def conditions_of(rows: pd.DataFrame) -> list[str]:
     present = list(dict.fromkeys(rows["condition"]))
     return [c for c in CONDITIONS if c in present] + sorted(c for c in present if c not in CONDITIONS)
 
@@ -182,7 +171,7 @@ def targeted_view_table(long: pd.DataFrame, kind: str, dataset: str | None = CAS
     columns = ["sparsity", "condition", *map(str, views), AVERAGE]
     records = []
     for sparsity in _sparsities(rows):
-        for condition in _conditions(rows[rows["sparsity"] == sparsity]):
+        for condition in conditions_of(rows[rows["sparsity"] == sparsity]):
             sub = rows[(rows["sparsity"] == sparsity) & (rows["condition"] == condition)]
             by_view = {(AVERAGE if v == MEAN_ROW else str(v)): value for v, value in zip(sub["probe_view"], sub["value"])}
             records.append({"sparsity": sparsity, "condition": condition.upper(),
@@ -197,112 +186,10 @@ def table2_targeted_success(long: pd.DataFrame, dataset: str | None = CASIA_B) -
     """
     rows = _targeted(long, "alteration", dataset)
     rows = rows[rows["probe_view"] == MEAN_ROW]
-    conditions = _conditions(rows)
+    conditions = conditions_of(rows)
     records = []
     for sparsity in _sparsities(rows):
         sub = rows[rows["sparsity"] == sparsity]
         by_condition = dict(zip(sub["condition"], sub["value"], strict=True))
         records.append({"sparsity": sparsity, **{c.upper(): by_condition.get(c, np.nan) for c in conditions}})
     return pd.DataFrame.from_records(records, columns=["sparsity", *(c.upper() for c in conditions)])
-
-
-def _cell(value: float, digits: int) -> str:
-    return "" if pd.isna(value) else f"{value:.{digits}f}"
-
-
-def _markdown(table: pd.DataFrame, title: str, digits: Mapping[str, int], default_digits: int = 2) -> str:
-    """A pipe table under a heading; float columns with ``digits[column]`` decimals."""
-    if table.empty:
-        return f"### {title}\n\nNo results.\n"
-    head = "| " + " | ".join(map(str, table.columns)) + " |"
-    rule = "|" + "".join("---|" if table[c].dtype == object else "---:|" for c in table.columns)
-    body = []
-    for row in table.itertuples(index=False):
-        cells = [_cell(v, digits.get(c, default_digits)) if isinstance(v, float) else str(v)
-                 for c, v in zip(table.columns, row, strict=True)]
-        body.append("| " + " | ".join(cells) + " |")
-    return "\n".join([f"### {title}", "", head, rule, *body]) + "\n"
-
-
-def table2_markdown(table: pd.DataFrame, dataset: str = CASIA_B) -> str:
-    """Table 2 as Markdown, three decimals as in the paper."""
-    title = f"{dataset}: white-box targeted frame-alteration attack, success rate (%) (paper Table 2)"
-    return _markdown(table, title, {c: 3 for c in table.columns})
-
-
-def targeted_view_markdown(table: pd.DataFrame, kind: str, dataset: str = CASIA_B) -> str:
-    """Table 5/6 as Markdown: views with two decimals, the average with three, as in the paper."""
-    number = {"insertion": 5, "alteration": 6}.get(kind)
-    title = f"{dataset}: targeted frame-{kind} attack, success rate (%) per probe view" + (
-        f" (paper Table {number})" if number else "")
-    return _markdown(table, title, {AVERAGE: 3}, default_digits=2)
-
-
-def attack_accuracy_markdown(long: pd.DataFrame, digits: int = 2) -> str:
-    """The long table as Markdown: per (dataset, kind, goal) rows (sparsity, setting, condition), columns views."""
-    if long.empty:
-        return "No attack results.\n"
-    parts = []
-    for (dataset, kind, goal), block in long.groupby(["dataset", "kind", "goal"], sort=False):
-        views = sorted({int(v) for v in block["probe_view"] if v != MEAN_ROW})
-        columns = [*map(str, views), MEAN_ROW]
-        what = "success rate" if (block["metric"] == "success").all() else "rank-1 accuracy"
-        lines = [f"### {dataset}: frame-{kind} attack, {goal if goal != NATURAL_GOAL else 'clean probes'}: {what} (%)",
-                 "", "| sparsity | setting | condition | " + " | ".join(columns) + " | probes | iterations |",
-                 "|---|---|---|" + "---:|" * (len(columns) + 2)]
-        for (sparsity, setting, condition), rows in block.groupby(["sparsity", "setting", "condition"], sort=False):
-            by_view = {str(v): value for v, value in zip(rows["probe_view"], rows["value"])}
-            mean_row = rows.loc[rows["probe_view"] == MEAN_ROW]
-            probes = int(mean_row["probes"].sum())
-            cells = [_cell(by_view.get(c, np.nan), digits) for c in columns]
-            iterations = _cell(float(mean_row["iterations"].iloc[0]) if len(mean_row) else np.nan, 1)
-            lines.append(f"| {sparsity} | {setting} | {condition.upper()} | " + " | ".join(cells)
-                         + f" | {probes} | {iterations} |")
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts) + "\n"
-
-
-def aggregate_attacks(
-    paths: Sequence[str | Path], out: Mapping[str, str | Path], *, dataset: str = CASIA_B, dpi: int = 150
-) -> dict[str, Path]:
-    """Read attack tables and write the outputs named in ``out`` (keys from :data:`OUTPUT_NAMES`).
-
-    * ``attack_accuracy_csv``/``_md``: every result, all datasets (:func:`attack_accuracy`);
-    * ``table2_*``, ``table5_*``, ``table6_*``: paper Tables 2, 5, 6 of ``dataset``;
-    * ``fig5``, ``fig10``: paper Fig. 5 (alteration) and Fig. 10 (insertion), nontargeted, of ``dataset``.
-
-    A ``*_md`` name needs its ``*_csv``. Returns the written paths by name. Raises ``ValueError``
-    on an empty ``paths``, unknown names, or (for per-dataset outputs) no rows of ``dataset``.
-    """
-    unknown = sorted(set(out) - set(OUTPUT_NAMES))
-    if unknown:
-        raise ValueError(f"unknown output names {unknown}; use {OUTPUT_NAMES}")
-    for name in out:
-        if name.endswith("_md") and name[:-3] + "_csv" not in out:
-            raise ValueError(f"output {name!r} needs {name[:-3] + '_csv'!r} too")
-    long = attack_accuracy(*load_attacks(paths))
-    written: dict[str, Path] = {}
-
-    def table(name: str, frame: pd.DataFrame, markdown: str) -> None:
-        if f"{name}_csv" in out:
-            md = out.get(f"{name}_md")
-            write_table(frame, out[f"{name}_csv"], md, markdown=markdown)
-            written[f"{name}_csv"] = Path(out[f"{name}_csv"])
-            if md is not None:
-                written[f"{name}_md"] = Path(md)
-
-    table("attack_accuracy", long, attack_accuracy_markdown(long))
-    if "table2_csv" in out:
-        frame = table2_targeted_success(long, dataset)
-        table("table2", frame, table2_markdown(frame, dataset))
-    for name, kind in (("table5", "insertion"), ("table6", "alteration")):
-        if f"{name}_csv" in out:
-            frame = targeted_view_table(long, kind, dataset)
-            table(name, frame, targeted_view_markdown(frame, kind, dataset))
-    if "fig5" in out or "fig10" in out:
-        from gaitcore.reporting.attack_figures import nontargeted_figure
-
-        for name, kind in (("fig5", "alteration"), ("fig10", "insertion")):
-            if name in out:
-                written[name] = nontargeted_figure(long, out[name], kind=kind, dataset=dataset, dpi=dpi)
-    return written

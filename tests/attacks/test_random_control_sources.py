@@ -1,4 +1,4 @@
-"""The random control against real silhouettes of other people (gaitcore.evaluation.foreign_frames)."""
+"""The random control against real silhouettes of other people (gaitcore.experiments.random_control_sources)."""
 
 import numpy as np
 import pandas as pd
@@ -7,13 +7,13 @@ import torch
 
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
-from gaitcore.evaluation.foreign_frames import (
+from gaitcore.experiments.random_control_sources import (
     SOURCES,
     DonorFrames,
     _features_and_max_share,
-    foreign_frame_control,
-    foreign_frames_markdown,
-    summarize_foreign_frames,
+    random_control_sources,
+    random_control_sources_markdown,
+    summarize_random_control_sources,
 )
 from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
 from tests.attacks.world import SUBJECTS, TRAINING_SUBJECTS, run
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def control(world, tables, **kwargs):
-    return foreign_frame_control(gaitset_weights=world / "gaitset.pt", store_root=world / "casia_b",
+    return random_control_sources(gaitset_weights=world / "gaitset.pt", store_root=world / "casia_b",
                                  features_array=world / "f.npy", features_index=world / "f.parquet",
                                  attack_tables=tables, test_subjects=(75, 78), device="cpu", **kwargs)
 
@@ -47,9 +47,9 @@ def test_generated_and_clean_sources_reproduce_the_jobs_own_results(world, tmp_p
     assert by_source["clean"]["accuracy"].tolist() == protocol_accuracy(table, "clean_rank1_")
     assert (by_source["generated"]["altered"] == table["altered"]).all()
 
-    summary = summarize_foreign_frames(long.iloc[::-1])  # cells in the input's order, sources in SOURCES order
+    summary = summarize_random_control_sources(long.iloc[::-1])  # cells in the input's order, sources in SOURCES order
     assert summary["source"].tolist() == list(SOURCES) and (summary["probes"] == len(table)).all()
-    markdown = foreign_frames_markdown(summary)
+    markdown = random_control_sources_markdown(summary)
     assert "| casia_b | " + mode.split("_")[0] + " | 1/10 | NM |" in markdown
 
 
@@ -96,11 +96,11 @@ def test_the_summary_averages_each_cell_and_keeps_the_jobs_order():
 
     long = pd.DataFrame([*rows("1/40", "generated", [0, 50]), *rows("1/40", "clean", [100, 100]),
                          *rows("1/10", "test subject", [25]), *rows("1/10", "clean", [75])])
-    summary = summarize_foreign_frames(long)
+    summary = summarize_random_control_sources(long)
     assert summary[["sparsity", "source", "accuracy", "max_share", "probes"]].values.tolist() == [
         ["1/40", "clean", 100.0, 2.0, 2], ["1/40", "generated", 25.0, 0.5, 2],
         ["1/10", "clean", 75.0, 1.5, 1], ["1/10", "test subject", 25.0, 0.5, 1]]
-    assert "| casia_b | alteration | 1/10 | NM | 75.0 (1.50) |  |  | 25.0 (0.50) | 1 |" in foreign_frames_markdown(summary)
+    assert "| casia_b | alteration | 1/10 | NM | 75.0 (1.50) |  |  | 25.0 (0.50) | 1 |" in random_control_sources_markdown(summary)
 
 
 def test_a_probe_missing_from_the_stored_features_is_refused_by_name(world, tmp_path):
