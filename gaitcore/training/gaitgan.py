@@ -27,7 +27,7 @@ iterations and at the end, written atomically (:func:`gaitcore.models.gaitset.at
 with the three networks, their optimisers, the iteration, the config, the identity of the store
 it trained on, the loss history, the random states and the run's log so far; rerunning with the
 same checkpoint path resumes from it (checked by
-:meth:`gaitcore.training.config.TrainConfigMixin.resume_from`); on CPU with the same thread
+:func:`gaitcore.training.checkpoint.resume_from`); on CPU with the same thread
 count a resumed run ends with exactly the weights of an uninterrupted one. The final weights file
 is written by :func:`gaitcore.models.gaitgan.save_gaitgan`.
 """
@@ -50,10 +50,9 @@ from gaitcore.data.store import FrameStore
 from gaitcore.models.gaitgan import TARGET_VIEW
 from gaitcore.data.gei import store_geis
 from gaitcore.models.gaitgan import PAPER_WIDTH, GaitGAN, build_gaitgan, geis_to_gan, save_gaitgan
-from gaitcore.utils.io import atomic_torch_save
 from gaitcore.utils.device import resolve_device
-from gaitcore.training.config import TrainConfigMixin, store_identity
-from gaitcore.utils.logs import run_log_text
+from gaitcore.training.checkpoint import resume_from, store_identity, write_checkpoint
+from gaitcore.training.config import TrainConfigMixin
 
 log = logging.getLogger(__name__)
 
@@ -236,22 +235,6 @@ def training_geis(store: FrameStore, config: GaitGANTrainConfig) -> tuple[np.nda
     return store_geis(store, rows), rows
 
 
-def save_checkpoint(path: str | Path, iteration: int, config: GaitGANTrainConfig, model: GaitGAN,
-                    optimizers: dict[str, torch.optim.Optimizer], sampler: GEIPairSampler,
-                    history: list[dict[str, float]], seconds: float, data: dict[str, Any]) -> Path:
-    """Write the resume checkpoint atomically (see the module docstring)."""
-    payload: dict[str, Any] = {
-        "format": CHECKPOINT_FORMAT, "iteration": iteration, "config": config.as_dict(), "data": data,
-        "log": run_log_text(),
-        "rng": {"torch": torch.get_rng_state(), "sampler": sampler.state_dict()},
-        "history": history, "seconds": seconds,
-    }
-    for name, net in model.networks().items():
-        payload[name] = net.state_dict()
-        payload[f"opt_{name}"] = optimizers[name].state_dict()
-    return atomic_torch_save(payload, path)
-
-
 def train_gaitgan(
     store_root: str | Path,
     weights_path: str | Path,
@@ -262,7 +245,8 @@ def train_gaitgan(
 ) -> GaitGANTrainResult:
     """Train GaitGAN on ``store_root``'s training subjects up to ``config.iterations``, resuming from
     ``checkpoint_path`` (a checkpoint of other data or settings raises, or with ``set_aside_stale``
-    is set aside: :meth:`~gaitcore.training.config.TrainConfigMixin.resume_from`); writes the checkpoint periodically and ``weights_path`` at the end. Logs the
+    is set aside: :func:`~gaitcore.training.checkpoint.resume_from`); writes the checkpoint
+    periodically and ``weights_path`` at the end. Logs the
     three losses and the speed every ``config.log_every`` iterations."""
     device = resolve_device(config.device)
     store = FrameStore(store_root)
@@ -277,7 +261,7 @@ def train_gaitgan(
     model = build_gaitgan(config.width).to(device)
     optimizers = make_optimizers(model, config)
     start, seconds_before, history = 0, 0.0, []
-    payload = config.resume_from(checkpoint_path, data, set_aside_stale=set_aside_stale)
+    payload = resume_from(config, checkpoint_path, data, set_aside_stale=set_aside_stale)
     if payload is not None:
         for name, net in model.networks().items():
             net.load_state_dict(payload[name])
@@ -310,7 +294,10 @@ def train_gaitgan(
             window_start = time.perf_counter()
         if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
             spent = seconds_before + time.perf_counter() - run_start
-            save_checkpoint(checkpoint_path, iteration, config, model, optimizers, sampler, history, spent, data)
+            states = {name: net.state_dict() for name, net in model.networks().items()}
+            write_checkpoint(config, checkpoint_path, iteration, spent, data, **states,
+                             **{f"opt_{name}": optimizers[name].state_dict() for name in states},
+                             rng={"torch": torch.get_rng_state(), "sampler": sampler.state_dict()}, history=history)
     seconds = time.perf_counter() - run_start
     ran = iteration - start
     log.info("trained %d iterations in %.1f s (%.3f s/it; %.0f s in all runs)", ran, seconds,

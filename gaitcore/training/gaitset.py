@@ -26,20 +26,25 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
 from gaitcore.data.store import FrameStore
-from gaitcore.models.gaitset import GaitSet, build_gaitset, save_gaitset, silhouettes_to_input
-from gaitcore.utils.io import atomic_torch_save
+from gaitcore.models.gaitset import build_gaitset, save_gaitset, silhouettes_to_input
 from gaitcore.utils.device import resolve_device
-from gaitcore.training.config import TrainConfigMixin, store_identity
+from gaitcore.training.checkpoint import (
+    global_rng_state,
+    restore_global_rng_state,
+    resume_from,
+    store_identity,
+    write_checkpoint,
+)
+from gaitcore.training.config import TrainConfigMixin
 from gaitcore.training.losses import batch_all_triplet_loss
 from gaitcore.training.sampler import TripletSampler
-from gaitcore.utils.logs import run_log_text
 
 log = logging.getLogger(__name__)
 
@@ -128,56 +133,6 @@ def training_rows(store: FrameStore, config: GaitSetTrainConfig) -> pd.DataFrame
     return rows
 
 
-def _rng_states(sampler: TripletSampler) -> dict[str, Any]:
-    numpy_state = np.random.get_state(legacy=False)
-    numpy_state["state"]["key"] = numpy_state["state"]["key"].tolist()
-    return {
-        "python": random.getstate(),
-        "numpy": numpy_state,
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "sampler": sampler.state_dict(),
-    }
-
-
-def _restore_rng_states(states: dict[str, Any], sampler: TripletSampler) -> None:
-    python_state = states["python"]
-    random.setstate((python_state[0], tuple(python_state[1]), python_state[2]))
-    numpy_state = dict(states["numpy"])
-    numpy_state["state"] = {**numpy_state["state"], "key": np.asarray(numpy_state["state"]["key"], dtype=np.uint32)}
-    np.random.set_state(numpy_state)
-    torch.set_rng_state(states["torch"])
-    if states["cuda"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
-    sampler.load_state_dict(states["sampler"])
-
-
-def save_checkpoint(
-    path: str | Path,
-    iteration: int,
-    config: GaitSetTrainConfig,
-    model: GaitSet,
-    optimizer: torch.optim.Optimizer,
-    sampler: TripletSampler,
-    seconds: float,
-    data: dict[str, Any],
-) -> Path:
-    """Write the resume checkpoint atomically (see the module docstring)."""
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "iteration": iteration,
-        "config": config.as_dict(),
-        "data": data,
-        "log": run_log_text(),
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "rng": _rng_states(sampler),
-        "seconds": seconds,
-    }
-    return atomic_torch_save(payload, path)
-
-
-
 def train_gaitset(
     store_root: str | Path,
     weights_path: str | Path,
@@ -187,7 +142,7 @@ def train_gaitset(
     set_aside_stale: bool = False,
 ) -> TrainResult:
     """Train GaitSet on ``store_root`` up to ``config.iterations``, resuming from ``checkpoint_path``
-    (:meth:`~gaitcore.training.config.TrainConfigMixin.resume_from`: a checkpoint of other data or
+    (:func:`~gaitcore.training.checkpoint.resume_from`: a checkpoint of other data or
     settings raises, or with ``set_aside_stale`` is set aside).
 
     Writes the resume checkpoint every ``config.checkpoint_every`` iterations and at the end, then
@@ -214,11 +169,12 @@ def train_gaitset(
         seed=config.seed,
     )
     start, seconds_before = 0, 0.0
-    payload = config.resume_from(checkpoint_path, data, set_aside_stale=set_aside_stale)
+    payload = resume_from(config, checkpoint_path, data, set_aside_stale=set_aside_stale)
     if payload is not None:
         model.load_state_dict(payload["model"])  # copies into the parameters, keeping their layout
         optimizer.load_state_dict(payload["optimizer"])
-        _restore_rng_states(payload["rng"], sampler)
+        restore_global_rng_state(payload["rng"])
+        sampler.load_state_dict(payload["rng"]["sampler"])
         start, seconds_before = int(payload["iteration"]), float(payload["seconds"])
     log.info(
         "training GaitSet %s hidden %d on %d sequences of %d subjects, device %s, %d parameters; "
@@ -261,7 +217,8 @@ def train_gaitset(
             window_start = time.perf_counter()
         if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
             spent = seconds_before + time.perf_counter() - run_start
-            save_checkpoint(checkpoint_path, iteration, config, model, optimizer, sampler, spent, data)
+            write_checkpoint(config, checkpoint_path, iteration, spent, data, model=model.state_dict(),
+                             optimizer=optimizer.state_dict(), rng={**global_rng_state(), "sampler": sampler.state_dict()})
     seconds = time.perf_counter() - run_start
     ran = iteration - start
     result = TrainResult(

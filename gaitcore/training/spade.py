@@ -28,14 +28,13 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from gaitcore.data.layout import CASIA_B_SUBJECTS, SequenceKey, casia_b_keys
-from gaitcore.utils.io import atomic_torch_save
 from gaitcore.utils.device import resolve_device
 from gaitcore.models.spade import (
     PAPER_NDF,
@@ -54,8 +53,8 @@ from gaitcore.models.spade import (
     parameter_count,
     save_spade,
 )
-from gaitcore.training.config import TrainConfigMixin, arrays_identity
-from gaitcore.utils.logs import run_log_text
+from gaitcore.training.checkpoint import arrays_identity, resume_from, write_checkpoint
+from gaitcore.training.config import TrainConfigMixin
 from gaitcore.video.frames import crop_square, person_box
 from gaitcore.video.sources import VideoSource
 
@@ -242,27 +241,12 @@ def discriminator_step(g: SPADEGenerator, d: MultiscaleDiscriminator, opt: torch
     return float(loss.detach())
 
 
-def save_checkpoint(path: str | Path, iteration: int, config: SpadeTrainConfig, g: SPADEGenerator,
-                    d: MultiscaleDiscriminator, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
-                    rng: np.random.Generator, history: list[dict[str, float]], seconds: float,
-                    data: dict[str, Any]) -> Path:
-    """Write the resume checkpoint atomically."""
-    return atomic_torch_save({
-        "format": CHECKPOINT_FORMAT, "iteration": iteration, "config": config.as_dict(), "data": data,
-        "log": run_log_text(),
-        "generator": g.state_dict(), "discriminator": d.state_dict(),
-        "opt_generator": opt_g.state_dict(), "opt_discriminator": opt_d.state_dict(),
-        "rng": {"torch": torch.get_rng_state(), "batches": rng.bit_generator.state},
-        "history": history, "seconds": seconds,
-    }, path)
-
-
 # ---------------------------------------------------------------------------------------- training
 def train_spade(source: VideoSource, weights_path: str | Path, checkpoint_path: str | Path,
                 config: SpadeTrainConfig, *, set_aside_stale: bool = False) -> SpadeTrainResult:
     """Train SPADE on pairs from ``source`` up to ``config.iterations``, resuming from ``checkpoint_path``
     (a checkpoint of other training pairs or settings raises, or with ``set_aside_stale`` is set
-    aside: :meth:`~gaitcore.training.config.TrainConfigMixin.resume_from`).
+    aside: :func:`~gaitcore.training.checkpoint.resume_from`).
 
     Keys are drawn from the training subjects among the source's ``subjects``. Writes the resume
     checkpoint every ``checkpoint_every`` iterations and at
@@ -290,7 +274,7 @@ def train_spade(source: VideoSource, weights_path: str | Path, checkpoint_path: 
     opt_d = torch.optim.Adam(d.parameters(), lr=config.lr_discriminator, betas=config.betas)
     rng = np.random.default_rng(config.seed + 1)
     start, seconds_before, history = 0, 0.0, []
-    payload = config.resume_from(checkpoint_path, data, set_aside_stale=set_aside_stale)
+    payload = resume_from(config, checkpoint_path, data, set_aside_stale=set_aside_stale)
     if payload is not None:
         g.load_state_dict(payload["generator"])
         d.load_state_dict(payload["discriminator"])
@@ -326,7 +310,10 @@ def train_spade(source: VideoSource, weights_path: str | Path, checkpoint_path: 
             window, window_start = [], time.perf_counter()
         if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
             spent = seconds_before + time.perf_counter() - run_start
-            save_checkpoint(checkpoint_path, iteration, config, g, d, opt_g, opt_d, rng, history, spent, data)
+            write_checkpoint(config, checkpoint_path, iteration, spent, data, generator=g.state_dict(),
+                             discriminator=d.state_dict(), opt_generator=opt_g.state_dict(),
+                             opt_discriminator=opt_d.state_dict(),
+                             rng={"torch": torch.get_rng_state(), "batches": rng.bit_generator.state}, history=history)
     seconds = time.perf_counter() - run_start
     ran = iteration - start
     log.info("trained %d iterations in %.1f s (%.0f s in all runs)", ran, seconds, seconds_before + seconds)

@@ -56,7 +56,6 @@ import torch
 from torch import Tensor, nn
 
 from gaitcore.data.store import FrameStore
-from gaitcore.utils.io import atomic_torch_save
 from gaitcore.utils.device import resolve_device
 from gaitcore.models.realism import DEFAULT_L2, PlattCalibration, fit_platt
 from gaitcore.models.wgan import (
@@ -70,9 +69,9 @@ from gaitcore.models.wgan import (
     save_wgan,
     store_to_gan,
 )
-from gaitcore.training.config import TrainConfigMixin, store_identity
+from gaitcore.training.checkpoint import resume_from, store_identity, write_checkpoint
+from gaitcore.training.config import TrainConfigMixin
 from gaitcore.training.sampler import subject_range
-from gaitcore.utils.logs import run_log_text
 
 log = logging.getLogger(__name__)
 
@@ -284,39 +283,6 @@ def _restore_rng_states(states: dict[str, Any], noise: torch.Generator, sampler:
     sampler.load_state_dict(states["sampler"])
 
 
-def save_checkpoint(
-    path: str | Path,
-    iteration: int,
-    config: WGANTrainConfig,
-    generator: Generator,
-    critic: Critic,
-    opt_g: torch.optim.Optimizer,
-    opt_d: torch.optim.Optimizer,
-    noise: torch.Generator,
-    sampler: FrameSampler,
-    history: list[dict[str, float]],
-    seconds: float,
-    data: dict[str, Any],
-) -> Path:
-    """Write the resume checkpoint atomically (see the module docstring)."""
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "iteration": iteration,
-        "config": config.as_dict(),
-        "data": data,
-        "log": run_log_text(),
-        "generator": generator.state_dict(),
-        "critic": critic.state_dict(),
-        "opt_generator": opt_g.state_dict(),
-        "opt_critic": opt_d.state_dict(),
-        "rng": _rng_states(noise, sampler),
-        "history": history,
-        "seconds": seconds,
-    }
-    return atomic_torch_save(payload, path)
-
-
-
 # ---------------------------------------------------------------------------------------- after training
 def _batches(total: int, size: int) -> Iterator[int]:
     for start in range(0, total, size):
@@ -400,7 +366,7 @@ def train_wgan(
     set_aside_stale: bool = False,
 ) -> WGANTrainResult:
     """Train WGAN-GP on ``store_root`` up to ``config.iterations``, resuming from ``checkpoint_path``
-    (:meth:`~gaitcore.training.config.TrainConfigMixin.resume_from`: a checkpoint of other data or
+    (:func:`~gaitcore.training.checkpoint.resume_from`: a checkpoint of other data or
     settings raises, or with ``set_aside_stale`` is set aside).
 
     Writes the resume checkpoint every ``config.checkpoint_every`` iterations and at the end, then
@@ -422,7 +388,7 @@ def train_wgan(
     noise = torch.Generator().manual_seed(config.seed)
     sampler = FrameSampler(store, rows, seed=config.seed)
     start, seconds_before, history = 0, 0.0, []
-    payload = config.resume_from(checkpoint_path, data, set_aside_stale=set_aside_stale)
+    payload = resume_from(config, checkpoint_path, data, set_aside_stale=set_aside_stale)
     if payload is not None:
         generator.load_state_dict(payload["generator"])  # copies into the parameters, keeping their layout
         critic.load_state_dict(payload["critic"])
@@ -469,8 +435,9 @@ def train_wgan(
             window_start = time.perf_counter()
         if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
             spent = seconds_before + time.perf_counter() - run_start
-            save_checkpoint(checkpoint_path, iteration, config, generator, critic, opt_g, opt_d, noise, sampler,
-                            history, spent, data)
+            write_checkpoint(config, checkpoint_path, iteration, spent, data, generator=generator.state_dict(),
+                             critic=critic.state_dict(), opt_generator=opt_g.state_dict(),
+                             opt_critic=opt_d.state_dict(), rng=_rng_states(noise, sampler), history=history)
     seconds = time.perf_counter() - run_start
     ran = iteration - start
     log.info("trained %d iterations in %.1f s (%.3f s/it; %.0f s in all runs)", ran, seconds,

@@ -13,7 +13,7 @@ from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.errors import CheckpointError
 from gaitcore.models import load_gaitset
 from gaitcore.training import GaitSetTrainConfig, TripletSampler, batch_all_triplet_loss, train_gaitset
-from gaitcore.training.config import store_identity
+from gaitcore.training.checkpoint import resume_from, store_identity
 from gaitcore.training.gaitset import training_rows
 from tests.training.sigkill import kill_after_first_checkpoint
 
@@ -172,12 +172,12 @@ def test_stale_checkpoint_is_set_aside_but_a_resumable_or_damaged_one_is_not(sto
     checkpoint = tmp_path / "resume.pt"
     stale = tmp_path / "resume.pt.stale"
     data = store_identity(FrameStore(store_root))
-    assert TINY.resume_from(checkpoint, data, set_aside_stale=True) is None  # nothing there yet
+    assert resume_from(TINY, checkpoint, data, set_aside_stale=True) is None  # nothing there yet
     train_gaitset(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, iterations=8))
     content = checkpoint.read_bytes()
 
     # More iterations, or a change of a resumable setting: the run resumes, the file stays.
-    resumed = replace(TINY, iterations=16, log_every=2).resume_from(checkpoint, data, set_aside_stale=True)
+    resumed = resume_from(replace(TINY, iterations=16, log_every=2), checkpoint, data, set_aside_stale=True)
     assert resumed["iteration"] == 8 and resumed["data"] == data
     assert checkpoint.read_bytes() == content and not stale.exists()
 
@@ -186,8 +186,8 @@ def test_stale_checkpoint_is_set_aside_but_a_resumable_or_damaged_one_is_not(sto
     other_data = {**data, "store_content": "0" * 32}
     for changed, on in ((replace(TINY, iterations=4), data), (replace(TINY, learning_rate=0.01), data), (TINY, other_data)):
         checkpoint.write_bytes(content)
-        with caplog.at_level("WARNING", logger="gaitcore.training.config"):
-            assert changed.resume_from(checkpoint, on, set_aside_stale=True) is None
+        with caplog.at_level("WARNING", logger="gaitcore.training.checkpoint"):
+            assert resume_from(changed, checkpoint, on, set_aside_stale=True) is None
         assert not checkpoint.exists() and stale.read_bytes() == content
         assert "training from scratch" in caplog.text and "resume.pt" in caplog.text
     assert "other data" in caplog.text
@@ -197,7 +197,7 @@ def test_stale_checkpoint_is_set_aside_but_a_resumable_or_damaged_one_is_not(sto
     # A damaged checkpoint is an error, never silently replaced.
     checkpoint.write_bytes(content[: len(content) // 2])
     with pytest.raises(CheckpointError, match=r"resume\.pt: cannot read"):
-        TINY.resume_from(checkpoint, data, set_aside_stale=True)
+        resume_from(TINY, checkpoint, data, set_aside_stale=True)
     assert checkpoint.exists()
 
 
@@ -223,4 +223,4 @@ def test_a_finished_checkpoint_of_other_data_is_never_resumed(store_root, tmp_pa
     payload = torch.load(checkpoint, weights_only=True)
     del payload["data"]
     torch.save(payload, checkpoint)
-    assert TINY.resume_from(checkpoint, store_identity(FrameStore(other)), set_aside_stale=True) is None
+    assert resume_from(TINY, checkpoint, store_identity(FrameStore(other)), set_aside_stale=True) is None
