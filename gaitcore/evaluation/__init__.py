@@ -1,4 +1,6 @@
-"""Natural accuracy of the victim model: stored features and the paper's protocols (Table 1)."""
+"""Pure metrics: the paper's protocols (Table 1), stored features and rank-1 accuracy, accuracy and
+targeted success under attack, GEI templates, the Fréchet distance and frame-level imperceptibility
+measures. Nothing here trains or attacks."""
 
 from gaitcore.evaluation.features import extract_features, feature_index, read_features, write_features
 from gaitcore.evaluation.protocols import Protocol, casia_a_protocol, casia_b_protocol, protocol_for

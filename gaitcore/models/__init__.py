@@ -1,5 +1,7 @@
-"""Models of the paper (He et al.): the victim GaitSet (Sec. 4.1) here; the WGAN-GP generator and critic
-in ``gaitcore.models.wgan`` and the calibrated realism score in ``gaitcore.models.realism`` (Sec. 3.2)."""
+"""Models of the paper (He et al.): the victim GaitSet (Sec. 4.1, exported here), the WGAN-GP generator
+and critic (``gaitcore.models.wgan``) with the calibrated realism score (``gaitcore.models.realism``,
+Sec. 3.2), SPADE (``gaitcore.models.spade``, Sec. 3.3) and the template-based GaitGAN
+(``gaitcore.models.gaitgan``, Sec. 4.3)."""
 
 from gaitcore.models.gaitset import (
     GaitSet,

@@ -1,4 +1,5 @@
-"""Figures and tables of the paper's results."""
+"""Renderers of the paper's figures and tables: DataFrames and frames in, Markdown and PNG out, written
+atomically. Nothing here loads a model or reads a store."""
 
 from gaitcore.reporting.figures import fig8_wgan_samples
 

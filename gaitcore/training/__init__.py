@@ -1,4 +1,6 @@
-"""Training the victim model, GaitSet (He et al. Sec. 4.1; GaitSet Sec. 4.1)."""
+"""Training: the victim GaitSet (He et al. Sec. 4.1, exported here), the WGAN-GP (``training.wgan``),
+GaitGAN (``training.gaitgan``) and SPADE (``training.spade``), with one checkpoint module
+(``training.checkpoint``)."""
 
 from gaitcore.training.gaitset import GaitSetTrainConfig, TrainResult, train_gaitset
 from gaitcore.training.losses import TripletStats, batch_all_triplet_loss
