@@ -1,15 +1,17 @@
 """The Snakemake DAG: lint, config validation, dry runs, and a real end-to-end run of the CI config."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from gaitcore.data.store import FrameStore
 from gaitcore.attacks.records import read_attack_table
-from tests.snakemake_run import CI_CONFIG, snakemake
+from gaitcore.data.store import FrameStore
+from tests.snakemake_run import CI_CONFIG, REPO, snakemake
 
 
 def write_config(tmp_path: Path, **overrides) -> Path:
@@ -30,6 +32,20 @@ def test_lint_is_clean(tmp_path):
     result = snakemake(tmp_path, "--lint")
     assert result.returncode == 0, result.stdout
     assert "Lints for" not in result.stdout
+
+
+def test_workflow_is_formatted_by_snakefmt():
+    """workflow/ is as `snakefmt workflow/` writes it (the version pinned in pyproject.toml's test extra)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", "workflow/"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"run `snakefmt workflow/` to fix:\n{result.stdout}"
 
 
 def test_default_dry_run_lists_the_data_jobs(tmp_path):

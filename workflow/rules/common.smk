@@ -1,15 +1,20 @@
-# Config validation, paths and input functions shared by every rule file.
+# Shared by every stage's file, included first by the Snakefile. In this file: config
+# validation, the config blocks and the results layout, the wildcard constraints, param
+# helpers, path helpers (every path spelled in more than one rule file is built here) and the
+# input functions that decide which jobs the config asks for. The stage files hold their rules
+# (and their own training params); a rule reads another's output as `rules.<name>.output.<key>`.
 import os
-import re
 from functools import cache
 
 from snakemake.utils import validate
 
+from gaitcore.attacks.vocabulary import Mode, Sparsity
 from gaitcore.config_check import check_config, check_sparsities
 from gaitcore.data.build import SourceSpec
 from gaitcore.data.fingerprint import tree_fingerprint
-from gaitcore.data.layout import CASIA_A_VIEWS, CASIA_B_VIEWS
+from gaitcore.data.layout import CASIA_A_VIEWS, CASIA_B_VIEWS, CONDITIONS
 from gaitcore.data.readers import require_root
+from gaitcore.training.wgan import WGANTrainConfig
 from gaitcore.utils.runtime import RuntimeKnobs
 
 # One short error naming each bad key (Snakemake's own validation error prints the whole schema and
@@ -27,16 +32,96 @@ os.environ.update(
 )
 CONDA_ENV = "../../environment.yml"
 
+# ---------------------------------------------------------------------------------------- config
+# The config blocks the rule files read (validated, with the schema's defaults filled in).
+DATASETS = list(config["datasets"])
+GAITSET = config["gaitset"]
+WGAN = config["wgan"]
+ATTACK = config["attack"]
+GAITGAN = config["gaitgan"]
+SPADE = config["spade"]
+VIDEO_ATTACK = config["video_attack"]
+
+# ---------------------------------------------------------------------------------------- layout
+# Where each stage writes, below `results`: data/, models/, features/, attacks/, video_attacks/,
+# tables/, figures/, and each job's log and benchmark under logs/ and benchmarks/.
 RESULTS = config["results"]
 LOGS = f"{RESULTS}/logs"
 BENCHMARKS = f"{RESULTS}/benchmarks"
-DATASETS = list(config["datasets"])
+ATTACKS = f"{RESULTS}/attacks"
+VIDEO_ATTACKS = f"{RESULTS}/video_attacks"
+
+# The modes of the temporal sparse attack (rule attack) and of the perturbation baselines (rule
+# perturbation_attack), which write the same kind of job files.
+ATTACK_MODE_PATTERN = (
+    r"(alteration|insertion)_(nontargeted|targeted)_(adversary|random)(\+[a-z0-9_]+)?"
+)
+BASELINE_MODE_PATTERN = (
+    r"(alteration|insertion)_(nontargeted|targeted)_(fgsm|pgd|mifgsm)"
+)
 
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
+    condition="nm|bg|cl",
+    sparsity=r"\d+-\d+",
+    mode=ATTACK_MODE_PATTERN,
 
 
+def store_files(dataset):
+    """The three files of a dataset's preprocessed store (rule preprocess)."""
+    root = f"{RESULTS}/data/{dataset}"
+    return {
+        "index": f"{root}/index.parquet",
+        "frames": f"{root}/frames.u8",
+        "meta": f"{root}/store.json",
+    }
+
+
+def model_files(model):
+    """A trained model's ``weights`` (the training rule's output) and resume ``checkpoint`` (a param,
+    no output: Snakemake would delete it when the job fails), under ``models/<model>/``.
+    """
+    root = f"{RESULTS}/models/{model}"
+    return {"weights": f"{root}/weights.pt", "checkpoint": f"{root}/resume.pt"}
+
+
+def attack_path(
+    ext,
+    root=ATTACKS,
+    dataset="{dataset}",
+    mode="{mode}",
+    sparsity="{sparsity}",
+    condition="{condition}",
+):
+    """A file of one attack job: ``<root>/<dataset>/<mode>/<sparsity>/<condition>.<ext>``, its table
+    (``parquet``) and frames (``npz``) under attacks/, its ``log`` and benchmark (``tsv``) under
+    logs/attacks and benchmarks/attacks. Wildcards not given stay wildcards (the rules' patterns).
+    """
+    return f"{root}/{dataset}/{mode}/{sparsity}/{condition}.{ext}"
+
+
+def video_attack_path(
+    ext,
+    root=VIDEO_ATTACKS,
+    mode="{mode}",
+    sparsity="{sparsity}",
+    condition="{condition}",
+):
+    """A file of one video attack job (one per CASIA-B attack job): its table (``parquet``) and
+    example (``npz``) under video_attacks/, its ``log`` and benchmark (``tsv``) under logs/ and
+    benchmarks/video_attacks."""
+    return f"{root}/casia_b/{mode}/{sparsity}/{condition}.{ext}"
+
+
+def fill_wildcards(pattern, **wildcards):
+    """The one path ``pattern`` (e.g. ``rules.extract_features.output.features``) names for
+    ``wildcards``."""
+    (path,) = expand(pattern, **wildcards)
+    return path
+
+
+# ---------------------------------------------------------------------------------------- params
 def canonical(value):
     """``value`` with every dict's keys sorted, recursively.
 
@@ -52,20 +137,48 @@ def canonical(value):
 
 def runtime_knobs(values):
     """Settings that choose where and how fast a job runs, not what it computes (device, periods,
-    chunk sizes, memory layout), as one param the params trigger ignores (gaitcore.utils.runtime)."""
+    chunk sizes, memory layout), as one param the params trigger ignores (gaitcore.utils.runtime).
+    """
     return RuntimeKnobs(canonical(values))
 
 
 def training_params(config_class, settings):
     """A training rule's ``train`` param (what decides the model: a rerun trigger) and ``runtime``
-    param (``config_class.runtime_settings``: no rerun), from one mapping of its settings."""
-    runtime = config_class.runtime_settings
+    param (``config_class.checkpointing.runtime``: no rerun), from one mapping of its settings.
+    """
+    runtime = config_class.checkpointing.runtime
     return (
-        canonical({key: value for key, value in settings.items() if key not in runtime}),
-        runtime_knobs({key: value for key, value in settings.items() if key in runtime}),
+        canonical(
+            {key: value for key, value in settings.items() if key not in runtime}
+        ),
+        runtime_knobs(
+            {key: value for key, value in settings.items() if key in runtime}
+        ),
     )
 
 
+def wgan_training_params(**overrides):
+    """``training_params`` of a WGAN-GP: the attack's generator (rule train_wgan), or with
+    ``overrides`` (dim, seed, iterations) the judge critic (rule train_judge_critic)."""
+    return training_params(
+        WGANTrainConfig,
+        {
+            "dim": WGAN["dim"],
+            "latent_dim": WGAN["latent_dim"],
+            "seed": config["seed"],
+            "device": config["device"],
+            **WGAN["train"],
+            "calibration_subjects": WGAN["calibration"]["subjects"],
+            "calibration_real": WGAN["calibration"]["real_frames"],
+            "calibration_fake": WGAN["calibration"]["generated_frames"],
+            "calibration_l2": WGAN["calibration"]["l2"],
+            "bn_refresh_batches": WGAN["calibration"]["bn_refresh_batches"],
+            **overrides,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------- data
 def dataset_spec(dataset):
     """The validated source settings of one dataset (fails early on a missing root)."""
     spec = SourceSpec(dataset=dataset, **config["datasets"][dataset])
@@ -76,16 +189,6 @@ def dataset_spec(dataset):
 
 for _dataset in DATASETS:
     dataset_spec(_dataset)
-
-
-def store_files(dataset):
-    """The three files of a dataset's preprocessed store."""
-    root = f"{RESULTS}/data/{dataset}"
-    return {
-        "index": f"{root}/index.parquet",
-        "frames": f"{root}/frames.u8",
-        "meta": f"{root}/store.json",
-    }
 
 
 def dataset_source_input(wildcards):
@@ -115,149 +218,167 @@ def dataset_source_fingerprint(wildcards):
 
 # ---------------------------------------------------------------------------------------- attacks
 ATTACK_VIEWS = {"casia_b": CASIA_B_VIEWS, "casia_a": CASIA_A_VIEWS}
-ATTACK_CONDITIONS = {"casia_b": ("nm", "bg", "cl"), "casia_a": ("nm",)}
-# The aggregated attack results (He et al. Fig. 5, Fig. 10, Tables 2, 5, 6) and their file names.
-ATTACK_AGGREGATES = {
-    "attack_accuracy_csv": f"{RESULTS}/tables/attack_accuracy.csv",
-    "attack_accuracy_md": f"{RESULTS}/tables/attack_accuracy.md",
-    "table2_csv": f"{RESULTS}/tables/table2_targeted_success.csv",
-    "table2_md": f"{RESULTS}/tables/table2_targeted_success.md",
-    "table5_csv": f"{RESULTS}/tables/table5_insertion_targeted.csv",
-    "table5_md": f"{RESULTS}/tables/table5_insertion_targeted.md",
-    "table6_csv": f"{RESULTS}/tables/table6_alteration_targeted.csv",
-    "table6_md": f"{RESULTS}/tables/table6_alteration_targeted.md",
-    "fig5": f"{RESULTS}/figures/fig5_nontargeted_alteration.png",
-    "fig10": f"{RESULTS}/figures/fig10_nontargeted_insertion.png",
-}
-ATTACK_REPORTED = ("attack_accuracy_csv", "table2_csv", "table5_csv", "table6_csv", "fig5", "fig10")
+ATTACK_CONDITIONS = {"casia_b": CONDITIONS, "casia_a": ("nm",)}
 
 
 def sparsity_wildcard(sparsity):
     """``"1/40"`` (config) -> ``"1-40"`` (file names)."""
-    return "-".join(re.findall(r"\d+", sparsity))
+    return Sparsity.parse(sparsity).file_name
 
 
 def attack_modes():
     """The mode wildcards: every configured mode, plus ``mode+variant`` for each settings variant."""
-    attack = config["attack"]
-    adversary = [m for m in attack["modes"] if m.endswith("_adversary")]
+    adversary = [m for m in ATTACK["modes"] if m.endswith("_adversary")]
     variants = [
         f"{mode}+{name}"
-        for name, variant in attack["variants"].items()
+        for name, variant in ATTACK["variants"].items()
         for mode in (variant.get("modes") or adversary)
     ]
-    return [*attack["modes"], *variants]
+    return [*ATTACK["modes"], *variants]
 
 
 def attack_views(dataset):
-    """The probe views attacked on ``dataset``: attack.views among the dataset's views (empty: all of them)."""
-    return [v for v in ATTACK_VIEWS[dataset] if not config["attack"]["views"] or v in config["attack"]["views"]]
+    """The probe views attacked on ``dataset``: attack.views among the dataset's views (empty: all
+    of them)."""
+    return [
+        v for v in ATTACK_VIEWS[dataset] if not ATTACK["views"] or v in ATTACK["views"]
+    ]
 
 
 def attack_conditions(dataset):
     """The probe conditions attacked on ``dataset`` (CASIA-A has NM only)."""
-    return [c for c in config["attack"]["conditions"] if c in ATTACK_CONDITIONS[dataset]]
+    return [c for c in ATTACK["conditions"] if c in ATTACK_CONDITIONS[dataset]]
 
 
-def job_tables(dataset, modes, sparsities):
-    """The tables of the attack jobs of ``dataset`` for ``modes`` x ``sparsities`` x its attacked
-    conditions: one job (``<condition>.parquet``) per condition covers every attacked view."""
-    if dataset not in config["attack"]["datasets"] or not attack_views(dataset):
+def job_files(dataset, modes, sparsities, ext):
+    """The ``ext`` files (``parquet`` tables, ``npz`` frames) of the attack jobs of ``dataset`` for
+    ``modes`` x ``sparsities`` x its attacked conditions: one job per condition covers every
+    attacked view."""
+    if dataset not in ATTACK["datasets"] or not attack_views(dataset):
         return []
     return expand(
-        f"{RESULTS}/attacks/{dataset}/{{mode}}/{{sparsity}}/{{condition}}.parquet",
+        attack_path(ext, dataset=dataset),
         mode=modes,
         sparsity=[sparsity_wildcard(s) for s in sparsities],
         condition=attack_conditions(dataset),
     )
 
 
-def attack_tables(dataset):
-    """The tables of every attack job the config asks for on ``dataset``."""
-    return job_tables(dataset, attack_modes(), config["attack"]["sparsities"])
+def attack_files(dataset, ext):
+    """The ``ext`` files of every attack job the config asks for on ``dataset``."""
+    return job_files(dataset, attack_modes(), ATTACK["sparsities"], ext)
 
 
-def foreign_frame_tables():
-    """The random-control jobs that rule `random_control_sources` compares with real silhouettes."""
-    return job_tables("casia_b", config["attack"]["foreign_frames"]["modes"], config["attack"]["sparsities"])
+def foreign_frame_files(ext):
+    """The random-control jobs that rule random_control_sources compares with real silhouettes."""
+    return job_files(
+        "casia_b", ATTACK["foreign_frames"]["modes"], ATTACK["sparsities"], ext
+    )
 
 
 def attack_job(wildcards):
-    """The job description of one attack (plain values, so that Snakemake's params trigger sees them)."""
-    attack = config["attack"]
+    """The job description of one attack (plain values, so that Snakemake's params trigger sees
+    them)."""
     return canonical(
         {
             "dataset": wildcards.dataset,
             "condition": wildcards.condition,
             "views": attack_views(wildcards.dataset),
-            "sparsity": wildcards.sparsity.replace("-", "/"),
-            "mode": wildcards.mode.partition("+")[0],
-            "variant": wildcards.mode.partition("+")[2],
-            "placement": attack["placement"],
-            "k_rule": attack["k_rule"],
+            "sparsity": Sparsity.from_file_name(wildcards.sparsity).label,
+            "mode": Mode.parse(wildcards.mode).name,
+            "variant": Mode.parse(wildcards.mode).variant,
+            "placement": ATTACK["placement"],
+            "k_rule": ATTACK["k_rule"],
             "seed": config["seed"],
-            "probe_subjects": attack["dataset_probe_subjects"].get(wildcards.dataset, attack["probe_subjects"]),
-            "test_subjects": config["gaitset"]["evaluation"]["test_subjects"],
-            "metric": config["gaitset"]["evaluation"]["metric"],
+            "probe_subjects": ATTACK["dataset_probe_subjects"].get(
+                wildcards.dataset, ATTACK["probe_subjects"]
+            ),
+            "test_subjects": GAITSET["evaluation"]["test_subjects"],
+            "metric": GAITSET["evaluation"]["metric"],
         }
     )
 
 
 def attack_runtime():
-    """The runtime knobs of an attack job: device, sequences attacked at once (results do not depend
-    on it: tests/attacks/test_engine.py) and memory layout."""
-    attack = config["attack"]
+    """The runtime knobs of an attack job: device, sequences attacked at once (results do not
+    depend on it: tests/attacks/test_engine.py) and memory layout."""
     return runtime_knobs(
-        {"device": config["device"], "chunk_size": attack["chunk_size"], "channels_last": attack["channels_last"]}
+        {
+            "device": config["device"],
+            "chunk_size": ATTACK["chunk_size"],
+            "channels_last": ATTACK["channels_last"],
+        }
     )
 
 
 def attack_settings(wildcards):
     """The optimiser settings of one attack job (goal and setting from its mode)."""
-    attack = config["attack"]
-    mode, _, variant = wildcards.mode.partition("+")
-    _, goal, setting = mode.split("_")
-    keys = ("iterations", "decay", "step_size", "realism_weight", "temporal_weight", "early_stop", "dtype")
-    settings = {key: attack[key] for key in keys}
+    mode = Mode.parse(wildcards.mode)
+    goal, setting, variant = mode.goal, mode.setting, mode.variant
+    keys = (
+        "iterations",
+        "decay",
+        "step_size",
+        "realism_weight",
+        "temporal_weight",
+        "early_stop",
+        "dtype",
+    )
+    settings = {key: ATTACK[key] for key in keys}
     if variant:
-        settings.update({k: v for k, v in attack["variants"][variant].items() if k != "modes"})
-    if setting == "random":  # no optimisation: the optimiser's knobs must not rerun the control
-        settings = {"dtype": attack["dtype"]}
+        settings.update(
+            {k: v for k, v in ATTACK["variants"][variant].items() if k != "modes"}
+        )
+    if (
+        setting == "random"
+    ):  # no optimisation: the optimiser's knobs must not rerun the control
+        settings = {"dtype": ATTACK["dtype"]}
     return canonical({"goal": goal, "setting": setting, **settings})
 
 
 # ---------------------------------------------------------------------------------------- baselines
 # Sec. 4.5's perturbation baselines: more attack modes, `{kind}_{goal}_{fgsm|pgd|mifgsm}` (rule
 # perturbation_attack), at `attack.baselines.sparsities` (docs/baselines.md).
-BASELINE_MODE_PATTERN = r"(alteration|insertion)_(nontargeted|targeted)_(fgsm|pgd|mifgsm)"
-_baselines = config["attack"]["baselines"]
-if _baselines["modes"] and _baselines["figure_sparsity"] not in _baselines["sparsities"]:
+_baselines = ATTACK["baselines"]
+if (
+    _baselines["modes"]
+    and _baselines["figure_sparsity"] not in _baselines["sparsities"]
+):
     raise ValueError(
         f"attack.baselines.figure_sparsity {_baselines['figure_sparsity']!r} is not among "
         f"attack.baselines.sparsities {_baselines['sparsities']}; Fig. 6 compares them there: add it"
     )
-_judge = config["wgan"]["judge"]
-if _judge["seed"] == config["seed"] or _judge["dim"] == config["wgan"]["dim"]:
+_judge = WGAN["judge"]
+if _judge["seed"] == config["seed"] or _judge["dim"] == WGAN["dim"]:
     raise ValueError(
         "wgan.judge must differ from the attack's WGAN in seed and width (seed "
-        f"{_judge['seed']} vs {config['seed']}, dim {_judge['dim']} vs {config['wgan']['dim']}): "
+        f"{_judge['seed']} vs {config['seed']}, dim {_judge['dim']} vs {WGAN['dim']}): "
         "an independent judge; change wgan.judge.seed / wgan.judge.dim"
     )
 
 
-def baseline_tables(dataset):
-    """The tables of every perturbation-baseline job the config asks for on ``dataset``."""
-    baselines = config["attack"]["baselines"]
-    return job_tables(dataset, baselines["modes"], baselines["sparsities"])
+def baseline_files(dataset, ext):
+    """The ``ext`` files of every perturbation-baseline job the config asks for on ``dataset``."""
+    baselines = ATTACK["baselines"]
+    return job_files(dataset, baselines["modes"], baselines["sparsities"], ext)
+
+
+def white_box_files(ext):
+    """The ``ext`` files of every CASIA-B job of the attack and of the baselines."""
+    return [*attack_files("casia_b", ext), *baseline_files("casia_b", ext)]
 
 
 def perturbation_settings(wildcards):
-    """The settings of one baseline job (goal and method from its mode; PGD's random start only for PGD)."""
-    baselines = config["attack"]["baselines"]
-    _, goal, method = wildcards.mode.split("_")
+    """The settings of one baseline job (goal and method from its mode; PGD's random start only
+    for PGD)."""
+    baselines = ATTACK["baselines"]
+    mode = Mode.parse(wildcards.mode)
+    goal, method = mode.goal, mode.setting
     settings = {"goal": goal, "method": method, "budget": baselines["budget"]}
     if method != "fgsm":
-        settings.update(iterations=baselines["iterations"], step_size=baselines["step_size"])
+        settings.update(
+            iterations=baselines["iterations"], step_size=baselines["step_size"]
+        )
     if method == "mifgsm":
         settings["decay"] = baselines["decay"]
     if method == "pgd":
@@ -266,60 +387,61 @@ def perturbation_settings(wildcards):
 
 
 # ---------------------------------------------------------------------------------------- transfer
-# He et al. Sec. 4.3 (Table 3: the S = 1/40 frame-alteration nontargeted adversary's NM sequences,
-# transferred to GaitGAN) and Sec. 4.4 (Table 4: the same attack on CASIA-A), workflow/rules/gaitgan.smk.
-TRANSFER_MODE = "alteration_nontargeted_adversary"  # as gaitcore.reporting.transfer.TABLE3_MODE / TABLE4_MODE
-TABLE3_SPARSITY = "1/40"  # gaitcore.reporting.transfer.TABLE3_SPARSITY checks the tables it gets
-TRANSFER_TABLES = {
-    "table3_csv": f"{RESULTS}/tables/table3_blackbox_gaitgan.csv",
-    "table3_md": f"{RESULTS}/tables/table3_blackbox_gaitgan.md",
-    "table4_csv": f"{RESULTS}/tables/table4_cross_dataset.csv",
-    "table4_md": f"{RESULTS}/tables/table4_cross_dataset.md",
-}
+# He et al. Sec. 4.3 (Table 3: the S = 1/40 frame-alteration nontargeted adversary's NM
+# sequences, transferred to GaitGAN, gaitgan.smk) and Sec. 4.4 (Table 4: the same attack on
+# CASIA-A, cross_dataset.smk).
+TRANSFER_MODE = "alteration_nontargeted_adversary"  # as gaitcore.experiments.transfer.TABLE3_MODE / TABLE4_MODE
+TABLE3_SPARSITY = (
+    "1/40"  # gaitcore.experiments.transfer.TABLE3_SPARSITY checks the tables it gets
+)
 
 
-def table3_attack_tables():
-    """The CASIA-B NM attack table Table 3 reads: S = 1/40, every attacked view in one job (any attack.conditions)."""
+def table3_attack_files(ext):
+    """The CASIA-B NM attack job Table 3 reads: S = 1/40, every attacked view in one job (any
+    attack.conditions)."""
     if not attack_views("casia_b"):
         return []
-    return [f"{RESULTS}/attacks/casia_b/{TRANSFER_MODE}/{sparsity_wildcard(TABLE3_SPARSITY)}/nm.parquet"]
-
-
-def table4_attack_tables():
-    """The CASIA-A attack tables Table 4 reads: the frame-alteration nontargeted adversary's of attack_tables("casia_a")."""
-    return [path for path in attack_tables("casia_a") if f"/{TRANSFER_MODE}/" in path]
-
-
-def transfer_outputs():
-    """Tables 3 and 4, each when attack.datasets attacks its dataset."""
-    datasets = config["attack"]["datasets"]
+    sparsity = sparsity_wildcard(TABLE3_SPARSITY)
     return [
-        *(rules.table3_blackbox_gaitgan.output if "casia_b" in datasets else []),
-        *(rules.table4_cross_dataset.output if "casia_a" in datasets else []),
+        attack_path(
+            ext,
+            dataset="casia_b",
+            mode=TRANSFER_MODE,
+            sparsity=sparsity,
+            condition="nm",
+        )
     ]
 
 
-# ---------------------------------------------------------------------------------------- video attack
-# He et al. Sec. 3.3 (SPADE; Fig. 3, 4, 9) and the video attack scored through the sensor path,
-# workflow/rules/spade.smk (docs/spade.md).
+def table4_attack_files(ext):
+    """The CASIA-A attack jobs Table 4 reads: the frame-alteration nontargeted adversary's of
+    attack_files("casia_a")."""
+    return [
+        path for path in attack_files("casia_a", ext) if f"/{TRANSFER_MODE}/" in path
+    ]
 
 
+# ---------------------------------------------------------------------------------------- videos
+# He et al. Sec. 3.3 (SPADE; Fig. 3, 4, 9, spade.smk) and the video attack scored through the
+# sensor path (video_attack.smk, docs/spade.md).
 def video_source_params():
     """Where CASIA-B's videos come from: its dataset block (synthetic RGB mode, or the released
     silhouettes beside the real videos) and spade.videos_root."""
-    return canonical({"dataset": config["datasets"]["casia_b"], "videos_root": config["spade"]["videos_root"]})
+    return canonical(
+        {"dataset": config["datasets"]["casia_b"], "videos_root": SPADE["videos_root"]}
+    )
 
 
 def video_source_input(wildcards):
     """The real videos' folder, so that replacing them reruns the SPADE rules (synthetic: none)."""
-    root = config["spade"]["videos_root"]
+    root = SPADE["videos_root"]
     return [root] if root else []
 
 
 def video_source_fingerprint(wildcards):
     """The tree fingerprints of the real videos and of the CASIA-B silhouettes read beside
     them, as a param: a change in either tree reruns the SPADE rules (synthetic: "")."""
-    root = config["spade"]["videos_root"]
+    root = SPADE["videos_root"]
     if not root:
         return ""
     return canonical(
@@ -331,62 +453,84 @@ def video_source_fingerprint(wildcards):
 
 
 def _subset(chosen, available, key):
-    """``chosen`` (all of ``available`` when empty), refusing values the attack stage does not produce."""
+    """``chosen`` (all of ``available`` when empty), refusing values the attack stage does not
+    produce."""
     missing = [value for value in chosen if value not in available]
     if missing:
-        raise ValueError(f"video_attack.{key} {missing} are not attacked (the attack config gives {list(available)}); "
-                         f"add them to the attack block or remove them from video_attack.{key}")
+        raise ValueError(
+            f"video_attack.{key} {missing} are not attacked (the attack config gives "
+            f"{list(available)}); add them to the attack block or remove them from "
+            f"video_attack.{key}"
+        )
     return list(chosen) or list(available)
 
 
 def video_attack_views():
-    """The probe views whose attacked probes become videos (video_attack.views; empty: every attacked view)."""
-    if "casia_b" not in config["attack"]["datasets"]:
+    """The probe views whose attacked probes become videos (video_attack.views; empty: every
+    attacked view)."""
+    if "casia_b" not in ATTACK["datasets"]:
         return []
-    return _subset(config["video_attack"]["views"], attack_views("casia_b"), "views")
+    return _subset(VIDEO_ATTACK["views"], attack_views("casia_b"), "views")
 
 
 def video_attack_jobs():
     """(mode, sparsity wildcard, condition) of every video attack job: one per CASIA-B attack job
     selected, covering its probes at video_attack_views()."""
-    attack, video = config["attack"], config["video_attack"]
     if not video_attack_views():
         return []
-    modes = _subset(video["modes"], attack_modes(), "modes")
-    sparsities = _subset(video["sparsities"], attack["sparsities"], "sparsities")
-    conditions = _subset(video["conditions"], attack_conditions("casia_b"), "conditions")
-    return [(m, sparsity_wildcard(s), c) for m in modes for s in sparsities for c in conditions]
+    modes = _subset(VIDEO_ATTACK["modes"], attack_modes(), "modes")
+    sparsities = _subset(VIDEO_ATTACK["sparsities"], ATTACK["sparsities"], "sparsities")
+    conditions = _subset(
+        VIDEO_ATTACK["conditions"], attack_conditions("casia_b"), "conditions"
+    )
+    return [
+        (m, sparsity_wildcard(s), c)
+        for m in modes
+        for s in sparsities
+        for c in conditions
+    ]
 
 
-def video_attack_outputs(ext):
-    """The ``.parquet`` tables or ``.npz`` examples of every video attack job."""
-    return [f"{RESULTS}/video_attacks/casia_b/{m}/{s}/{c}.{ext}" for m, s, c in video_attack_jobs()]
+def video_attack_files(ext):
+    """The ``parquet`` tables or ``npz`` examples of every video attack job."""
+    return [
+        video_attack_path(ext, mode=m, sparsity=s, condition=c)
+        for m, s, c in video_attack_jobs()
+    ]
 
 
 def video_attack_examples():
-    """Fig. 4's examples: per mode, the job at the largest sparsity and first condition (its first probe)."""
+    """Fig. 4's examples: per mode, the job at the largest sparsity and first condition (its first
+    probe)."""
     first = {}
     for mode, sparsity, condition in video_attack_jobs():
-        value = int(sparsity.split("-")[0]) / int(sparsity.split("-")[1])
+        value = Sparsity.from_file_name(sparsity)
         if mode not in first or value > first[mode][0]:
-            first[mode] = (value, f"{RESULTS}/video_attacks/casia_b/{mode}/{sparsity}/{condition}.npz")
+            path = video_attack_path(
+                "npz", mode=mode, sparsity=sparsity, condition=condition
+            )
+            first[mode] = (value, path)
     return [path for _, path in first.values()]
 
 
-def video_outputs():
-    """Fig. 9, and the video attack table and Fig. 4 when CASIA-B is attacked."""
-    return [*rules.spade_report.output, *(rules.aggregate_video_attacks.output if video_attack_jobs() else [])]
-
-
+# ---------------------------------------------------------------------------------------- targets
 def final_outputs():
-    """Everything `snakemake all` builds: the final tables and figures of each stage."""
+    """Everything `snakemake all` builds: the final tables and figures of each stage (called by
+    rule all, after every rule file is included)."""
+    attacked = ATTACK["datasets"]
     return [
         *(store_files(dataset)["meta"] for dataset in DATASETS),
         *rules.natural_accuracy.output,
         *rules.wgan_report.output,
-        *(rules.aggregate_attacks.output if "casia_b" in config["attack"]["datasets"] else []),
-        *(rules.compare_perturbations.output if "casia_b" in config["attack"]["datasets"] else []),
-        *(rules.random_control_sources.output if foreign_frame_tables() else []),
-        *transfer_outputs(),
-        *video_outputs(),
+        *(rules.aggregate_attacks.output if "casia_b" in attacked else []),
+        *(rules.compare_perturbations.output if "casia_b" in attacked else []),
+        *(
+            rules.random_control_sources.output
+            if foreign_frame_files("parquet")
+            else []
+        ),
+        *(rules.table3_blackbox_gaitgan.output if "casia_b" in attacked else []),
+        *(rules.table4_cross_dataset.output if "casia_a" in attacked else []),
+        *rules.spade_report.output,
+        *(rules.aggregate_video_attacks.output if video_attack_jobs() else []),
     ]

@@ -1,12 +1,9 @@
-# Stage 2: the victim model (He et al. Sec. 4.1): GaitSet trained on CASIA-B's training subjects,
-# features of every test sequence stored once per trained model, natural rank-1 accuracy (Table 1).
-# Config: the `gaitset` block, `threads.train_gaitset`, `threads.extract_features`, `device`, `seed`.
+# Stage 2, the victim model (He et al. Sec. 4.1, Table 1): GaitSet trained on CASIA-B's training
+# subjects, the features of every test sequence stored once per trained model, the natural rank-1
+# accuracy (docs/gaitset.md). Config: `gaitset`, `threads.train_gaitset`,
+# `threads.extract_features`, `device`, `seed`.
 from gaitcore.training import GaitSetTrainConfig
 
-
-GAITSET = config["gaitset"]
-GAITSET_MODEL = f"{RESULTS}/models/gaitset"
-GAITSET_FEATURES = f"{RESULTS}/features/gaitset"  # {dataset}.npy (float32 features) + {dataset}.parquet
 GAITSET_TRAIN, GAITSET_RUNTIME = training_params(
     GaitSetTrainConfig,
     {
@@ -23,33 +20,43 @@ rule train_gaitset:
     input:
         **store_files("casia_b"),
     output:
-        weights=f"{GAITSET_MODEL}/weights.pt",
-    params:
-        # The resume checkpoint is no output: Snakemake would delete it when the job fails.
-        checkpoint=f"{GAITSET_MODEL}/resume.pt",
-        train=GAITSET_TRAIN,
-        runtime=GAITSET_RUNTIME,
-    threads: config["threads"]["train_gaitset"]
-    resources:
-        mem_mb=GAITSET["resources"]["train"]["mem_mb"],
-        runtime=GAITSET["resources"]["train"]["runtime"],
+        weights=model_files("gaitset")["weights"],
     log:
         f"{LOGS}/gaitset/train.log",
     benchmark:
         f"{BENCHMARKS}/gaitset/train.tsv"
     conda:
         CONDA_ENV
+    threads: config["threads"]["train_gaitset"]
+    resources:
+        mem_mb=GAITSET["resources"]["train"]["mem_mb"],
+        runtime=GAITSET["resources"]["train"]["runtime"],
+    params:
+        checkpoint=model_files("gaitset")["checkpoint"],
+        train=GAITSET_TRAIN,
+        runtime=GAITSET_RUNTIME,
     script:
         "../../scripts/train_gaitset.py"
 
 
 rule extract_features:
     input:
-        weights=rules.train_gaitset.output.weights,
         **store_files("{dataset}"),
+        weights=rules.train_gaitset.output.weights,
     output:
-        features=f"{GAITSET_FEATURES}/{{dataset}}.npy",
-        index=f"{GAITSET_FEATURES}/{{dataset}}.parquet",
+        # float32 features and their index, one row per test sequence
+        features=f"{RESULTS}/features/gaitset/{{dataset}}.npy",
+        index=f"{RESULTS}/features/gaitset/{{dataset}}.parquet",
+    log:
+        f"{LOGS}/gaitset/extract_{{dataset}}.log",
+    benchmark:
+        f"{BENCHMARKS}/gaitset/extract_{{dataset}}.tsv"
+    conda:
+        CONDA_ENV
+    threads: config["threads"]["extract_features"]
+    resources:
+        mem_mb=GAITSET["resources"]["extract"]["mem_mb"],
+        runtime=GAITSET["resources"]["extract"]["runtime"],
     params:
         test_subjects=GAITSET["evaluation"]["test_subjects"],
         runtime=runtime_knobs(
@@ -60,16 +67,6 @@ rule extract_features:
                 "frame_chunk": GAITSET["evaluation"]["frame_chunk"],
             }
         ),
-    threads: config["threads"]["extract_features"]
-    resources:
-        mem_mb=GAITSET["resources"]["extract"]["mem_mb"],
-        runtime=GAITSET["resources"]["extract"]["runtime"],
-    log:
-        f"{LOGS}/gaitset/extract_{{dataset}}.log",
-    benchmark:
-        f"{BENCHMARKS}/gaitset/extract_{{dataset}}.tsv"
-    conda:
-        CONDA_ENV
     script:
         "../../scripts/extract_features.py"
 
@@ -77,9 +74,11 @@ rule extract_features:
 rule natural_accuracy:
     input:
         **{
-            f"{dataset}_{kind}": f"{GAITSET_FEATURES}/{dataset}.{suffix}"
+            f"{dataset}_{key}": fill_wildcards(
+                rules.extract_features.output[key], dataset=dataset
+            )
             for dataset in GAITSET["evaluation"]["datasets"]
-            for kind, suffix in (("features", "npy"), ("index", "parquet"))
+            for key in ("features", "index")
         },
     output:
         csv=report(
@@ -93,16 +92,18 @@ rule natural_accuracy:
             caption="../report/natural_accuracy.rst",
             category="GaitSet",
         ),
+    log:
+        f"{LOGS}/gaitset/natural_accuracy.log",
+    benchmark:
+        f"{BENCHMARKS}/gaitset/natural_accuracy.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=4000,
+        runtime=10,
     params:
         datasets=GAITSET["evaluation"]["datasets"],
         metric=GAITSET["evaluation"]["metric"],
         test_subjects=GAITSET["evaluation"]["test_subjects"],
-    resources:
-        mem_mb=4000,
-        runtime=10,
-    log:
-        f"{LOGS}/gaitset/natural_accuracy.log",
-    conda:
-        CONDA_ENV
     script:
         "../../scripts/evaluate_natural.py"

@@ -1,0 +1,80 @@
+# Stage 9, the video attack through the sensor path (He et al. Sec. 3.3, Fig. 4; the scoring is
+# beyond the paper): per selected CASIA-B attack job (mode, sparsity, condition), the adversarial
+# silhouettes of its probes at video_attack.views rendered by SPADE, composited into the probe's
+# video, segmented by background subtraction and scored by GaitSet; aggregated into
+# tables/video_attack.{csv,md} and Fig. 4 (docs/spade.md). Config: `video_attack`,
+# `spade.videos_root`, `datasets.casia_b`, `gaitset.evaluation`, `threads.video_attack`,
+# `threads.aggregate_video_attacks`, `device`.
+
+
+rule video_attack:
+    input:
+        video_source_input,
+        attack_table=attack_path("parquet", dataset="casia_b"),
+        attack_frames=attack_path("npz", dataset="casia_b"),
+        gaitset=rules.train_gaitset.output.weights,
+        spade=rules.train_spade.output.weights,
+        features=fill_wildcards(
+            rules.extract_features.output.features, dataset="casia_b"
+        ),
+        feature_index=fill_wildcards(
+            rules.extract_features.output.index, dataset="casia_b"
+        ),
+    output:
+        table=video_attack_path("parquet"),
+        example=video_attack_path("npz"),
+    log:
+        video_attack_path("log", root=f"{LOGS}/video_attacks"),
+    benchmark:
+        video_attack_path("tsv", root=f"{BENCHMARKS}/video_attacks")
+    conda:
+        CONDA_ENV
+    threads: config["threads"]["video_attack"]
+    resources:
+        mem_mb=VIDEO_ATTACK["resources"]["job"]["mem_mb"],
+        runtime=VIDEO_ATTACK["resources"]["job"]["runtime"],
+    params:
+        source=video_source_params(),
+        source_tree=video_source_fingerprint,
+        views=video_attack_views(),
+        evaluation=canonical(
+            {
+                "test_subjects": GAITSET["evaluation"]["test_subjects"],
+                "metric": GAITSET["evaluation"]["metric"],
+                "threshold": VIDEO_ATTACK["threshold"],
+                "min_area": VIDEO_ATTACK["min_area"],
+            }
+        ),
+        runtime=runtime_knobs({"device": config["device"]}),
+    script:
+        "../../scripts/video_attack.py"
+
+
+rule aggregate_video_attacks:
+    input:
+        tables=video_attack_files("parquet"),
+        examples=video_attack_examples(),
+    output:
+        csv=report(
+            f"{RESULTS}/tables/video_attack.csv",
+            caption="../report/video_attack.rst",
+            category="Video attack",
+        ),
+        md=f"{RESULTS}/tables/video_attack.md",
+        fig4=report(
+            f"{RESULTS}/figures/fig4_video_frames.png",
+            caption="../report/fig4_video_frames.rst",
+            category="Video attack",
+        ),
+    log:
+        f"{LOGS}/video_attacks/aggregate.log",
+    benchmark:
+        f"{BENCHMARKS}/video_attacks/aggregate.tsv"
+    conda:
+        CONDA_ENV
+    threads: config["threads"]["aggregate_video_attacks"]
+    resources:
+        mem_mb=VIDEO_ATTACK["resources"]["aggregate"]["mem_mb"],
+        runtime=VIDEO_ATTACK["resources"]["aggregate"]["runtime"],
+    script:
+        "../../scripts/aggregate_video_attacks.py"
