@@ -172,10 +172,12 @@ def _short(text: str, limit: int = MAX_MESSAGE) -> str:
 def _describe(error: jsonschema.ValidationError, schema: Mapping) -> list[str]:
     """One line per problem of a jsonschema error: dotted path, value and the fix or the validator's message."""
     parent = dotted_path(list(error.absolute_path))
-    if error.validator == "additionalProperties" and error.validator_value is False and isinstance(error.instance, Mapping):
+    if (error.validator == "additionalProperties" and error.validator_value is False
+            and isinstance(error.instance, Mapping)):
         declared = list(error.schema.get("properties") or {})
         patterns = list(error.schema.get("patternProperties") or {})
-        extras = [key for key in error.instance if key not in declared and not any(re.search(p, str(key)) for p in patterns)]
+        extras = [key for key in error.instance
+                  if key not in declared and not any(re.search(p, str(key)) for p in patterns)]
         if extras:
             return [_unknown_key(str(key), parent, declared, schema) for key in extras]
     full = repr(error.instance)

@@ -1,8 +1,8 @@
 """Snakemake glue: natural rank-1 accuracy tables from stored features (rule `natural_accuracy`)."""
 
 from gaitcore.evaluation.rank1 import natural_accuracy, summary_markdown
-from gaitcore.utils.tables import write_table
 from gaitcore.utils.logs import setup_logging
+from gaitcore.utils.tables import write_table
 
 setup_logging(snakemake.log[0])
 long, summary = natural_accuracy(

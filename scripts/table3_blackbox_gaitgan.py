@@ -6,8 +6,8 @@ import torch
 
 from gaitcore.experiments.transfer import table3_blackbox_gaitgan
 from gaitcore.reporting.transfer_tables import table3_markdown
-from gaitcore.utils.tables import write_table
 from gaitcore.utils.logs import setup_logging
+from gaitcore.utils.tables import write_table
 
 setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

@@ -2,8 +2,8 @@
 
 from gaitcore.experiments.transfer import table4_cross_dataset
 from gaitcore.reporting.transfer_tables import table4_markdown
-from gaitcore.utils.tables import write_table
 from gaitcore.utils.logs import setup_logging
+from gaitcore.utils.tables import write_table
 
 setup_logging(snakemake.log[0])
 table = table4_cross_dataset(list(snakemake.input.tables), snakemake.input.natural)

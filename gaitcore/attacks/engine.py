@@ -46,8 +46,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gaitcore.attacks.plan import FramePlan
-from gaitcore.models.gaitset import GaitSet, silhouettes_to_input
 from gaitcore.attacks.vocabulary import GOALS, SETTINGS
+from gaitcore.models.gaitset import GaitSet, silhouettes_to_input
 from gaitcore.models.realism import RealismScore
 from gaitcore.models.wgan import Generator, to_gaitset_frames
 
@@ -65,7 +65,8 @@ class AttackSettings:
 
     ``realism_weight`` is lambda of Eq. 5 (the paper's text says 1000, its code 1; with sign steps
     only its size against the cosine gradient matters, and with few iterations a small lambda is
-    needed for the cosine term to get its turn: see docs/attack.md "Which lambda"). ``temporal_weight`` is gamma of the optional
+    needed for the cosine term to get its turn: see docs/attack.md "Which lambda").
+    ``temporal_weight`` is gamma of the optional
     temporal-consistency term (0: off, the paper's method). ``chunk_size`` sequences are attacked
     at once; ``dtype`` ``bfloat16`` runs G, D and GaitSet under autocast.
     """
@@ -261,7 +262,8 @@ class TemporalSparseAttack:
         with _autocast(dev, s.dtype):
             cache = gaitset.pooled_cache(clean, [len(it.plan.kept) for it in items], positions=kept_positions)
         neighbours = self._neighbour_frames(items) if s.temporal_weight else None
-        w = torch.cat([initial_latents(k, self.victim.latent_dim, it.seed, s.setting) for k, it in zip(ks, items)]).to(dev)
+        w = torch.cat([initial_latents(k, self.victim.latent_dim, it.seed, s.setting)
+                       for k, it in zip(ks, items)]).to(dev)
         momentum = torch.zeros_like(w)
         history = np.full((n, s.iterations), np.nan, dtype=np.float32)
         iterations = np.zeros(n, dtype=np.int64)
@@ -270,7 +272,8 @@ class TemporalSparseAttack:
         def evaluate(rows: Tensor, seqs: list[int], latents: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
             """Forward pass of the active sequences: (objective, cosine, features, generated frames)."""
             sub_cache = cache if len(seqs) == n else cache.select(seqs)
-            sub_segments = torch.repeat_interleave(torch.arange(len(seqs), device=dev), torch.tensor([ks[i] for i in seqs], device=dev))
+            sub_segments = torch.repeat_interleave(torch.arange(len(seqs), device=dev),
+                                                   torch.tensor([ks[i] for i in seqs], device=dev))
             with _autocast(dev, s.dtype):
                 x = generator(on_sphere(latents) if s.setting == "adversary" else latents)
                 logits = realism.logits(x)
@@ -316,7 +319,8 @@ class TemporalSparseAttack:
             probability = torch.sigmoid(realism.logits(x.float()))
             generated = to_store_frames(x)
             with _autocast(dev, s.dtype):
-                stored = gaitset.forward_with_cache(cache, silhouettes_to_input(generated, dev), ks, positions=new_positions)
+                stored = gaitset.forward_with_cache(cache, silhouettes_to_input(generated, dev), ks,
+                                                    positions=new_positions)
             cosine = F.cosine_similarity(stored.flatten(1).float(), reference.flatten(1).float(), dim=1)
         return [
             AttackOutcome(
@@ -355,8 +359,8 @@ def reference_attack(victim: Victim, item: AttackItem, settings: AttackSettings,
     """The plain attack of one sequence, as the paper's code runs it: full GaitSet forward every iteration.
 
     Same models, objective, initial latents and update rule as :class:`TemporalSparseAttack`;
-    returns the final latents ``Z`` (``[K, V]``) and generated frames (uint8 ``[K, 64, 64]``). The oracle of the tests and of
-    ``python -m gaitcore.bench.attack``.
+    returns the final latents ``Z`` (``[K, V]``) and generated frames (uint8 ``[K, 64, 64]``).
+    The oracle of the tests and of ``python -m gaitcore.bench.attack``.
     """
     if settings.temporal_weight:
         raise ValueError("the reference attack implements the paper's objective only (temporal_weight 0)")

@@ -155,7 +155,8 @@ def start_noise(shape: tuple[int, ...], seed: int) -> Tensor:
 def to_store(start: np.ndarray, x: Tensor) -> np.ndarray:
     """Perturbed GaitSet inputs ``[K, 64, 44]`` in [0, 1] -> uint8 store frames: ``start`` with the crop replaced."""
     out = np.array(start, dtype=np.uint8, copy=True)
-    out[:, :, CROP : CROP + INPUT_WIDTH] = (x.detach().float() * 255.0).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+    out[:, :, CROP : CROP + INPUT_WIDTH] = ((x.detach().float() * 255.0).round().clamp(0, 255)
+                                            .to(torch.uint8).cpu().numpy())
     return out
 
 

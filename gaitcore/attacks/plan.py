@@ -119,7 +119,8 @@ class FramePlan:
             raise ValueError(f"unknown attack kind {kind!r}; use one of {KINDS}")
         generated = np.sort(np.asarray(generated, dtype=np.int64))
         length = frame_count + (len(generated) if kind == "insertion" else 0)
-        if len(generated) and (generated[0] < 0 or generated[-1] >= length or len(np.unique(generated)) != len(generated)):
+        if len(generated) and (generated[0] < 0 or generated[-1] >= length
+                               or len(np.unique(generated)) != len(generated)):
             raise ValueError(f"places {generated.tolist()} do not fit a {kind} of {frame_count} frames")
         kept = np.setdiff1d(np.arange(length), generated).astype(np.int64)
         kept_source = kept if kind == "alteration" else np.arange(frame_count, dtype=np.int64)

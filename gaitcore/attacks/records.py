@@ -123,7 +123,8 @@ def load_attacks(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, d
     targeted = rows["goal"] == "targeted"
     no_target = targeted & (rows["target"].isna() | (rows["target"].astype(object) == ""))
     if no_target.any():
-        raise ValueError(f"{int(no_target.sum())} targeted rows without a target, e.g. in {rows.loc[no_target, '_file'].iloc[0]}")
+        raise ValueError(f"{int(no_target.sum())} targeted rows without a target, "
+                         f"e.g. in {rows.loc[no_target, '_file'].iloc[0]}")
     key = [*PROBE_KEY, "kind", "goal", "setting", "sparsity", "target"]
     twice = rows.duplicated(key, keep=False)
     if twice.any():

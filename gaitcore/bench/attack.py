@@ -115,12 +115,14 @@ def main(argv: list[str] | None = None) -> None:
     began = time.perf_counter()
     outcomes = engine.attack(items)
     engine_s = time.perf_counter() - began
-    print(f"engine:    {engine_s:8.2f} s  ({1e3 * engine_s / (len(items) * args.iterations):.1f} ms per sequence-iteration)")
+    print(f"engine:    {engine_s:8.2f} s  "
+          f"({1e3 * engine_s / (len(items) * args.iterations):.1f} ms per sequence-iteration)")
 
     began = time.perf_counter()
     reference_latents = [reference_attack(victim, item, settings, device)[0] for item in items]
     reference_s = time.perf_counter() - began
-    print(f"reference: {reference_s:8.2f} s  ({1e3 * reference_s / (len(items) * args.iterations):.1f} ms per sequence-iteration)")
+    print(f"reference: {reference_s:8.2f} s  "
+          f"({1e3 * reference_s / (len(items) * args.iterations):.1f} ms per sequence-iteration)")
 
     with torch.no_grad():
         diff = max(float((victim.generator(a.latents.to(device)) - victim.generator(b.to(device))).abs().max())
@@ -130,7 +132,8 @@ def main(argv: list[str] | None = None) -> None:
         chunk = outcomes[first : first + args.chunk_size]
         floor_s += floor_seconds(victim, torch.cat([o.latents for o in chunk]).to(device), args.iterations)
     print(f"floor (G+D fwd+bwd): {floor_s:8.2f} s")
-    print(f"attack-speedup: {reference_s / engine_s:.2f}x max-abs-diff: {diff:.3g} floor-multiple: {engine_s / floor_s:.2f}x")
+    print(f"attack-speedup: {reference_s / engine_s:.2f}x max-abs-diff: {diff:.3g} "
+          f"floor-multiple: {engine_s / floor_s:.2f}x")
 
 
 if __name__ == "__main__":

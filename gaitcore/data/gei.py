@@ -2,6 +2,7 @@
 template GaitGAN reads (He et al. Sec. 4.3)."""
 
 from __future__ import annotations
+
 import numpy as np
 import pandas as pd
 

@@ -28,8 +28,8 @@ from gaitcore.evaluation.rank1 import MEAN_ROW
 NATURAL = "natural"
 ROW_SETTINGS = (NATURAL, *SETTINGS)  # the rows of a table: the clean probes (clean_rank1_* columns), then attacks
 NATURAL_GOAL = "none"  # goal of the natural rows: the clean probes belong to no attack goal
-LONG_COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "probe_view", "value", "metric", "probes",
-                "iterations"]
+LONG_COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "probe_view", "value", "metric",
+                "probes", "iterations"]
 AVERAGE = "average"
 
 
@@ -119,7 +119,8 @@ def attack_accuracy(rows: pd.DataFrame, metas: Mapping[str, Mapping]) -> pd.Data
                                   "success" if goal == "targeted" else "rank1")
         clean_columns = [f"clean_rank1_{v:03d}" for v in views]
         for (kind, sparsity), of_kind in of_dataset.groupby(["kind", "sparsity"], sort=False):
-            probes = of_kind.drop_duplicates(PROBE_KEY).drop(columns="iterations", errors="ignore").reset_index(drop=True)
+            probes = (of_kind.drop_duplicates(PROBE_KEY).drop(columns="iterations", errors="ignore")
+                      .reset_index(drop=True))
             distinct = of_kind.drop_duplicates([*PROBE_KEY, *clean_columns])
             if len(distinct) != len(probes):
                 warnings.warn(f"{dataset} {kind} {sparsity}: {len(distinct) - len(probes)} clean probes have "
@@ -173,7 +174,8 @@ def targeted_view_table(long: pd.DataFrame, kind: str, dataset: str | None = CAS
     for sparsity in _sparsities(rows):
         for condition in conditions_of(rows[rows["sparsity"] == sparsity]):
             sub = rows[(rows["sparsity"] == sparsity) & (rows["condition"] == condition)]
-            by_view = {(AVERAGE if v == MEAN_ROW else str(v)): value for v, value in zip(sub["probe_view"], sub["value"])}
+            by_view = {(AVERAGE if v == MEAN_ROW else str(v)): value
+                       for v, value in zip(sub["probe_view"], sub["value"])}
             records.append({"sparsity": sparsity, "condition": condition.upper(),
                             **{c: by_view.get(c, np.nan) for c in columns[2:]}})
     return pd.DataFrame.from_records(records, columns=columns)

@@ -30,16 +30,17 @@ import pandas as pd
 import torch
 
 from gaitcore.attacks.plan import FramePlan
+from gaitcore.data.gei import gait_energy_image, store_geis
 from gaitcore.data.store import FRAME_SIZE
 from gaitcore.evaluation.protocols import Protocol
 from gaitcore.evaluation.rank1 import evaluate_rank1
-from gaitcore.data.gei import gait_energy_image, store_geis
 from gaitcore.models.gaitgan import TARGET_VIEW, GaitGANGenerator, gan_to_template, geis_to_gan
 
 METRIC = "manhattan"
 
 
-def adversarial_sequence(original: np.ndarray, generated: np.ndarray, positions: Sequence[int], kind: str) -> np.ndarray:
+def adversarial_sequence(original: np.ndarray, generated: np.ndarray, positions: Sequence[int],
+                         kind: str) -> np.ndarray:
     """The attacked sequence: ``generated`` frames at ``positions`` (their places in the result, as the
     attack table records them) and the original frames elsewhere, in order. ``kind``: ``alteration``
     (``N`` frames, those at ``positions`` replaced) or ``insertion`` (``N + K`` frames)."""

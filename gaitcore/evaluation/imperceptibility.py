@@ -17,7 +17,8 @@ def foreground(frames: np.ndarray) -> np.ndarray:
 
 
 def shape_statistics(frames: np.ndarray) -> dict[str, np.ndarray]:
-    """Per frame of uint8 ``[n, H, W]``: foreground ``area`` (pixels), bounding-box ``width`` and ``height`` (0 if empty)."""
+    """Per frame of uint8 ``[n, H, W]``: foreground ``area`` (pixels), bounding-box ``width`` and ``height``
+    (0 if empty)."""
     masks = foreground(frames)
     rows, cols = masks.any(2), masks.any(1)
 
@@ -70,4 +71,5 @@ def consecutive_iou(sequence: np.ndarray) -> np.ndarray:
     return iou(sequence[:-1], sequence[1:]) if len(sequence) > 1 else np.empty(0)
 
 
-__all__ = ["consecutive_iou", "foreground", "iou", "neighbour_iou", "pixel_change", "shape_statistics", "wasserstein_1d"]
+__all__ = ["consecutive_iou", "foreground", "iou", "neighbour_iou", "pixel_change", "shape_statistics",
+           "wasserstein_1d"]

@@ -10,10 +10,10 @@ import pandas as pd
 
 from gaitcore.attacks.records import load_attacks
 from gaitcore.data.layout import CASIA_B
-from gaitcore.utils.tables import write_table
 from gaitcore.evaluation.attack_accuracy import attack_accuracy, table2_targeted_success, targeted_view_table
 from gaitcore.reporting.attack_figures import nontargeted_figure
 from gaitcore.reporting.attack_tables import attack_accuracy_markdown, table2_markdown, targeted_view_markdown
+from gaitcore.utils.tables import write_table
 
 # Names aggregate_attacks() understands in its ``out`` mapping (e.g. a Snakemake rule's outputs).
 OUTPUT_NAMES = (

@@ -15,10 +15,10 @@ import pandas as pd
 import torch
 
 from gaitcore.data.store import FrameStore
-from gaitcore.reporting.figures import fig8_wgan_samples
 from gaitcore.evaluation.frechet import features_frechet_distance, gaitset_frame_features
 from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
 from gaitcore.models.wgan import load_wgan, to_gaitset_frames
+from gaitcore.reporting.figures import fig8_wgan_samples
 from gaitcore.training.sampler import subject_range
 from gaitcore.training.wgan import FrameSampler, subject_rows
 from gaitcore.utils.device import resolve_device

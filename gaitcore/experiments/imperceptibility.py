@@ -30,7 +30,7 @@ probes' clean sequences, one set per dataset. Every (dataset, kind, goal, sparsi
 is the floor at that number of frames (the distance has a positive bias that shrinks with the number
 of frames) and its shape distances the sampling noise. The table also carries each setting's attack
 result (nontargeted: rank-1 accuracy under attack, lower is stronger; targeted: success rate) from
-:func:`gaitcore.reporting.attack_tables.attack_accuracy`, averaged over conditions.
+:func:`gaitcore.evaluation.attack_accuracy.attack_accuracy`, averaged over conditions.
 """
 
 from __future__ import annotations
@@ -50,12 +50,7 @@ from gaitcore.attacks.records import load_attacks, read_attack_frames, read_atta
 from gaitcore.attacks.vocabulary import KINDS, METHODS, sparsity_value
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
-from gaitcore.reporting.perturbation_figures import (
-    CONTEXT,
-    METHOD_LABELS,
-    fig6_perturbation_comparison,
-    fig7_examples,
-)
+from gaitcore.evaluation.attack_accuracy import NATURAL, ROW_SETTINGS, attack_accuracy
 from gaitcore.evaluation.frechet import (
     features_frechet_distance,
     gaitset_frame_features,
@@ -70,7 +65,12 @@ from gaitcore.evaluation.imperceptibility import (
 from gaitcore.evaluation.rank1 import MEAN_ROW
 from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
 from gaitcore.models.wgan import load_wgan, store_to_gan
-from gaitcore.evaluation.attack_accuracy import NATURAL, ROW_SETTINGS, attack_accuracy
+from gaitcore.reporting.perturbation_figures import (
+    CONTEXT,
+    METHOD_LABELS,
+    fig6_perturbation_comparison,
+    fig7_examples,
+)
 from gaitcore.utils.device import resolve_device
 from gaitcore.utils.tables import write_table
 
@@ -101,14 +101,16 @@ class FrameSet:
 
 def _store_rows(store: FrameStore) -> dict[tuple, int]:
     index = store.index
-    keys = zip(index["dataset"], index["subject"], index["condition"], index["seq"].astype(int), index["view"].astype(int))
+    keys = zip(index["dataset"], index["subject"], index["condition"], index["seq"].astype(int),
+               index["view"].astype(int))
     return {key: int(row) for key, row in zip(keys, index.index)}
 
 
-def collect_frames(rows: pd.DataFrame, stores: Mapping[str, FrameStore]) -> tuple[dict[tuple, FrameSet], dict[str, list[int]]]:
+def collect_frames(rows: pd.DataFrame,
+                   stores: Mapping[str, FrameStore]) -> tuple[dict[tuple, FrameSet], dict[str, list[int]]]:
     """Altered frames per setting and natural frames per (dataset, kind, goal, sparsity).
 
-    ``rows``: :func:`gaitcore.reporting.attack_tables.load_attacks`'s rows (their ``_file`` column
+    ``rows``: :func:`gaitcore.attacks.records.load_attacks`'s rows (their ``_file`` column
     names each job's table; its ``.npz`` lies beside it). Returns ``{group key: FrameSet}`` (group
     keys as :data:`GROUP`; natural sets have setting ``"natural"``) and the store rows of the
     attacked probes per dataset.
@@ -241,7 +243,8 @@ def imperceptibility_table(
             "judge_realism": float(_judge_realism(judge, frames, dev).mean()),
             "frechet_distance": features_frechet_distance(features(frames), real_features[dataset])
             if len(frames) >= 2 else float("nan"),
-            **{f"{name}_w1": wasserstein_1d(shapes[name], real_shapes[dataset][name]) for name in ("area", "width", "height")},
+            **{f"{name}_w1": wasserstein_1d(shapes[name], real_shapes[dataset][name])
+               for name in ("area", "width", "height")},
             "neighbour_iou": float(np.nanmean(np.concatenate(entry.neighbour_iou))),
             "clean_neighbour_iou": float(np.mean(np.concatenate(entry.clean_iou))),
             "l0": float(l0.mean()), "l2": float(l2.mean()),
@@ -362,7 +365,8 @@ def example_frames(paths: Sequence[str | Path], store: FrameStore, *, sparsity: 
     jobs = {}
     for path in map(Path, paths):
         mode = f"{kind}_{goal}_"
-        if path.parent.name == label and path.parent.parent.name.startswith(mode) and "+" not in path.parent.parent.name:
+        if (path.parent.name == label and path.parent.parent.name.startswith(mode)
+                and "+" not in path.parent.parent.name):
             jobs.setdefault(path.name, {})[path.parent.parent.name[len(mode):]] = path
     wanted = f"{condition}.parquet"
     names = [wanted] if wanted in jobs else sorted(jobs)

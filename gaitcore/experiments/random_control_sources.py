@@ -15,7 +15,8 @@ and puts into the same places, per probe,
 * ``test subject``: the same from a randomly drawn other test subject (an identity of the gallery).
 
 Per probe and source it records the rank-1 accuracy over the counted gallery views (the CASIA-B
-protocol, Sec. 4.1 "Metrics"; views without gallery sequences left out) and the **max share**: the share of the set-pooled last frame-CNN map
+protocol, Sec. 4.1 "Metrics"; views without gallery sequences left out) and the **max share**: the
+share of the set-pooled last frame-CNN map
 (GaitSet's set pooling is an element-wise max over frames) whose maximum comes from the K frames,
 divided by K/N, the share an average frame would win. If real silhouettes of other people hurt as
 much as the generated ones, the control's damage is GaitSet's, not the generator's.
@@ -32,16 +33,16 @@ import pandas as pd
 import pyarrow.parquet as pq
 import torch
 
-from gaitcore.attacks.records import read_attack_frames
 from gaitcore.attacks.plan import FramePlan
+from gaitcore.attacks.records import read_attack_frames
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery
-from gaitcore.utils.tables import write_table
 from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
 from gaitcore.utils.device import resolve_device
+from gaitcore.utils.tables import write_table
 
 log = logging.getLogger(__name__)
 

@@ -28,20 +28,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gaitcore.attacks.records import read_attack_frames
+from gaitcore.attacks.records import load_attacks, read_attack_frames, read_attack_table
+from gaitcore.attacks.vocabulary import sparsity_value
+from gaitcore.data.gei import gait_energy_image, store_geis
 from gaitcore.data.layout import CASIA_A, CASIA_B
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
+from gaitcore.evaluation.attack_accuracy import AVERAGE, NATURAL, attack_accuracy
 from gaitcore.evaluation.gei import adversarial_sequence, gaitgan_templates, template_rank1
-from gaitcore.data.gei import gait_energy_image, store_geis
 from gaitcore.evaluation.protocols import casia_b_protocol
 from gaitcore.evaluation.rank1 import MEAN_ROW
 from gaitcore.models.gaitgan import load_gaitgan
-from gaitcore.utils.device import resolve_device
-from gaitcore.evaluation.attack_accuracy import AVERAGE, NATURAL, attack_accuracy
-from gaitcore.attacks.records import load_attacks, read_attack_table
-from gaitcore.attacks.vocabulary import sparsity_value
 from gaitcore.reporting.transfer_tables import AFTER, DROP, NATURAL_ALL, NATURAL_ATTACKED
+from gaitcore.utils.device import resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +119,8 @@ def table3_blackbox_gaitgan(
     model = load_gaitgan(gaitgan_weights, map_location=dev)
     store = FrameStore(store_root)
     if store.dataset != CASIA_B:
-        raise DataError(store.root, f"holds {store.dataset}; Table 3 evaluates GaitGAN on casia_b", "check the rule's store input")
+        raise DataError(store.root, f"holds {store.dataset}; Table 3 evaluates GaitGAN on casia_b",
+                        "check the rule's store input")
     protocol = casia_b_protocol(test_subjects)
     index = store.index
     used = index[protocol.gallery_mask(index) | protocol.probe_mask(index, "nm")]
@@ -155,7 +155,8 @@ def table3_blackbox_gaitgan(
     summaries = {}
     for setting, probe_geis in ((NATURAL_ATTACKED, np.concatenate(clean)), (AFTER, np.concatenate(attacked))):
         probe_templates = gaitgan_templates(model.generator, probe_geis, probe_views, device=dev, batch=batch)
-        _, summaries[setting] = template_rank1(np.concatenate([templates[is_gallery], probe_templates]), combined, protocol)
+        _, summaries[setting] = template_rank1(np.concatenate([templates[is_gallery], probe_templates]), combined,
+                                               protocol)
 
     long = attack_accuracy(*load_attacks(list(attack_paths)))
     gaitset = {s: long[(long["setting"] == s) & (long["condition"] == "nm")] for s in (NATURAL, "adversary")}

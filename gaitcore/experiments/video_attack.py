@@ -53,7 +53,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
-from gaitcore.attacks.records import read_attack_frames
+from gaitcore.attacks.records import read_attack_frames, read_attack_table
 from gaitcore.data.layout import SequenceKey
 from gaitcore.data.preprocess import preprocess_frame, preprocess_sequence
 from gaitcore.errors import DataError
@@ -61,12 +61,11 @@ from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery
 from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
-from gaitcore.utils.device import resolve_device
 from gaitcore.models.spade import SpadeModel, load_spade
-from gaitcore.attacks.records import read_attack_table
+from gaitcore.utils.device import resolve_device
+from gaitcore.utils.tables import write_parquet_with_meta
 from gaitcore.video.frames import composite, crop_square, paste_square, person_box, place_silhouette
 from gaitcore.video.segment import MIN_AREA, THRESHOLD, BackgroundModel, iou, segment
-from gaitcore.utils.tables import write_parquet_with_meta
 from gaitcore.video.sources import VideoSource
 
 log = logging.getLogger(__name__)
@@ -303,7 +302,8 @@ def read_video_attack_table(path: str | Path) -> tuple[pd.DataFrame, dict]:
     try:
         table = pq.read_table(path)
     except (OSError, pa.ArrowInvalid) as err:
-        raise DataError(path, f"not a readable Parquet table ({err})", "rerun the rule `video_attack` for this job") from err
+        raise DataError(path, f"not a readable Parquet table ({err})",
+                        "rerun the rule `video_attack` for this job") from err
     raw = (table.schema.metadata or {}).get(META_KEY)
     if raw is None:
         raise DataError(path, "no gaitcore.video_attack metadata; not a video attack table",

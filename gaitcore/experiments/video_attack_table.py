@@ -3,7 +3,7 @@
 ``results/tables/video_attack.{csv,md}``, one row per (dataset, kind, goal, setting, sparsity,
 condition), rank-1 accuracy in % (Sec. 4.1 "Metrics": per probe view averaged over the gallery
 views, the identical view excluded on CASIA-B, then averaged over the probe views), computed by
-:func:`gaitcore.reporting.attack_tables.attack_accuracy` on the same probes four times:
+:func:`gaitcore.evaluation.attack_accuracy.attack_accuracy` on the same probes four times:
 
 * ``natural_silhouettes``: the clean probes' stored silhouettes (the attack job's clean columns);
 * ``natural_video``: the clean source video through background subtraction and preprocessing;
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from gaitcore.evaluation.rank1 import MEAN_ROW
-from gaitcore.utils.tables import write_table
+from gaitcore.attacks.vocabulary import sparsity_value
 from gaitcore.data.layout import CONDITIONS
 from gaitcore.evaluation.attack_accuracy import NATURAL, attack_accuracy
-from gaitcore.attacks.vocabulary import sparsity_value
+from gaitcore.evaluation.rank1 import MEAN_ROW
 from gaitcore.experiments.video_attack import read_video_attack_table
+from gaitcore.utils.tables import write_table
 
 COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "natural_silhouettes", "natural_video",
            "attack_silhouettes", "attack_video", "segmentation_iou", "probes"]

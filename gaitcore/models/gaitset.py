@@ -34,7 +34,8 @@ a tie decides which frame receives gradient. The cache therefore keeps, for ever
 maximum of the cached frames and the position (in the full sequence) of the first cached frame
 that holds it; the merge takes the new frames' maximum (``torch.max`` picks their first, i.e. earliest,
 maximal frame) and keeps the cached maximum where it is larger, or equal and earlier: among tied
-candidates the one with the smallest position wins. That is the same winner as in the full forward, so features and input
+candidates the one with the smallest position wins.
+That is the same winner as in the full forward, so features and input
 gradients are bit-identical (``torch.maximum`` would split tied gradients instead). When the new
 frames come after every cached frame (the default positions) this is exactly
 ``torch.cat([cached_max, new]).max(0)``.
@@ -347,7 +348,8 @@ def _segment_amax(flat: Tensor, counts: tuple[int, ...]) -> Tensor:
     ``amax`` over the outermost dimension of a contiguous layout is several times faster than
     ``max`` with indices; channels-last maps are reduced as their contiguous ``[F, H, W, C]`` view.
     """
-    channels_last = flat.dim() == 4 and not flat.is_contiguous() and flat.is_contiguous(memory_format=torch.channels_last)
+    channels_last = (flat.dim() == 4 and not flat.is_contiguous()
+                     and flat.is_contiguous(memory_format=torch.channels_last))
     work = flat.permute(0, 2, 3, 1) if channels_last else flat
     n, longest = len(counts), max(counts)
     if all(c == longest for c in counts):
@@ -370,7 +372,8 @@ def _pad_sets(flat: Tensor, counts: tuple[int, ...], fill: float | int) -> Tenso
     return padded.view(n, longest, *flat.shape[1:])
 
 
-def _positions(positions: Tensor | None, counts: tuple[int, ...], device: torch.device, start: int | Sequence[int]) -> Tensor:
+def _positions(positions: Tensor | None, counts: tuple[int, ...], device: torch.device,
+               start: int | Sequence[int]) -> Tensor:
     """Per-frame positions (int64, flat), defaulting to ``start[i], start[i] + 1, ...`` per set."""
     starts = [start] * len(counts) if isinstance(start, int) else list(start)
     if positions is None:

@@ -11,7 +11,8 @@ support vector machines", 1999)::
 fitted on the scores of held-out real frames (label 1) and generated frames (label 0).
 
 **Regularisation.** A trained critic often separates held-out real from generated frames perfectly
-(the default run's critic reaches an AUC near 1, docs/wgan.md). A plain maximum-likelihood logistic fit then has no finite
+(the default run's critic reaches an AUC near 1, docs/wgan.md). A plain maximum-likelihood
+logistic fit then has no finite
 optimum (the slope grows without bound). :func:`fit_platt` uses two safeguards, either of which
 alone gives a finite, unique optimum:
 

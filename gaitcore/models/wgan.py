@@ -55,8 +55,8 @@ from torch import Tensor, nn
 
 from gaitcore.errors import CheckpointError
 from gaitcore.models.gaitset import CROP, INPUT_WIDTH, batch_invariant
-from gaitcore.utils.io import atomic_torch_save, load_torch_file
 from gaitcore.models.realism import PlattCalibration, RealismScore
+from gaitcore.utils.io import atomic_torch_save, load_torch_file
 
 PAPER_DIM = 64
 LATENT_DIM = 128  # V in the paper

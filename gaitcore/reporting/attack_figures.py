@@ -17,11 +17,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from gaitcore.data.layout import CASIA_B  # noqa: E402
-from gaitcore.evaluation.rank1 import MEAN_ROW  # noqa: E402
-from gaitcore.data.layout import CONDITIONS
-from gaitcore.evaluation.attack_accuracy import NATURAL, ROW_SETTINGS, conditions_of, of_dataset
 from gaitcore.attacks.vocabulary import sparsity_value
+from gaitcore.data.layout import (
+    CASIA_B,  # noqa: E402
+    CONDITIONS,
+)
+from gaitcore.evaluation.attack_accuracy import NATURAL, ROW_SETTINGS, conditions_of, of_dataset
+from gaitcore.evaluation.rank1 import MEAN_ROW  # noqa: E402
 from gaitcore.reporting.figures import save_figure  # noqa: E402
 
 CONDITION_COLOURS = {"nm": "tab:blue", "bg": "tab:orange", "cl": "tab:green"}
@@ -42,7 +44,8 @@ def nontargeted_figure(
     """
     d = of_dataset(long, dataset)
     name = str(d["dataset"].iloc[0])
-    rows = d[(d["kind"] == kind) & (d["probe_view"] != MEAN_ROW) & ((d["setting"] == NATURAL) | (d["goal"] == "nontargeted"))]
+    rows = d[(d["kind"] == kind) & (d["probe_view"] != MEAN_ROW)
+             & ((d["setting"] == NATURAL) | (d["goal"] == "nontargeted"))]
     sparsities = sorted(dict.fromkeys(rows["sparsity"]), key=sparsity_value)
     number = {"alteration": "Fig. 5", "insertion": "Fig. 10"}.get(kind, "")
     panels = max(len(sparsities), 1)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from gaitcore.data.layout import CASIA_B
-from gaitcore.evaluation.rank1 import MEAN_ROW
 from gaitcore.evaluation.attack_accuracy import AVERAGE, NATURAL_GOAL
+from gaitcore.evaluation.rank1 import MEAN_ROW
 
 
 def _cell(value: float, digits: int) -> str:

@@ -20,8 +20,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from gaitcore.data.layout import CASIA_B  # noqa: E402
-from gaitcore.evaluation.rank1 import MEAN_ROW  # noqa: E402
 from gaitcore.evaluation.attack_accuracy import NATURAL, conditions_of, of_dataset
+from gaitcore.evaluation.rank1 import MEAN_ROW  # noqa: E402
 from gaitcore.reporting.figures import save_figure, to_unit  # noqa: E402
 
 # Fig. 6/7's settings in the paper's order, with their labels.
@@ -35,7 +35,7 @@ def fig6_perturbation_comparison(long: pd.DataFrame, path: str | Path, *, sparsi
                                  dataset: str | None = CASIA_B, dpi: int = 150) -> Path:
     """Fig. 6: nontargeted ``kind`` accuracy per probe view at ``sparsity``, a panel per condition.
 
-    ``long``: :func:`gaitcore.reporting.attack_tables.attack_accuracy`'s table. What is missing is
+    ``long``: :func:`gaitcore.evaluation.attack_accuracy.attack_accuracy`'s table. What is missing is
     not drawn; with nothing to draw the figure says so.
     """
     d = of_dataset(long, dataset)

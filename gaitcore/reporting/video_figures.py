@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitcore.reporting.figures import save_figure, plt
+from gaitcore.reporting.figures import plt, save_figure
 
 
 def fig9_spade_examples(silhouettes: np.ndarray, generated: np.ndarray, real: np.ndarray, path: str | Path, *,
@@ -45,7 +45,8 @@ def fig4_video_frames(examples: list[dict[str, np.ndarray]], path: str | Path, *
     fig, axes = plt.subplots(3 * len(examples), cols, figsize=(1.6 * cols, 1.35 * 3 * len(examples) + 0.4),
                              squeeze=False, layout="constrained")
     for i, example in enumerate(examples):
-        for r, (label, images) in enumerate((("source video", example["source"]), ("attacked video", example["attacked"]),
+        for r, (label, images) in enumerate((("source video", example["source"]),
+                                             ("attacked video", example["attacked"]),
                                              ("segmented", example["segmented"]))):
             for c in range(cols):
                 ax = axes[3 * i + r, c]

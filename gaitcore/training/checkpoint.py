@@ -39,7 +39,7 @@ def write_checkpoint(config: TrainConfigMixin, path: str | Path, iteration: int,
     """Write a resume checkpoint of ``config``'s model atomically: its format, the iteration, the
     settings, the ``data`` identity, the run's log so far, the seconds trained and ``state`` (model
     and optimiser state dicts, random states, loss history)."""
-    payload = {"format": config.checkpoint_format, "iteration": iteration, "config": config.as_dict(), "data": data,
+    payload = {"format": config.checkpointing.format, "iteration": iteration, "config": config.as_dict(), "data": data,
                "log": run_log_text(), "seconds": seconds, **state}
     return atomic_torch_save(payload, path)
 
@@ -47,8 +47,8 @@ def write_checkpoint(config: TrainConfigMixin, path: str | Path, iteration: int,
 def _load_checkpoint(config: TrainConfigMixin, path: str | Path) -> dict[str, Any]:
     """A resume checkpoint of this model, checked to be readable and of this model's format."""
     payload = load_torch_file(path, f"{config.model_name} training checkpoint", CHECKPOINT_FIX)
-    missing = config.checkpoint_keys - set(payload)
-    if payload.get("format") != config.checkpoint_format or missing:
+    missing = config.checkpointing.keys - set(payload)
+    if payload.get("format") != config.checkpointing.format or missing:
         raise CheckpointError(path, f"not a gaitcore {config.model_name} checkpoint (format {payload.get('format')!r}, "
                               f"missing {sorted(missing)})", CHECKPOINT_FIX)
     return payload
@@ -65,7 +65,7 @@ def _check_resumable(config: TrainConfigMixin, path: str | Path, payload: dict[s
             "delete it to train from scratch on the current data",
         )
     stored, current = payload["config"], config.as_dict()
-    changed = sorted(k for k in current if k not in config.resumable_changes and stored.get(k) != current[k])
+    changed = sorted(k for k in current if k not in config.checkpointing.resumable and stored.get(k) != current[k])
     if changed:
         detail = ", ".join(f"{k}: {stored.get(k)!r} -> {current[k]!r}" for k in changed)
         raise CheckpointError(

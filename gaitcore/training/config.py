@@ -4,11 +4,22 @@ from config mappings, their subjects, and the facts :mod:`gaitcore.training.chec
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar, Self
 
-
 from gaitcore.training.sampler import subject_range
+
+
+@dataclass(frozen=True)
+class Checkpointing:
+    """What :mod:`gaitcore.training.checkpoint` needs to know of one trainer's checkpoints."""
+
+    format: str
+    keys: frozenset[str]  # every key a checkpoint of this format holds
+    resumable: frozenset[str]  # settings a resumed run may change
+    # Of those, the ones that choose where and how fast training runs, not what it trains: the
+    # pipeline passes them as runtime knobs, whose change reruns nothing.
+    runtime: frozenset[str]
 
 
 class TrainConfigMixin:
@@ -20,12 +31,7 @@ class TrainConfigMixin:
     label: ClassVar[str]  # names the model in error messages, e.g. "gaitset training"
     model_name: ClassVar[str]  # e.g. "GaitSet"
     config_block: ClassVar[str]  # where the settings live in the pipeline config, e.g. "gaitset.train"
-    checkpoint_format: ClassVar[str]
-    checkpoint_keys: ClassVar[frozenset[str]]
-    resumable_changes: ClassVar[frozenset[str]]  # settings a resumed run may change
-    # Settings that choose where and how fast training runs, not what it trains (a subset of the
-    # resumable ones): the pipeline passes them as runtime knobs, whose change reruns nothing.
-    runtime_settings: ClassVar[frozenset[str]]
+    checkpointing: ClassVar[Checkpointing]
     train_subjects: tuple[int, int]
     exclude_subjects: tuple[str, ...]
     iterations: int

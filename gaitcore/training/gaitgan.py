@@ -46,13 +46,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gaitcore.data.store import FrameStore
-from gaitcore.models.gaitgan import TARGET_VIEW
 from gaitcore.data.gei import store_geis
-from gaitcore.models.gaitgan import PAPER_WIDTH, GaitGAN, build_gaitgan, geis_to_gan, save_gaitgan
-from gaitcore.utils.device import resolve_device
+from gaitcore.data.store import FrameStore
+from gaitcore.models.gaitgan import PAPER_WIDTH, TARGET_VIEW, GaitGAN, build_gaitgan, geis_to_gan, save_gaitgan
 from gaitcore.training.checkpoint import resume_from, store_identity, write_checkpoint
-from gaitcore.training.config import TrainConfigMixin
+from gaitcore.training.config import Checkpointing, TrainConfigMixin
+from gaitcore.utils.device import resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +72,8 @@ class GaitGANTrainConfig(TrainConfigMixin):
     label: ClassVar[str] = "gaitgan training"
     model_name: ClassVar[str] = "GaitGAN"
     config_block: ClassVar[str] = "gaitgan.train"
-    checkpoint_format: ClassVar[str] = CHECKPOINT_FORMAT
-    checkpoint_keys: ClassVar[frozenset[str]] = CHECKPOINT_KEYS
-    resumable_changes: ClassVar[frozenset[str]] = RESUMABLE_CHANGES
-    runtime_settings: ClassVar[frozenset[str]] = RUNTIME_SETTINGS
+    checkpointing: ClassVar[Checkpointing] = Checkpointing(CHECKPOINT_FORMAT, CHECKPOINT_KEYS, RESUMABLE_CHANGES,
+                                                         RUNTIME_SETTINGS)
 
     width: int = PAPER_WIDTH
     batch_size: int = 128
@@ -235,14 +232,8 @@ def training_geis(store: FrameStore, config: GaitGANTrainConfig) -> tuple[np.nda
     return store_geis(store, rows), rows
 
 
-def train_gaitgan(
-    store_root: str | Path,
-    weights_path: str | Path,
-    checkpoint_path: str | Path,
-    config: GaitGANTrainConfig,
-    *,
-    set_aside_stale: bool = False,
-) -> GaitGANTrainResult:
+def train_gaitgan(store_root: str | Path, weights_path: str | Path, checkpoint_path: str | Path,
+                  config: GaitGANTrainConfig, *, set_aside_stale: bool = False) -> GaitGANTrainResult:
     """Train GaitGAN on ``store_root``'s training subjects up to ``config.iterations``, resuming from
     ``checkpoint_path`` (a checkpoint of other data or settings raises, or with ``set_aside_stale``
     is set aside: :func:`~gaitcore.training.checkpoint.resume_from`); writes the checkpoint
@@ -256,7 +247,8 @@ def train_gaitgan(
     sampler = GEIPairSampler(geis, rows, seed=config.seed, target_view=config.target_view)
     log.info("GEIs of %d sequences (%d subjects) in %.1f s; %d subjects usable%s", len(rows), rows["subject"].nunique(),
              time.perf_counter() - began, sampler.subjects,
-             f", left out (no nm GEI at {config.target_view} or no other view): {sampler.skipped}" if sampler.skipped else "")
+             f", left out (no nm GEI at {config.target_view} or no other view): {sampler.skipped}"
+             if sampler.skipped else "")
     torch.manual_seed(config.seed)
     model = build_gaitgan(config.width).to(device)
     optimizers = make_optimizers(model, config)

@@ -34,7 +34,6 @@ import torch
 
 from gaitcore.data.store import FrameStore
 from gaitcore.models.gaitset import build_gaitset, save_gaitset, silhouettes_to_input
-from gaitcore.utils.device import resolve_device
 from gaitcore.training.checkpoint import (
     global_rng_state,
     restore_global_rng_state,
@@ -42,9 +41,10 @@ from gaitcore.training.checkpoint import (
     store_identity,
     write_checkpoint,
 )
-from gaitcore.training.config import TrainConfigMixin
+from gaitcore.training.config import Checkpointing, TrainConfigMixin
 from gaitcore.training.losses import batch_all_triplet_loss
 from gaitcore.training.sampler import TripletSampler
+from gaitcore.utils.device import resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +64,8 @@ class GaitSetTrainConfig(TrainConfigMixin):
     label: ClassVar[str] = "gaitset training"
     model_name: ClassVar[str] = "GaitSet"
     config_block: ClassVar[str] = "gaitset.train"
-    checkpoint_format: ClassVar[str] = CHECKPOINT_FORMAT
-    checkpoint_keys: ClassVar[frozenset[str]] = CHECKPOINT_KEYS
-    resumable_changes: ClassVar[frozenset[str]] = RESUMABLE_CHANGES
-    runtime_settings: ClassVar[frozenset[str]] = RUNTIME_SETTINGS
+    checkpointing: ClassVar[Checkpointing] = Checkpointing(CHECKPOINT_FORMAT, CHECKPOINT_KEYS, RESUMABLE_CHANGES,
+                                                         RUNTIME_SETTINGS)
 
     channels: tuple[int, int, int] = (32, 64, 128)
     hidden_dim: int = 256
@@ -133,14 +131,8 @@ def training_rows(store: FrameStore, config: GaitSetTrainConfig) -> pd.DataFrame
     return rows
 
 
-def train_gaitset(
-    store_root: str | Path,
-    weights_path: str | Path,
-    checkpoint_path: str | Path,
-    config: GaitSetTrainConfig,
-    *,
-    set_aside_stale: bool = False,
-) -> TrainResult:
+def train_gaitset(store_root: str | Path, weights_path: str | Path, checkpoint_path: str | Path,
+                  config: GaitSetTrainConfig, *, set_aside_stale: bool = False) -> TrainResult:
     """Train GaitSet on ``store_root`` up to ``config.iterations``, resuming from ``checkpoint_path``
     (:func:`~gaitcore.training.checkpoint.resume_from`: a checkpoint of other data or
     settings raises, or with ``set_aside_stale`` is set aside).
@@ -218,7 +210,8 @@ def train_gaitset(
         if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
             spent = seconds_before + time.perf_counter() - run_start
             write_checkpoint(config, checkpoint_path, iteration, spent, data, model=model.state_dict(),
-                             optimizer=optimizer.state_dict(), rng={**global_rng_state(), "sampler": sampler.state_dict()})
+                             optimizer=optimizer.state_dict(),
+                             rng={**global_rng_state(), "sampler": sampler.state_dict()})
     seconds = time.perf_counter() - run_start
     ran = iteration - start
     result = TrainResult(

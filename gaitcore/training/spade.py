@@ -18,7 +18,8 @@ the synthetic renderer's RGB mode with its exact masks, or real videos with thei
 **Randomness and checkpoints** as :mod:`gaitcore.training.wgan`: batches are drawn by a seeded NumPy
 generator; every ``checkpoint_every`` iterations one file is written atomically (G, D, both
 optimisers, the iteration, the config, a hash of the training pairs, the history, the random
-states, the run's log so far) and a rerun resumes from it; on CPU with the same thread count a resumed run ends with exactly the weights of an
+states, the run's log so far) and a rerun resumes from it; on CPU with the same thread count a
+resumed run ends with exactly the weights of an
 uninterrupted one. Files are read with ``torch.load(weights_only=True)``.
 """
 
@@ -35,7 +36,6 @@ import torch
 from torch import Tensor
 
 from gaitcore.data.layout import CASIA_B_SUBJECTS, SequenceKey, casia_b_keys
-from gaitcore.utils.device import resolve_device
 from gaitcore.models.spade import (
     PAPER_NDF,
     PAPER_NGF,
@@ -54,7 +54,8 @@ from gaitcore.models.spade import (
     save_spade,
 )
 from gaitcore.training.checkpoint import arrays_identity, resume_from, write_checkpoint
-from gaitcore.training.config import TrainConfigMixin
+from gaitcore.training.config import Checkpointing, TrainConfigMixin
+from gaitcore.utils.device import resolve_device
 from gaitcore.video.frames import crop_square, person_box
 from gaitcore.video.sources import VideoSource
 
@@ -78,10 +79,8 @@ class SpadeTrainConfig(TrainConfigMixin):
     label: ClassVar[str] = "spade training"
     model_name: ClassVar[str] = "SPADE"
     config_block: ClassVar[str] = "spade.train"
-    checkpoint_format: ClassVar[str] = CHECKPOINT_FORMAT
-    checkpoint_keys: ClassVar[frozenset[str]] = CHECKPOINT_KEYS
-    resumable_changes: ClassVar[frozenset[str]] = RESUMABLE_CHANGES
-    runtime_settings: ClassVar[frozenset[str]] = RUNTIME_SETTINGS
+    checkpointing: ClassVar[Checkpointing] = Checkpointing(CHECKPOINT_FORMAT, CHECKPOINT_KEYS, RESUMABLE_CHANGES,
+                                                         RUNTIME_SETTINGS)
 
     size: int = PAPER_SIZE
     ngf: int = PAPER_NGF
@@ -113,7 +112,8 @@ class SpadeTrainConfig(TrainConfigMixin):
         object.__setattr__(self, "train_subjects", tuple(int(s) for s in self.train_subjects))
         object.__setattr__(self, "exclude_subjects", tuple(str(s) for s in self.exclude_subjects))
         self.arch  # validates size and widths
-        for name in ("batch_size", "iterations", "pair_sequences", "frames_per_sequence", "checkpoint_every", "log_every"):
+        for name in ("batch_size", "iterations", "pair_sequences", "frames_per_sequence", "checkpoint_every",
+                     "log_every"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"spade training: {name} must be at least 1, got {getattr(self, name)}")
         if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):

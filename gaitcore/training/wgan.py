@@ -56,7 +56,6 @@ import torch
 from torch import Tensor, nn
 
 from gaitcore.data.store import FrameStore
-from gaitcore.utils.device import resolve_device
 from gaitcore.models.realism import DEFAULT_L2, PlattCalibration, fit_platt
 from gaitcore.models.wgan import (
     LATENT_DIM,
@@ -70,8 +69,9 @@ from gaitcore.models.wgan import (
     store_to_gan,
 )
 from gaitcore.training.checkpoint import resume_from, store_identity, write_checkpoint
-from gaitcore.training.config import TrainConfigMixin
+from gaitcore.training.config import Checkpointing, TrainConfigMixin
 from gaitcore.training.sampler import subject_range
+from gaitcore.utils.device import resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,8 @@ class WGANTrainConfig(TrainConfigMixin):
     label: ClassVar[str] = "wgan training"
     model_name: ClassVar[str] = "WGAN"
     config_block: ClassVar[str] = "wgan.train"
-    checkpoint_format: ClassVar[str] = CHECKPOINT_FORMAT
-    checkpoint_keys: ClassVar[frozenset[str]] = CHECKPOINT_KEYS
-    resumable_changes: ClassVar[frozenset[str]] = RESUMABLE_CHANGES
-    runtime_settings: ClassVar[frozenset[str]] = RUNTIME_SETTINGS
+    checkpointing: ClassVar[Checkpointing] = Checkpointing(CHECKPOINT_FORMAT, CHECKPOINT_KEYS, RESUMABLE_CHANGES,
+                                                         RUNTIME_SETTINGS)
 
     dim: int = PAPER_DIM
     latent_dim: int = LATENT_DIM
@@ -357,14 +355,8 @@ def calibrate_realism(
 
 
 # ---------------------------------------------------------------------------------------- training
-def train_wgan(
-    store_root: str | Path,
-    weights_path: str | Path,
-    checkpoint_path: str | Path,
-    config: WGANTrainConfig,
-    *,
-    set_aside_stale: bool = False,
-) -> WGANTrainResult:
+def train_wgan(store_root: str | Path, weights_path: str | Path, checkpoint_path: str | Path,
+               config: WGANTrainConfig, *, set_aside_stale: bool = False) -> WGANTrainResult:
     """Train WGAN-GP on ``store_root`` up to ``config.iterations``, resuming from ``checkpoint_path``
     (:func:`~gaitcore.training.checkpoint.resume_from`: a checkpoint of other data or
     settings raises, or with ``set_aside_stale`` is set aside).

@@ -37,7 +37,8 @@ class BackgroundModel:
         return cls(np.median(frames, axis=0).round().astype(np.uint8))
 
 
-def segment(frames: np.ndarray, model: BackgroundModel, threshold: int = THRESHOLD, min_area: int = MIN_AREA) -> np.ndarray:
+def segment(frames: np.ndarray, model: BackgroundModel, threshold: int = THRESHOLD,
+            min_area: int = MIN_AREA) -> np.ndarray:
     """Silhouettes of RGB ``frames`` (``[T, rows, cols, 3]`` or one frame) against ``model``: uint8 0/255."""
     single = frames.ndim == 3
     batch = frames[None] if single else frames

@@ -123,7 +123,8 @@ class CasiaBVideos:
     def video(self, key: SequenceKey) -> tuple[np.ndarray, np.ndarray]:
         frames = _read_avi(self.root / f"{key.label}.avi")
         if frames.shape[1:3] != self.frame_shape:
-            raise DataError(self.root / f"{key.label}.avi", f"frames of {frames.shape[1:3]}, expected {self.frame_shape}",
+            raise DataError(self.root / f"{key.label}.avi",
+                            f"frames of {frames.shape[1:3]}, expected {self.frame_shape}",
                             "use the released videos, or set datasets.casia_b.frame_shape to their size")
         return frames, self._masks(key, len(frames))
 
@@ -133,7 +134,8 @@ class CasiaBVideos:
     def background_footage(self, view: int) -> np.ndarray:
         found = sorted(self.root.glob(f"*-bkgrd-{view:03d}.avi"))
         if not found:
-            raise DataError(self.root / f"001-bkgrd-{view:03d}.avi", f"no empty-scene footage of view {view}", VIDEO_FIX)
+            raise DataError(self.root / f"001-bkgrd-{view:03d}.avi", f"no empty-scene footage of view {view}",
+                            VIDEO_FIX)
         return np.concatenate([_read_avi(path) for path in found[:4]])
 
 

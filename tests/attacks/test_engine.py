@@ -49,7 +49,8 @@ def walking_frames(rng, n):
     return frames
 
 
-def make_items(victim, settings, *, kinds=("alteration", "insertion"), placement="random", seed=0, lengths=(23, 41, 30, 12)):
+def make_items(victim, settings, *, kinds=("alteration", "insertion"), placement="random", seed=0,
+               lengths=(23, 41, 30, 12)):
     rng = np.random.default_rng(seed)
     items = []
     for i, n in enumerate(lengths):
@@ -136,7 +137,8 @@ def test_objective_known_answers():
     nontargeted, cosine = attack_objective(features, reference, logits, segments, AttackSettings(realism_weight=3.0))
     assert cosine.tolist() == pytest.approx([1.0, 0.0])
     assert nontargeted.tolist() == pytest.approx([0.0 - 3 * float(bce[0]), 1.0 - 3 * float(bce[1])])
-    targeted, _ = attack_objective(features, reference, logits, segments, AttackSettings(goal="targeted", realism_weight=3.0))
+    targeted, _ = attack_objective(features, reference, logits, segments,
+                                   AttackSettings(goal="targeted", realism_weight=3.0))
     assert targeted.tolist() == pytest.approx([0.0 - 3 * float(bce[0]), -1.0 - 3 * float(bce[1])])
     gap = torch.tensor([0.5, 0.1, 0.2])
     with_gap, _ = attack_objective(features, reference, logits, segments,
@@ -198,7 +200,8 @@ def test_temporal_term_pulls_generated_frames_toward_their_neighbours(victim):
                 values.append(float(soft_iou(torch.tensor(frame / 255.0), torch.tensor(neighbour / 255.0))))
         return np.mean(values)
 
-    assert mean_iou(TemporalSparseAttack(victim, smooth).attack(items)) > mean_iou(TemporalSparseAttack(victim, plain).attack(items)) + 0.02
+    assert (mean_iou(TemporalSparseAttack(victim, smooth).attack(items))
+            > mean_iou(TemporalSparseAttack(victim, plain).attack(items)) + 0.02)
 
 
 def test_bfloat16_autocast_runs_and_stays_close_in_cosine(victim):

@@ -13,15 +13,14 @@ import torch
 
 from gaitcore.attacks.engine import AttackSettings
 from gaitcore.attacks.perturbation import PerturbationSettings
-from gaitcore.experiments.attack_job import AttackJob, choose_target, run_attack_job, settings_for, spread_subjects
 from gaitcore.attacks.records import META_KEY, read_attack_frames
 from gaitcore.attacks.vocabulary import Mode
 from gaitcore.data.layout import CASIA_B
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.rank1 import rank1_identities
+from gaitcore.experiments.attack_job import AttackJob, choose_target, run_attack_job, settings_for, spread_subjects
 from gaitcore.models.gaitset import build_gaitset, silhouettes_to_input
-
 from tests.attacks.world import SUBJECTS, VIEWS, run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -139,7 +138,8 @@ def test_the_probe_subset_is_spread_over_the_subjects_and_differs_between_views(
 def test_mode_and_settings_must_agree(world, tmp_path):
     job = AttackJob(CASIA_B, "nm", (90,), "1/10", "alteration_targeted_adversary", test_subjects=(75, 78))
     with pytest.raises(ValueError, match="does not match"):
-        run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt", store_root=world / "casia_b",
+        run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt",
+                       store_root=world / "casia_b",
                        features_array=world / "f.npy", features_index=world / "f.parquet", job=job,
                        settings=AttackSettings(), out_table=tmp_path / "t.parquet", out_frames=tmp_path / "f.npz")
     with pytest.raises(ValueError, match="unknown attack mode"):

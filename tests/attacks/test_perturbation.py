@@ -148,7 +148,8 @@ def test_batched_equals_one_by_one_and_moves_the_cosine_the_right_way(gaitset, m
         assert np.array_equal(a.generated, b.generated)
         assert torch.equal(a.features, b.features)
         with torch.no_grad():
-            start = gaitset(silhouettes_to_input(item.plan.assemble(item.frames, item.plan.start_frames(item.frames)))[None])
+            start = gaitset(
+                silhouettes_to_input(item.plan.assemble(item.frames, item.plan.start_frames(item.frames)))[None])
         before = float(F.cosine_similarity(start.flatten(1), item.reference.flatten()[None]))
         assert (a.cosine < before) if goal == "nontargeted" else (a.cosine > before)
 

@@ -100,7 +100,8 @@ def test_the_summary_averages_each_cell_and_keeps_the_jobs_order():
     assert summary[["sparsity", "source", "accuracy", "max_share", "probes"]].values.tolist() == [
         ["1/40", "clean", 100.0, 2.0, 2], ["1/40", "generated", 25.0, 0.5, 2],
         ["1/10", "clean", 75.0, 1.5, 1], ["1/10", "test subject", 25.0, 0.5, 1]]
-    assert "| casia_b | alteration | 1/10 | NM | 75.0 (1.50) |  |  | 25.0 (0.50) | 1 |" in random_control_sources_markdown(summary)
+    assert ("| casia_b | alteration | 1/10 | NM | 75.0 (1.50) |  |  | 25.0 (0.50) | 1 |"
+            in random_control_sources_markdown(summary))
 
 
 def test_a_probe_missing_from_the_stored_features_is_refused_by_name(world, tmp_path):

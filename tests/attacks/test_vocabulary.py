@@ -32,7 +32,8 @@ def test_an_unknown_mode_is_refused_naming_the_allowed_parts(text):
 
 
 @pytest.mark.parametrize("text, value, label, file_name", [
-    ("1/40", Fraction(1, 40), "1/40", "1-40"), ("2/40", Fraction(1, 20), "1/20", "1-20"), ("1/10", Fraction(1, 10), "1/10", "1-10"),
+    ("1/40", Fraction(1, 40), "1/40", "1-40"), ("2/40", Fraction(1, 20), "1/20", "1-20"),
+    ("1/10", Fraction(1, 10), "1/10", "1-10"),
     ("1/1", Fraction(1), "1/1", "1-1"),
 ])
 def test_sparsity_forms(text, value, label, file_name):
@@ -49,7 +50,8 @@ def test_sparsities_from_numbers_order_like_their_values():
 
 
 @pytest.mark.parametrize("bad, words", [("0/40", "is 0"), ("3/2", "above 1"), ("1/0", "divides by zero"),
-                                        ("a/b", "not a fraction"), ("0.025", "not a fraction"), ("1/40 ", "not a fraction")])
+                                        ("a/b", "not a fraction"), ("0.025", "not a fraction"),
+                                        ("1/40 ", "not a fraction")])
 def test_a_bad_sparsity_is_refused_with_the_value_and_the_fix(bad, words):
     with pytest.raises(ValueError, match=words):
         Sparsity.parse(bad)

@@ -6,11 +6,11 @@ import numpy as np
 import torch
 
 from gaitcore.attacks.engine import AttackSettings
-from gaitcore.experiments.attack_job import AttackJob, run_attack_job
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.evaluation.features import extract_features, feature_index, write_features
 from gaitcore.evaluation.protocols import casia_b_protocol
+from gaitcore.experiments.attack_job import AttackJob, run_attack_job
 from gaitcore.models.gaitset import build_gaitset, save_gaitset
 from gaitcore.models.realism import fit_platt
 from gaitcore.models.wgan import build_critic, build_generator, save_wgan

@@ -18,7 +18,6 @@ from gaitcore.data.readers import (
     scan_opengait,
 )
 from gaitcore.errors import DataError
-
 from tests.data.silhouettes import person_frame, write_png
 
 

@@ -18,10 +18,10 @@ from gaitcore.data.synthetic import (
     render_sequence,
     render_sequence_rgb,
     synthetic_keys,
+    trees,
     write_casia_a_tree,
     write_casia_b_tree,
 )
-from gaitcore.data.synthetic import trees
 from gaitcore.data.synthetic.identity import shot_for, subject_identity, walk_for
 from gaitcore.data.synthetic.raster import silhouettes
 from gaitcore.data.synthetic.scene import project

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 import torch
 
+from gaitcore.data.gei import gait_energy_image, store_geis
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.evaluation.gei import adversarial_sequence, gaitgan_templates, template_rank1
-from gaitcore.data.gei import gait_energy_image, store_geis
 from gaitcore.evaluation.protocols import casia_b_protocol
 from gaitcore.evaluation.rank1 import rank1_identities
 

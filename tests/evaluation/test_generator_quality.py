@@ -3,22 +3,20 @@
 import numpy as np
 import pandas as pd
 import pytest
-
-from gaitcore.utils.tables import write_table
 import torch
 
-from gaitcore.experiments.generator_quality import CSV_COLUMNS, evaluate_generator_quality
 from gaitcore.evaluation.frechet import (
     features_frechet_distance,
     frechet_distance,
     gaitset_frame_features,
     gaussian_statistics,
 )
+from gaitcore.experiments.generator_quality import CSV_COLUMNS, evaluate_generator_quality
 from gaitcore.models.gaitset import build_gaitset, save_gaitset
 from gaitcore.models.realism import fit_platt
 from gaitcore.models.wgan import build_critic, build_generator, save_wgan
+from gaitcore.utils.tables import write_table
 from tests.training.test_wgan_training import build_store
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

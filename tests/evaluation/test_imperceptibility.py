@@ -5,11 +5,9 @@ import pytest
 import torch
 
 from gaitcore.attacks.engine import AttackSettings
-from gaitcore.experiments.attack_job import AttackJob, run_attack_job
 from gaitcore.attacks.perturbation import PerturbationSettings
 from gaitcore.data.layout import CASIA_B
 from gaitcore.data.store import FrameStore
-from gaitcore.experiments.imperceptibility import COLUMNS, best_rows, compare_perturbations, imperceptibility_markdown
 from gaitcore.evaluation.imperceptibility import (
     consecutive_iou,
     iou,
@@ -18,9 +16,16 @@ from gaitcore.evaluation.imperceptibility import (
     shape_statistics,
     wasserstein_1d,
 )
+from gaitcore.experiments.attack_job import AttackJob, run_attack_job
+from gaitcore.experiments.imperceptibility import (
+    COLUMNS,
+    best_rows,
+    compare_perturbations,
+    example_frames,
+    imperceptibility_markdown,
+)
 from gaitcore.models.realism import fit_platt
 from gaitcore.models.wgan import build_critic, build_generator, save_wgan
-from gaitcore.experiments.imperceptibility import example_frames
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -107,7 +112,8 @@ def test_the_table_of_real_jobs(world, jobs, tmp_path):  # noqa: F811
     assert table[table["goal"] == "targeted"]["setting"].tolist() == ["natural", "adversary", "mifgsm"]
     natural = nontargeted.loc["natural"]
     assert natural["l0"] == 0.0 and natural["l2"] == 0.0
-    # 24 probes (NM at 0 and 90, BG at 90; 8 each) x K = 2 (N 12-19 frames at S = 1/10), the same places for every setting
+    # 24 probes (NM at 0 and 90, BG at 90; 8 each) x K = 2 (N 12-19 frames at S = 1/10), the same places
+    # for every setting
     assert (table["frames"] == 48).all()
     # The natural frames' temporal IoU is that of consecutive clean frames at the same places.
     assert 0.0 < natural["neighbour_iou"] <= 1.0 and natural["clean_neighbour_iou"] > 0.0

@@ -20,9 +20,9 @@ from gaitcore.evaluation import (
     summary_markdown,
     write_features,
 )
-from gaitcore.utils.tables import write_table
 from gaitcore.evaluation.features import extract_store_features
 from gaitcore.models import GaitSet, save_gaitset, silhouettes_to_input
+from gaitcore.utils.tables import write_table
 
 
 def hand_made(dataset, entries):

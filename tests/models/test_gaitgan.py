@@ -30,7 +30,8 @@ def test_shapes_and_ranges_of_generator_and_both_discriminators():
     assert ((real > 0) & (real < 1)).all() and ((same > 0) & (same < 1)).all()
 
 
-@pytest.mark.parametrize("net, shape", [(GaitGANGenerator(2), (2, 1, 64, 44)), (GaitGANDiscriminator(2), (2, 2, 64, 64)),
+@pytest.mark.parametrize("net, shape", [(GaitGANGenerator(2), (2, 1, 64, 44)),
+                                        (GaitGANDiscriminator(2), (2, 2, 64, 64)),
                                         (GaitGANDiscriminator(2, pair=True), (2, 1, 64, 64))])
 def test_wrong_input_shapes_are_refused(net, shape):
     with pytest.raises(ValueError, match="expected GEIs"):

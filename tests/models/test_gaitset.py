@@ -107,7 +107,8 @@ def full_and_cached(model, sequences, new, positions):
         old_positions.append(torch.tensor(keep))
     cache = model.pooled_cache(torch.cat(sequences), [len(s) for s in sequences], torch.cat(old_positions))
     cached_new = torch.cat(new).clone().requires_grad_(True)
-    cached = model.forward_with_cache(cache, cached_new, [len(n) for n in new], torch.cat([torch.tensor(p) for p in positions]))
+    cached = model.forward_with_cache(cache, cached_new, [len(n) for n in new],
+                                      torch.cat([torch.tensor(p) for p in positions]))
     (cached_grad,) = torch.autograd.grad((cached * weights).sum(), cached_new)
     return full, torch.cat(full_grads), cached, cached_grad
 

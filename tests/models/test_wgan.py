@@ -19,7 +19,6 @@ from gaitcore.models.wgan import (
     to_gaitset_frames,
 )
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from gaitcore.reporting.attack_figures import fig5_nontargeted_alteration, fig10_nontargeted_insertion
+from gaitcore.attacks.records import load_attacks, read_attack_table
 from gaitcore.evaluation.attack_accuracy import (
     LONG_COLUMNS,
     attack_accuracy,
@@ -17,7 +17,7 @@ from gaitcore.evaluation.attack_accuracy import (
     targeted_view_table,
 )
 from gaitcore.experiments.attack_tables import aggregate_attacks
-from gaitcore.attacks.records import load_attacks, read_attack_table
+from gaitcore.reporting.attack_figures import fig5_nontargeted_alteration, fig10_nontargeted_insertion
 
 A, B = "075", "076"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -141,7 +141,8 @@ def targeted_paths(tmp_path):
         ("1/40", "nm", {0: 0, 18: 0}), ("1/40", "cl", {0: 1, 18: 0}),
         ("1/20", "nm", {0: 1, 18: 1}), ("1/20", "cl", {0: 2, 18: 0}),
     ]
-    paths = [write(tmp_path / f"alt{i}.parquet", targeted_table_rows("alteration", *spec)) for i, spec in enumerate(specs)]
+    paths = [write(tmp_path / f"alt{i}.parquet", targeted_table_rows("alteration", *spec))
+             for i, spec in enumerate(specs)]
     paths.append(write(tmp_path / "ins.parquet", targeted_table_rows("insertion", "1/10", "bg", {0: 1, 18: 2})))
     paths.append(write(tmp_path / "ntg.parquet", nontargeted_rows(0, 18)))  # only adversary, only NM
     return paths
@@ -173,7 +174,8 @@ def test_aggregate_writes_everything_with_missing_settings(targeted_paths, tmp_p
     assert set(written) == set(out)
     for name, path in out.items():
         assert path.exists() and path.stat().st_size > 0, name
-    assert out["fig5"].read_bytes()[:8] == PNG and out["fig10"].read_bytes()[:8] == PNG  # fig10: no nontargeted insertion
+    # fig10: no nontargeted insertion
+    assert out["fig5"].read_bytes()[:8] == PNG and out["fig10"].read_bytes()[:8] == PNG
     t2 = pd.read_csv(out["table2_csv"], dtype={"sparsity": str})
     assert t2["sparsity"].tolist() == ["1/40", "1/20", "1/10"]
     assert "Table 2" in out["table2_md"].read_text() and "| 1/40 | 0.000 | 25.000 |" in out["table2_md"].read_text()
@@ -211,7 +213,8 @@ def test_errors(tmp_path):
         load_attacks([b, b])
     with pytest.raises(ValueError, match="without a target"):
         load_attacks([write(tmp_path / "t.parquet", nontargeted_rows(0, 18, goal="targeted"))])
-    pq.write_table(pa.Table.from_pandas(pd.DataFrame(nontargeted_rows(0, 18)), preserve_index=False), tmp_path / "x.parquet")
+    pq.write_table(pa.Table.from_pandas(pd.DataFrame(nontargeted_rows(0, 18)), preserve_index=False),
+                   tmp_path / "x.parquet")
     with pytest.raises(ValueError, match="metadata"):
         read_attack_table(tmp_path / "x.parquet")
     with pytest.raises(ValueError, match="unknown output"):

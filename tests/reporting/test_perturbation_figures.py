@@ -2,10 +2,10 @@
 
 import pytest
 
-from gaitcore.evaluation.attack_accuracy import attack_accuracy
 from gaitcore.attacks.records import load_attacks
+from gaitcore.evaluation.attack_accuracy import attack_accuracy
 from gaitcore.reporting.perturbation_figures import fig6_perturbation_comparison
-from tests.reporting.test_attack_tables import A, B, PNG, row, values, write
+from tests.reporting.test_attack_tables import PNG, A, B, row, values, write
 
 
 def test_baselines_are_settings_of_the_same_tables_ordered_after_the_attack(tmp_path):
@@ -30,7 +30,8 @@ def test_unknown_settings_are_still_refused(tmp_path):
 
 def test_fig6_draws_every_method_or_says_nothing_is_there(tmp_path):
     rows = [row(s, v, (s, s), setting=setting, condition=c)
-            for setting in ("adversary", "fgsm", "pgd", "mifgsm") for c in ("nm", "cl") for s in (A, B) for v in (0, 18)]
+            for setting in ("adversary", "fgsm", "pgd", "mifgsm") for c in ("nm", "cl")
+            for s in (A, B) for v in (0, 18)]
     long = attack_accuracy(*load_attacks([write(tmp_path / "t.parquet", rows)]))
     assert fig6_perturbation_comparison(long, tmp_path / "f6.png", sparsity="1/40").read_bytes()[:8] == PNG
     assert fig6_perturbation_comparison(long, tmp_path / "none.png", sparsity="1/10").read_bytes()[:8] == PNG

@@ -8,8 +8,8 @@ import torch
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.errors import DataError
-from gaitcore.models.gaitgan import build_gaitgan, load_gaitgan, save_gaitgan
 from gaitcore.experiments.transfer import table3_blackbox_gaitgan, table4_cross_dataset
+from gaitcore.models.gaitgan import build_gaitgan, load_gaitgan, save_gaitgan
 from gaitcore.reporting.transfer_tables import table3_markdown, table4_markdown, transfer_finding_holds
 from gaitcore.utils.tables import write_table
 from tests.reporting.test_attack_tables import row, write
@@ -208,11 +208,13 @@ def test_table4_rows_per_sparsity_with_the_identical_view_included(tmp_path):
 
 def test_table4_says_when_accuracy_does_not_fall_and_refuses_other_modes(tmp_path):
     other = {"a": "b", "b": "a"}
-    paths = [write(tmp_path / "s40.parquet", casia_a_rows("1/40", lambda s: (other[s],) * 3), views=A_VIEWS, exclude=False),
+    paths = [write(tmp_path / "s40.parquet", casia_a_rows("1/40", lambda s: (other[s],) * 3), views=A_VIEWS,
+                   exclude=False),
              write(tmp_path / "s10.parquet", casia_a_rows("1/10", lambda s: (s,) * 3), views=A_VIEWS, exclude=False)]
     assert "does not hold" in table4_markdown(table4_cross_dataset(paths))
     # Attacked at views 0 and 45 only: the all-probes row shows and averages those views.
-    two_views = write(tmp_path / "two.parquet", [r for r in casia_a_rows("1/40", lambda s: (s,) * 3) if r["view"] != 90],
+    two_views = write(tmp_path / "two.parquet",
+                      [r for r in casia_a_rows("1/40", lambda s: (s,) * 3) if r["view"] != 90],
                       views=A_VIEWS, exclude=False)
     natural = tmp_path / "natural_accuracy.csv"
     pd.DataFrame({"dataset": "casia_a", "condition": "nm", "probe_view": ["0", "45", "90", "mean"],

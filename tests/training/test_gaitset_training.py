@@ -17,7 +17,6 @@ from gaitcore.training.checkpoint import resume_from, store_identity
 from gaitcore.training.gaitset import training_rows
 from tests.training.sigkill import kill_after_first_checkpoint
 
-
 TINY = GaitSetTrainConfig(
     channels=(4, 8, 8),
     hidden_dim=8,
@@ -117,7 +116,8 @@ TRAIN_SCRIPT = textwrap.dedent(
 )
 
 
-def test_training_killed_with_sigkill_resumes_and_ends_like_an_uninterrupted_run(store_root, tmp_path, one_torch_thread):
+def test_training_killed_with_sigkill_resumes_and_ends_like_an_uninterrupted_run(store_root, tmp_path,
+                                                                                  one_torch_thread):
     iterations = 60
     killed = tmp_path / "killed"
     weights, checkpoint = killed / "weights.pt", killed / "resume.pt"
@@ -128,7 +128,8 @@ def test_training_killed_with_sigkill_resumes_and_ends_like_an_uninterrupted_run
     resumed = train_gaitset(store_root, weights, checkpoint, config)
     assert 0 < resumed.resumed_from < iterations and resumed.iterations == iterations
 
-    straight = train_gaitset(store_root, tmp_path / "straight" / "weights.pt", tmp_path / "straight" / "resume.pt", config)
+    straight = train_gaitset(store_root, tmp_path / "straight" / "weights.pt", tmp_path / "straight" / "resume.pt",
+                             config)
     assert straight.resumed_from == 0
     a, _ = load_gaitset(weights)
     b, _ = load_gaitset(tmp_path / "straight" / "weights.pt")
@@ -154,7 +155,8 @@ def test_damaged_or_foreign_checkpoint_is_a_checkpoint_error_naming_the_file(sto
     train_gaitset(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, iterations=4))
     data = checkpoint.read_bytes()
     checkpoint.write_bytes(data[: len(data) // 2])
-    with pytest.raises(CheckpointError, match=r"resume\.pt: cannot read the GaitSet training checkpoint.*Fix: delete it"):
+    with pytest.raises(CheckpointError,
+                       match=r"resume\.pt: cannot read the GaitSet training checkpoint.*Fix: delete it"):
         train_gaitset(store_root, tmp_path / "w.pt", checkpoint, TINY)
 
     checkpoint.write_bytes(data)
@@ -184,14 +186,16 @@ def test_stale_checkpoint_is_set_aside_but_a_resumable_or_damaged_one_is_not(sto
     # Fewer iterations than the checkpoint holds, another learning rate, or other data: set aside,
     # then a fresh run.
     other_data = {**data, "store_content": "0" * 32}
-    for changed, on in ((replace(TINY, iterations=4), data), (replace(TINY, learning_rate=0.01), data), (TINY, other_data)):
+    for changed, on in ((replace(TINY, iterations=4), data), (replace(TINY, learning_rate=0.01), data),
+                        (TINY, other_data)):
         checkpoint.write_bytes(content)
         with caplog.at_level("WARNING", logger="gaitcore.training.checkpoint"):
             assert resume_from(changed, checkpoint, on, set_aside_stale=True) is None
         assert not checkpoint.exists() and stale.read_bytes() == content
         assert "training from scratch" in caplog.text and "resume.pt" in caplog.text
     assert "other data" in caplog.text
-    run = train_gaitset(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, learning_rate=0.01), set_aside_stale=True)
+    run = train_gaitset(store_root, tmp_path / "w.pt", checkpoint, replace(TINY, learning_rate=0.01),
+                        set_aside_stale=True)
     assert run.resumed_from == 0
 
     # A damaged checkpoint is an error, never silently replaced.

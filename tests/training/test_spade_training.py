@@ -57,7 +57,8 @@ def test_config_rejects_unknown_and_bad_values():
 
 def _same_weights(a, b) -> bool:
     return all(torch.equal(x, y) for net in ("generator", "discriminator")
-               for x, y in zip(getattr(a, net).state_dict().values(), getattr(b, net).state_dict().values(), strict=True))
+               for x, y in zip(getattr(a, net).state_dict().values(), getattr(b, net).state_dict().values(),
+                               strict=True))
 
 
 def test_training_writes_weights_and_a_resumed_run_ends_like_a_straight_one(tmp_path):

@@ -15,7 +15,6 @@ from gaitcore.models.wgan import load_wgan
 from gaitcore.training.wgan import FrameSampler, WGANTrainConfig, gradient_penalty, train_wgan
 from tests.training.sigkill import kill_after_first_checkpoint
 
-
 TINY = WGANTrainConfig(
     dim=2,
     latent_dim=8,

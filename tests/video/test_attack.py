@@ -14,8 +14,6 @@ from gaitcore.data.synthetic import SyntheticConfig
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import extract_features, feature_index, write_features
 from gaitcore.evaluation.protocols import casia_b_protocol
-from gaitcore.models.gaitset import build_gaitset, save_gaitset
-from gaitcore.models.spade import SpadeArch, SpadeModel, build_spade_discriminator, build_spade_generator, save_spade
 from gaitcore.experiments.video_attack import (
     build_adversarial_video,
     kept_frames,
@@ -24,6 +22,8 @@ from gaitcore.experiments.video_attack import (
     run_video_attack_job,
 )
 from gaitcore.experiments.video_attack_table import video_attack_markdown, video_attack_table
+from gaitcore.models.gaitset import build_gaitset, save_gaitset
+from gaitcore.models.spade import SpadeArch, SpadeModel, build_spade_discriminator, build_spade_generator, save_spade
 from gaitcore.video.segment import BackgroundModel, iou, segment
 from gaitcore.video.sources import CasiaBVideos, SyntheticVideos, video_source
 from tests.reporting.test_attack_tables import row as attack_row
