@@ -75,7 +75,8 @@ def test_parse_sparsity_refuses_with_the_value_and_the_fix(text, words):
 
 def test_every_sparsity_key_of_the_schema_is_found():
     # the defaults of every block hold a value (or list) under each sparsity-valued key
-    config = {"attack": {"sparsities": ["1/40"], "baselines": {"sparsities": ["1/40", "1/20"], "figure_sparsity": "1/40"}},
+    config = {"attack": {"sparsities": ["1/40"],
+                         "baselines": {"sparsities": ["1/40", "1/20"], "figure_sparsity": "1/40"}},
               "video_attack": {"sparsities": ["1/10"]}}
     assert [key for key, _ in sparsity_values(config)] == [
         "attack.sparsities[0]", "attack.baselines.sparsities[0]", "attack.baselines.sparsities[1]",
