@@ -154,6 +154,9 @@ def test_ci_config_runs_end_to_end(tmp_path):
     natural = pd.read_csv(results / "tables" / "natural_accuracy.csv")
     assert set(natural["dataset"]) == {"casia_b", "casia_a"}
     assert natural["rank1"].between(0, 100).all()
+    assert list(natural.columns) == ["dataset", "condition", "probe_view", "rank1", "ci_low", "ci_high", "probes",
+                                     "subjects"]
+    assert ((natural["ci_low"] <= natural["rank1"] + 1e-9) & (natural["rank1"] <= natural["ci_high"] + 1e-9)).all()
     assert (results / "figures" / "fig8_wgan_samples.png").stat().st_size > 0
     quality = pd.read_csv(results / "tables" / "generator_quality.csv")
     assert len(quality) == 3 and (quality["frechet_distance"] > 0).all()
@@ -185,6 +188,9 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert len(sources) == 4 * len(attack["sparsities"]) * len(attack["conditions"])
     assert sources["accuracy"].between(0, 100).all() and (sources["max_share"] > 0).all()
     assert accuracy["value"].between(0, 100).all()
+    assert {"ci_low", "ci_high", "subjects", "change", "change_low", "change_high"} <= set(accuracy.columns)
+    inside = (accuracy["ci_low"] <= accuracy["value"] + 1e-9) & (accuracy["value"] <= accuracy["ci_high"] + 1e-9)
+    assert (inside | accuracy["ci_low"].isna()).all() and (accuracy["subjects"] >= 1).all()
     early = accuracy[(accuracy["setting"] == "adversary+early_stop") & (accuracy["probe_view"] == "mean")]
     assert (early["iterations"] <= attack["iterations"]).all()
     table6 = pd.read_csv(results / "tables" / "table6_alteration_targeted.csv")

@@ -10,6 +10,13 @@ nearest gallery sequence is of the probe's own subject (rank-1 accuracy; nontarg
 clean "natural" probes) or of the attack's target subject (success rate; targeted attacks). Per probe
 view it is averaged over the gallery views, the identical view excluded where the metadata says so
 (CASIA-B, not CASIA-A); a ``"mean"`` row per condition averages over the probe views.
+
+Uncertainty (:mod:`gaitcore.evaluation.uncertainty`): every cell carries its numbers of probes and
+subjects and a 95 % confidence interval (``ci_low``, ``ci_high``) from a subject-level bootstrap of
+that cell's own estimator (fixed seed). Attack rows also carry ``change``: the value minus the value
+of the same probes before the attack (their clean rank-1 columns, same metric: the own subject for
+nontargeted, the target for targeted rows), with a paired subject-level interval (``change_low``,
+``change_high``); NaN on the natural rows.
 """
 
 from __future__ import annotations
@@ -24,12 +31,13 @@ from gaitcore.attacks.records import PROBE_KEY
 from gaitcore.attacks.vocabulary import GOALS, KINDS, METHODS, SETTINGS, sparsity_value
 from gaitcore.data.layout import CASIA_B, CONDITIONS
 from gaitcore.evaluation.rank1 import MEAN_ROW
+from gaitcore.evaluation.uncertainty import Interval, paired_difference, subject_bootstrap, view_columns
 
 NATURAL = "natural"
 ROW_SETTINGS = (NATURAL, *SETTINGS)  # the rows of a table: the clean probes (clean_rank1_* columns), then attacks
 NATURAL_GOAL = "none"  # goal of the natural rows: the clean probes belong to no attack goal
-LONG_COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "probe_view", "value", "metric",
-                "probes", "iterations"]
+LONG_COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "probe_view", "value", "ci_low",
+                "ci_high", "metric", "probes", "subjects", "iterations", "change", "change_low", "change_high"]
 AVERAGE = "average"
 
 
@@ -43,34 +51,59 @@ def _hits(rows: pd.DataFrame, views: Sequence[int], prefix: str, truth: np.ndarr
     return out
 
 
-def _summarize(rows: pd.DataFrame, hits: np.ndarray, meta: Mapping, labels: dict, metric: str) -> list[dict]:
+def _summarize(rows: pd.DataFrame, hits: np.ndarray, meta: Mapping, labels: dict, metric: str,
+               before: np.ndarray | None = None) -> list[dict]:
     """Per-probe-view values (mean over gallery views) and the mean over probe views, per condition.
 
     A gallery view whose nearest subjects are all null (no gallery sequence there) is left out;
-    probes with a null entry are left out of that gallery view's percentage only.
+    probes with a null entry are left out of that gallery view's percentage only. Each cell gets its
+    subject-level bootstrap interval; with ``before`` (the same probes' hits before the attack, shaped
+    like ``hits``) also the change from ``before`` and its paired interval.
     """
     views = np.asarray(meta["gallery_views"])
+    subjects = rows["subject"].astype(str).to_numpy(dtype=object)
     records = []
     for condition, of_condition in rows.groupby("condition", sort=False):
-        per_view: list[tuple[int, float, int]] = []
+        per_view: list[tuple[int, float, int, float, dict]] = []
+        used_by_view: dict[int, np.ndarray] = {}
         for probe_view, of_view in of_condition.groupby("view", sort=True):
-            sub = hits[of_view.index.to_numpy()]
+            index = of_view.index.to_numpy()
+            sub = hits[index]
             used = ~np.isnan(sub).all(axis=0)
             if meta["exclude_identical_view"]:
                 used &= views != int(probe_view)
             if not used.any():
                 continue
             value = float(np.mean(100.0 * np.nanmean(sub[:, used], axis=0)))
-            per_view.append((int(probe_view), value, len(of_view), _mean_iterations(of_view)))
+            used_by_view[int(probe_view)] = used
+            cell = _cell(100.0 * sub[:, used], None if before is None else 100.0 * before[index][:, used],
+                         subjects[index])
+            per_view.append((int(probe_view), value, len(of_view), _mean_iterations(of_view), cell))
         if not per_view:
             continue
-        for probe_view, value, probes, iterations in per_view:
+        for probe_view, value, probes, iterations, cell in per_view:
             records.append({**labels, "condition": condition, "probe_view": probe_view, "value": value,
-                            "metric": metric, "probes": probes, "iterations": iterations})
+                            "metric": metric, "probes": probes, "iterations": iterations, **cell})
+        counted = of_condition[of_condition["view"].astype(int).isin(list(used_by_view))].index.to_numpy()
+        probe_views = rows["view"].astype(int).to_numpy()[counted]
+        spread, weights = view_columns(100.0 * hits[counted], probe_views, used_by_view)
+        spread_before = None if before is None else view_columns(100.0 * before[counted], probe_views,
+                                                                 used_by_view)[0]
         records.append({**labels, "condition": condition, "probe_view": MEAN_ROW,
                         "value": float(np.mean([v for _, v, *_ in per_view])), "metric": metric,
-                        "probes": sum(p for _, _, p, _ in per_view), "iterations": _mean_iterations(of_condition)})
+                        "probes": sum(p for _, _, p, *_ in per_view), "iterations": _mean_iterations(of_condition),
+                        **_cell(spread, spread_before, subjects[counted], weights)})
     return records
+
+
+def _cell(values: np.ndarray, before: np.ndarray | None, subjects: np.ndarray,
+          weights: np.ndarray | None = None) -> dict:
+    """The uncertainty columns of one cell: subjects, interval and, with ``before``, the paired change."""
+    interval = subject_bootstrap(values, subjects, weights=weights)
+    out = {"subjects": len(set(subjects)), "ci_low": interval.low, "ci_high": interval.high}
+    change = (Interval(np.nan, np.nan, np.nan, 0, 0) if before is None
+              else paired_difference(values, before, subjects, weights=weights))
+    return {**out, "change": change.estimate, "change_low": change.low, "change_high": change.high}
 
 
 def _mean_iterations(rows: pd.DataFrame) -> float:
@@ -104,6 +137,11 @@ def attack_accuracy(rows: pd.DataFrame, metas: Mapping[str, Mapping]) -> pd.Data
     (``"success"``), in %. ``"natural"`` rows (goal ``"none"``) hold the clean probes' rank-1
     accuracy per (dataset, kind, sparsity), each probe counted once however many attack modes
     (goals, settings) it appears in. ``rows``/``metas`` as :func:`load_attacks` returns them.
+
+    Per cell also ``ci_low``/``ci_high`` (95 % subject-level bootstrap interval of ``value``),
+    ``subjects`` (distinct subjects among the ``probes``) and, on attack rows, ``change`` (``value``
+    minus the same probes' clean value) with its paired interval ``change_low``/``change_high``
+    (:mod:`gaitcore.evaluation.uncertainty`).
     """
     records: list[dict] = []
     for dataset, of_dataset in rows.groupby("dataset", sort=False):
@@ -116,7 +154,8 @@ def attack_accuracy(rows: pd.DataFrame, metas: Mapping[str, Mapping]) -> pd.Data
             truth = attacked[truth_column].astype(str).to_numpy(dtype=object)
             labels = {"dataset": dataset, "kind": kind, "goal": goal, "setting": setting, "sparsity": sparsity}
             records += _summarize(attacked, _hits(attacked, views, "", truth), meta, labels,
-                                  "success" if goal == "targeted" else "rank1")
+                                  "success" if goal == "targeted" else "rank1",
+                                  before=_hits(attacked, views, "clean_", truth))
         clean_columns = [f"clean_rank1_{v:03d}" for v in views]
         for (kind, sparsity), of_kind in of_dataset.groupby(["kind", "sparsity"], sort=False):
             probes = (of_kind.drop_duplicates(PROBE_KEY).drop(columns="iterations", errors="ignore")
@@ -132,6 +171,7 @@ def attack_accuracy(rows: pd.DataFrame, metas: Mapping[str, Mapping]) -> pd.Data
     long = pd.DataFrame.from_records(records, columns=LONG_COLUMNS)
     long["probe_view"] = long["probe_view"].astype(object)
     long["probes"] = long["probes"].astype(int)
+    long["subjects"] = long["subjects"].astype(int)
     return _order(long)
 
 
@@ -165,33 +205,52 @@ def targeted_view_table(long: pd.DataFrame, kind: str, dataset: str | None = CAS
     """Tables 5 (``kind="insertion"``) and 6 (``"alteration"``): targeted adversary success rate (%).
 
     Rows (sparsity ascending, condition NM/BG/CL), columns ``sparsity``, ``condition``, one per probe
-    view (as strings) and ``"average"`` (the mean over probe views). Only what exists is listed.
+    view (as strings) and ``"average"`` (the mean over probe views); then ``probes`` and ``subjects``
+    (those of the average) and each value column's 95 % interval, ``"<column>_low"`` and
+    ``"<column>_high"`` (per-view probe counts are in :func:`attack_accuracy`'s table). Only what
+    exists is listed.
     """
     rows = _targeted(long, kind, dataset)
     views = sorted({int(v) for v in rows["probe_view"] if v != MEAN_ROW})
-    columns = ["sparsity", "condition", *map(str, views), AVERAGE]
+    cells = [*map(str, views), AVERAGE]
+    columns = ["sparsity", "condition", *cells, "probes", "subjects",
+               *(f"{c}_{end}" for c in cells for end in ("low", "high"))]
     records = []
     for sparsity in _sparsities(rows):
         for condition in conditions_of(rows[rows["sparsity"] == sparsity]):
             sub = rows[(rows["sparsity"] == sparsity) & (rows["condition"] == condition)]
-            by_view = {(AVERAGE if v == MEAN_ROW else str(v)): value
-                       for v, value in zip(sub["probe_view"], sub["value"])}
+            by_view = {(AVERAGE if v == MEAN_ROW else str(v)): row
+                       for v, (_, row) in zip(sub["probe_view"], sub.iterrows(), strict=True)}
+            average = by_view.get(AVERAGE)
             records.append({"sparsity": sparsity, "condition": condition.upper(),
-                            **{c: by_view.get(c, np.nan) for c in columns[2:]}})
+                             **{c: _get(by_view, c, "value") for c in cells},
+                             "probes": average["probes"] if average is not None else np.nan,
+                             "subjects": average["subjects"] if average is not None else np.nan,
+                             **{f"{c}_{end}": _get(by_view, c, f"ci_{end}") for c in cells for end in ("low", "high")}})
     return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _get(cells: Mapping[str, pd.Series], cell: str, column: str) -> float:
+    return cells[cell][column] if cell in cells else np.nan
 
 
 def table2_targeted_success(long: pd.DataFrame, dataset: str | None = CASIA_B) -> pd.DataFrame:
     """Table 2: frame-alteration targeted adversary success rate (%), averaged over probe views.
 
-    Rows sparsity (ascending, 1/40, 1/20, 1/10), columns ``sparsity`` and NM, BG, CL (those present).
+    Rows sparsity (ascending, 1/40, 1/20, 1/10), columns ``sparsity`` and NM, BG, CL (those present),
+    then per condition its 95 % interval and counts: ``"NM_low"``, ``"NM_high"``, ``"NM_probes"``,
+    ``"NM_subjects"``, ...
     """
     rows = _targeted(long, "alteration", dataset)
     rows = rows[rows["probe_view"] == MEAN_ROW]
-    conditions = conditions_of(rows)
+    conditions = [c.upper() for c in conditions_of(rows)]
+    extra = [f"{c}_{what}" for c in conditions for what in ("low", "high", "probes", "subjects")]
     records = []
     for sparsity in _sparsities(rows):
         sub = rows[rows["sparsity"] == sparsity]
-        by_condition = dict(zip(sub["condition"], sub["value"], strict=True))
-        records.append({"sparsity": sparsity, **{c.upper(): by_condition.get(c, np.nan) for c in conditions}})
-    return pd.DataFrame.from_records(records, columns=["sparsity", *(c.upper() for c in conditions)])
+        by_condition = {c.upper(): row for c, (_, row) in zip(sub["condition"], sub.iterrows(), strict=True)}
+        records.append({"sparsity": sparsity, **{c: _get(by_condition, c, "value") for c in conditions},
+                        **{f"{c}_{what}": _get(by_condition, c, column) for c in conditions
+                           for what, column in (("low", "ci_low"), ("high", "ci_high"), ("probes", "probes"),
+                                                ("subjects", "subjects"))}})
+    return pd.DataFrame.from_records(records, columns=["sparsity", *conditions, *extra])

@@ -6,6 +6,11 @@ whose nearest gallery sequence is of the same subject (GaitSet ``test.py``). The
 per probe view, over the gallery views, excluding the identical view where the protocol says so
 (CASIA-B: 10 views; CASIA-A: 3 views, identical included), and adds the mean over probe views.
 
+Uncertainty (:mod:`gaitcore.evaluation.uncertainty`): :func:`evaluate_rank1`'s summary gives every
+cell (probe view and mean) its numbers of probes and subjects and a 95 % confidence interval
+(``ci_low``, ``ci_high``) from a subject-level bootstrap of the cell's own estimator over the
+probes' per-gallery-view hits (:func:`rank1_hits`); the per-view-pair table stays as it is.
+
 Distances: ``euclidean`` (default) is the Euclidean distance between flattened ``[parts * hidden]``
 features, as the original GaitSet evaluates; ``part_mean`` is OpenGait's mean over parts of each
 part's Euclidean distance; ``manhattan`` is the L1 distance between flattened features (GaitGAN's 1-NN
@@ -24,10 +29,13 @@ import torch
 
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import Protocol, protocol_for
+from gaitcore.evaluation.uncertainty import subject_bootstrap, view_columns
 
 METRICS = ("euclidean", "part_mean", "manhattan")
 LONG_COLUMNS = ["dataset", "condition", "probe_view", "gallery_view", "rank1"]
 SUMMARY_COLUMNS = ["dataset", "condition", "probe_view", "rank1"]
+INTERVAL_COLUMNS = ["ci_low", "ci_high", "probes", "subjects"]  # added by summarize_rank1(..., per_probe=...)
+PROBE_COLUMNS = ["dataset", "condition", "subject", "view"]
 MEAN_ROW = "mean"
 
 
@@ -127,13 +135,15 @@ def rank1_identities(
     return out
 
 
-def rank1_per_view_pair(
+def rank1_hits(
     features: np.ndarray, index: pd.DataFrame, protocol: Protocol, metric: str = "euclidean"
-) -> pd.DataFrame:
-    """Long-form rank-1 accuracy (%): one row per (condition, probe view, gallery view).
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every probe of every probe set and its rank-1 hits per gallery view.
 
-    ``features[i]`` belongs to ``index`` row ``i`` (positional); identical-view pairs are included
-    here (see :func:`summarize_rank1`). Pairs without probes or gallery sequences are left out.
+    Returns ``probes`` (columns :data:`PROBE_COLUMNS`, ``condition`` the probe set; in probe-set
+    order, then index order) and ``hits`` ``[len(probes), len(protocol.views)]``: 1.0 where the
+    nearest gallery sequence of that gallery view is the probe's subject, 0.0 where it is not, NaN
+    where the gallery has no sequence of that view. ``features[i]`` belongs to ``index`` row ``i``.
     """
     index = index.reset_index(drop=True)
     gallery = protocol.gallery_mask(index)
@@ -142,72 +152,153 @@ def rank1_per_view_pair(
     g_rows = np.flatnonzero(gallery)
     g_subjects = index["subject"].to_numpy()[g_rows]
     g_views = index["view"].to_numpy()[g_rows]
-    records = []
+    frames, blocks = [], []
     for condition, _ in protocol.probes:
         p_rows = np.flatnonzero(protocol.probe_mask(index, condition))
         if not len(p_rows):
             continue
         nearest = rank1_identities(features[p_rows], features[g_rows], g_subjects, g_views, protocol.views, metric)
-        correct = nearest == index["subject"].to_numpy()[p_rows, None]
-        p_views = index["view"].to_numpy()[p_rows]
+        hits = (nearest == index["subject"].to_numpy()[p_rows, None]).astype(np.float64)
+        hits[pd.isna(nearest)] = np.nan
+        blocks.append(hits)
+        frames.append(pd.DataFrame({"dataset": protocol.dataset, "condition": condition,
+                                    "subject": index["subject"].to_numpy()[p_rows],
+                                    "view": index["view"].to_numpy()[p_rows].astype(int)}))
+    if not frames:
+        return pd.DataFrame(columns=PROBE_COLUMNS), np.zeros((0, len(protocol.views)))
+    return pd.concat(frames, ignore_index=True), np.concatenate(blocks)
+
+
+def _per_view_pair(probes: pd.DataFrame, hits: np.ndarray, protocol: Protocol) -> pd.DataFrame:
+    records = []
+    for condition, _ in protocol.probes:
+        of_set = (probes["condition"] == condition).to_numpy()
+        if not of_set.any():
+            continue
+        p_views, of_hits = probes["view"].to_numpy()[of_set], hits[of_set]
         for probe_view in protocol.views:
             of_view = p_views == probe_view
             if not of_view.any():
                 continue
             for j, gallery_view in enumerate(protocol.views):
-                if nearest[of_view, j][0] is None:
+                column = of_hits[of_view, j]
+                if np.isnan(column[0]):  # no gallery sequence of this view
                     continue
                 records.append(
-                    (protocol.dataset, condition, int(probe_view), int(gallery_view),
-                     100.0 * float(correct[of_view, j].mean()))
+                    (protocol.dataset, condition, int(probe_view), int(gallery_view), 100.0 * float(column.mean()))
                 )
     return pd.DataFrame.from_records(records, columns=LONG_COLUMNS)
 
 
-def summarize_rank1(long: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+def rank1_per_view_pair(
+    features: np.ndarray, index: pd.DataFrame, protocol: Protocol, metric: str = "euclidean"
+) -> pd.DataFrame:
+    """Long-form rank-1 accuracy (%): one row per (condition, probe view, gallery view).
+
+    ``features[i]`` belongs to ``index`` row ``i`` (positional); identical-view pairs are included
+    here (see :func:`summarize_rank1`). Pairs without probes or gallery sequences are left out.
+    """
+    return _per_view_pair(*rank1_hits(features, index, protocol, metric), protocol)
+
+
+def summarize_rank1(
+    long: pd.DataFrame, protocol: Protocol, per_probe: tuple[pd.DataFrame, np.ndarray] | None = None
+) -> pd.DataFrame:
     """Per (condition, probe view) the mean over gallery views, plus a ``"mean"`` row per condition.
 
     The identical view is excluded when ``protocol.exclude_identical_view`` (CASIA-B). The
-    ``probe_view`` column holds ints and, in the mean rows, the string ``"mean"``.
+    ``probe_view`` column holds ints and, in the mean rows, the string ``"mean"``. With
+    ``per_probe`` (:func:`rank1_hits` of the same probes) the columns :data:`INTERVAL_COLUMNS` are
+    added: each cell's 95 % subject-level bootstrap interval, its probes and their subjects.
     """
     used = long[long["dataset"] == protocol.dataset]
     if protocol.exclude_identical_view:
         used = used[used["probe_view"] != used["gallery_view"]]
-    rows: list[tuple[str, str, int | str, float]] = []
+    rows: list[tuple] = []
     for condition, _ in protocol.probes:
-        per_view = used[used["condition"] == condition].groupby("probe_view", sort=True)["rank1"].mean()
+        of_condition = used[used["condition"] == condition]
+        per_view = of_condition.groupby("probe_view", sort=True)["rank1"].mean()
         if per_view.empty:
             continue
-        rows += [(protocol.dataset, condition, int(view), float(acc)) for view, acc in per_view.items()]
-        rows.append((protocol.dataset, condition, MEAN_ROW, float(per_view.mean())))
-    summary = pd.DataFrame.from_records(rows, columns=SUMMARY_COLUMNS)
+        cells = [(protocol.dataset, condition, int(view), float(acc)) for view, acc in per_view.items()]
+        cells.append((protocol.dataset, condition, MEAN_ROW, float(per_view.mean())))
+        if per_probe is not None:
+            counted = {int(view): np.isin(protocol.views, group["gallery_view"].to_numpy())
+                       for view, group in of_condition.groupby("probe_view", sort=True)}
+            intervals = _rank1_intervals(*per_probe, condition, counted)
+            cells = [(*cell, *intervals[cell[2]]) for cell in cells]
+        rows += cells
+    columns = SUMMARY_COLUMNS + (INTERVAL_COLUMNS if per_probe is not None else [])
+    summary = pd.DataFrame.from_records(rows, columns=columns)
     summary["probe_view"] = summary["probe_view"].astype(object)
     return summary
 
 
+def _rank1_intervals(
+    probes: pd.DataFrame, hits: np.ndarray, condition: str, counted: Mapping[int, np.ndarray]
+) -> dict[int | str, tuple[float, float, int, int]]:
+    """``{probe view or "mean": (ci_low, ci_high, probes, subjects)}`` of one probe set's summary cells."""
+    of_set = (probes["condition"] == condition).to_numpy() & probes["view"].isin(list(counted)).to_numpy()
+    subjects = probes["subject"].astype(str).to_numpy(dtype=object)[of_set]
+    views, of_hits = probes["view"].to_numpy()[of_set], 100.0 * hits[of_set]
+    out: dict[int | str, tuple[float, float, int, int]] = {}
+    for view, columns in counted.items():
+        rows = views == view
+        interval = subject_bootstrap(of_hits[rows][:, columns], subjects[rows])
+        out[view] = (interval.low, interval.high, int(rows.sum()), len(set(subjects[rows])))
+    values, weights = view_columns(of_hits, views, counted)
+    interval = subject_bootstrap(values, subjects, weights=weights)
+    out[MEAN_ROW] = (interval.low, interval.high, len(subjects), len(set(subjects)))
+    return out
+
+
 def summary_markdown(summary: pd.DataFrame, digits: int = 1) -> str:
-    """Markdown tables (one per dataset): conditions as rows, probe views and the mean as columns."""
+    """Markdown tables (one per dataset): conditions as rows, probe views and the mean as columns.
+
+    With the interval columns (:data:`INTERVAL_COLUMNS`) a cell reads ``value [low, high]`` and the
+    condition's probes and subjects (those of its mean) close the row.
+    """
+    intervals = all(c in summary for c in INTERVAL_COLUMNS)
     parts = []
     for dataset, table in summary.groupby("dataset", sort=False):
         columns = list(dict.fromkeys(table["probe_view"].tolist()))
         columns = [c for c in columns if c != MEAN_ROW] + [MEAN_ROW]
-        head = "| condition | " + " | ".join(str(c) for c in columns) + " |"
-        rule = "|---|" + "---:|" * len(columns)
-        lines = [f"### {dataset}: rank-1 accuracy (%) per probe view", "", head, rule]
+        counts = ["probes", "subjects"] if intervals else []
+        head = "| condition | " + " | ".join(str(c) for c in [*columns, *counts]) + " |"
+        rule = "|---|" + "---:|" * (len(columns) + len(counts))
+        lines = [f"### {dataset}: rank-1 accuracy (%) per probe view", ""]
+        if intervals:
+            lines += [f"In brackets: 95 % confidence interval ({INTERVAL_NOTE}).", ""]
+        lines += [head, rule]
         for condition, rows in table.groupby("condition", sort=False):
-            by_view = dict(zip(rows["probe_view"], rows["rank1"], strict=True))
-            cells = [f"{by_view[c]:.{digits}f}" if c in by_view else "" for c in columns]
+            by_view = {view: row for view, (_, row) in zip(rows["probe_view"], rows.iterrows(), strict=True)}
+            cells = [_summary_cell(by_view[c], digits, intervals) if c in by_view else "" for c in columns]
+            if intervals:
+                mean = by_view.get(MEAN_ROW)
+                cells += ["", ""] if mean is None else [str(int(mean["probes"])), str(int(mean["subjects"]))]
             lines.append(f"| {condition.upper()} | " + " | ".join(cells) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
 
+INTERVAL_NOTE = "subject-level bootstrap, see docs/attack.md \"Uncertainty\""
+
+
+def _summary_cell(row: pd.Series, digits: int, intervals: bool) -> str:
+    text = f"{row['rank1']:.{digits}f}"
+    if intervals and not (pd.isna(row["ci_low"]) or pd.isna(row["ci_high"])):
+        text += f" [{row['ci_low']:.{digits}f}, {row['ci_high']:.{digits}f}]"
+    return text
+
+
 def evaluate_rank1(
     features: np.ndarray, index: pd.DataFrame, protocol: Protocol, metric: str = "euclidean"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Long-form and summary rank-1 tables of one dataset's stored features."""
-    long = rank1_per_view_pair(features, index, protocol, metric)
-    return long, summarize_rank1(long, protocol)
+    """Long-form and summary rank-1 tables of one dataset's stored features (the summary with its
+    confidence intervals, :func:`summarize_rank1`)."""
+    probes, hits = rank1_hits(features, index, protocol, metric)
+    long = _per_view_pair(probes, hits, protocol)
+    return long, summarize_rank1(long, protocol, per_probe=(probes, hits))
 
 
 def natural_accuracy(

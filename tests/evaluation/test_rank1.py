@@ -17,10 +17,12 @@ from gaitcore.evaluation import (
     prepare_gallery,
     rank1_identities,
     read_features,
+    summarize_rank1,
     summary_markdown,
     write_features,
 )
 from gaitcore.evaluation.features import extract_store_features
+from gaitcore.evaluation.rank1 import rank1_hits
 from gaitcore.models import GaitSet, save_gaitset, silhouettes_to_input
 from gaitcore.utils.tables import write_table
 
@@ -63,7 +65,29 @@ def test_casia_b_rank1_per_view_pair_and_identical_view_exclusion():
     # Identical views excluded: probe 0 averages gallery 18 only, probe 18 gallery 0 only.
     rows = {(r.condition, r.probe_view): r.rank1 for r in summary.itertuples()}
     assert rows == {("nm", 0): 50.0, ("nm", 18): 50.0, ("nm", "mean"): 50.0, ("bg", 0): 100.0, ("bg", "mean"): 100.0}
-    assert list(summary.columns) == ["dataset", "condition", "probe_view", "rank1"]
+    assert list(summary.columns) == ["dataset", "condition", "probe_view", "rank1", "ci_low", "ci_high", "probes",
+                                     "subjects"]
+    # Each cell's subject-level interval, probes and subjects. NM probe view 0: subject 001 right, 002 wrong.
+    cells = {(r.condition, r.probe_view): (r.ci_low, r.ci_high, r.probes, r.subjects) for r in summary.itertuples()}
+    assert cells[("nm", 0)] == (0.0, 100.0, 2, 2) and cells[("nm", 18)] == (0.0, 100.0, 2, 2)
+    # The mean: 001 is right at view 0 and wrong at 18, 002 the other way round, so every resample of
+    # subjects averages to 50 over the probe views: the mean is the mean over views of per-view accuracies.
+    assert cells[("nm", "mean")] == (50.0, 50.0, 4, 2)
+    assert cells[("bg", 0)][2:] == (1, 1) and np.isnan(cells[("bg", 0)][0])  # one subject: no interval
+
+
+def test_the_summary_without_per_probe_hits_keeps_its_columns():
+    features, index = hand_made(CASIA_B, CASIA_B_ENTRIES)
+    protocol = casia_b_protocol(test_subjects=(1, 2))
+    long, summary = evaluate_rank1(features, index, protocol)
+    plain = summarize_rank1(long, protocol)
+    assert list(plain.columns) == ["dataset", "condition", "probe_view", "rank1"]
+    pd.testing.assert_frame_equal(plain, summary[plain.columns])
+    probes, hits = rank1_hits(features, index, protocol)
+    assert probes[["subject", "view"]].values.tolist() == [["001", 0], ["002", 0], ["001", 18], ["002", 18],
+                                                           ["001", 0]]
+    assert np.array_equal(hits[:, :2], [[0, 1], [0, 0], [0, 1], [1, 1], [0, 1]])  # gallery views 0 and 18
+    assert hits.shape == (5, 11) and np.isnan(hits[:, 2:]).all()  # no gallery sequence at the other views
 
 
 def test_casia_a_includes_identical_views():
@@ -100,8 +124,12 @@ def test_tables_are_written_as_csv_and_markdown(tmp_path):
     write_table(long, tmp_path / "long.csv", tmp_path / "long.md")
     assert pd.read_csv(tmp_path / "t.csv")["probe_view"].tolist() == ["0", "18", "mean", "0", "mean"]
     md = (tmp_path / "t.md").read_text()
-    assert "| condition | 0 | 18 | mean |" in md and "| NM | 50.0 | 50.0 | 50.0 |" in md
-    assert "| BG | 100.0 |  | 100.0 |" in md
+    assert "| condition | 0 | 18 | mean | probes | subjects |" in md and "95 % confidence interval" in md
+    assert "| NM | 50.0 [0.0, 100.0] | 50.0 [0.0, 100.0] | 50.0 [50.0, 50.0] | 4 | 2 |" in md
+    assert "| BG | 100.0 |  | 100.0 | 1 | 1 |" in md
+    plain = summarize_rank1(long, casia_b_protocol(test_subjects=(1, 2)))  # without intervals: as before
+    assert "| condition | 0 | 18 | mean |\n" in summary_markdown(plain)
+    assert "| NM | 50.0 | 50.0 | 50.0 |" in summary_markdown(plain)
     assert (tmp_path / "long.md").read_text().startswith("| dataset | condition | probe_view |")
     assert not list(tmp_path.glob("*.tmp"))
 

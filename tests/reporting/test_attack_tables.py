@@ -107,6 +107,31 @@ def test_natural_from_clean_columns_deduplicated_and_random_from_attacked(tmp_pa
     assert set(long.loc[long["goal"] == "targeted", "metric"]) == {"success"}
 
 
+def test_every_cell_carries_subjects_an_interval_and_the_paired_change(tmp_path):
+    paths = [write(tmp_path / "adv.parquet", clean_rows(0, 18, setting="adversary")),
+             write(tmp_path / "ntg.parquet", nontargeted_rows(0, 18, setting="random", seq=2))]
+    long = attack_accuracy(*load_attacks(paths))
+    assert long[["subjects", "ci_low", "ci_high"]].notna().all().all()
+    assert (long["ci_low"] <= long["value"] + 1e-9).all() and (long["value"] <= long["ci_high"] + 1e-9).all()
+    assert long.groupby("probe_view")["subjects"].agg(set).to_dict() == {0: {2}, 18: {2}, "mean": {2}}
+    natural = long[long["setting"] == "natural"].set_index("probe_view")
+    assert natural[["change", "change_low", "change_high"]].isna().all().all()
+    # probe view 0: both probes right at the only counted gallery view, so no uncertainty at all
+    assert natural.loc[0, ["ci_low", "ci_high"]].tolist() == [100.0, 100.0]
+    # probe view 18: subject A 100 %, B 50 % (one of its two probes wrong): resampling the two subjects
+    assert natural.loc[18, ["value", "ci_low", "ci_high", "probes", "subjects"]].tolist() == [75.0, 50.0, 100.0, 4, 2]
+    # the adversary's rows: attacked all right, clean wrong for B at view 18 -> a change of +50 there, paired
+    adversary = long[long["setting"] == "adversary"].set_index("probe_view")
+    assert adversary["change"].to_dict() == {0: 0.0, 18: 50.0, "mean": 25.0}
+    assert adversary.loc[0, ["change_low", "change_high"]].tolist() == [0.0, 0.0]
+    assert adversary.loc["mean", ["change_low", "change_high"]].tolist() == [0.0, 50.0]
+    # the random rows (other probes): clean all right; attacked, A still right at the counted view, B wrong:
+    # a change of 0 for A and -100 for B, so -50 whose interval spans both subjects' changes
+    random = long[long["setting"] == "random"].set_index("probe_view")
+    assert random["change"].to_dict() == {0: -50.0, 18: -50.0, "mean": -50.0}
+    assert (random["change_low"] == -100.0).all() and (random["change_high"] == 0.0).all()
+
+
 def test_targeted_success_counts_target_not_subject(tmp_path):
     kw = dict(goal="targeted", setting="adversary")
     rows = [
@@ -151,19 +176,30 @@ def targeted_paths(tmp_path):
 def test_tables_2_and_6_layout_and_agreement(targeted_paths):
     long = attack_accuracy(*load_attacks(targeted_paths))
     t6 = targeted_view_table(long, "alteration")
-    assert list(t6.columns) == ["sparsity", "condition", "0", "18", "average"]
+    assert list(t6.columns) == ["sparsity", "condition", "0", "18", "average", "probes", "subjects", "0_low", "0_high",
+                                "18_low", "18_high", "average_low", "average_high"]
     assert t6[["sparsity", "condition"]].values.tolist() == [
         ["1/40", "NM"], ["1/40", "CL"], ["1/20", "NM"], ["1/20", "CL"], ["1/10", "NM"], ["1/10", "CL"]]
     np.testing.assert_allclose(t6[["0", "18", "average"]].to_numpy(), [
         [0, 0, 0], [50, 0, 25], [50, 50, 50], [100, 0, 50], [100, 100, 100], [100, 100, 100]])
+    assert t6["probes"].tolist() == [4] * 6 and t6["subjects"].tolist() == [2] * 6
+    for column in ("0", "18", "average"):  # every cell inside its interval
+        assert (t6[f"{column}_low"] <= t6[column] + 1e-9).all() and (t6[column] <= t6[f"{column}_high"] + 1e-9).all()
     t2 = table2_targeted_success(long)
-    assert list(t2.columns) == ["sparsity", "NM", "CL"]  # no BG alteration results: no BG column
+    extra = [f"{c}_{what}" for c in ("NM", "CL") for what in ("low", "high", "probes", "subjects")]
+    assert list(t2.columns) == ["sparsity", "NM", "CL", *extra]  # no BG alteration results: no BG column
     assert t2["sparsity"].tolist() == ["1/40", "1/20", "1/10"]
     np.testing.assert_allclose(t2[["NM", "CL"]].to_numpy(), [[0, 25], [50, 50], [100, 100]])
     for condition in ("NM", "CL"):
         np.testing.assert_allclose(t2[condition].to_numpy(), t6.loc[t6["condition"] == condition, "average"].to_numpy())
+        for end in ("low", "high"):
+            np.testing.assert_allclose(t2[f"{condition}_{end}"].to_numpy(),
+                                       t6.loc[t6["condition"] == condition, f"average_{end}"].to_numpy())
     t5 = targeted_view_table(long, "insertion")
-    assert t5.values.tolist() == [["1/10", "BG", 50.0, 100.0, 75.0]]
+    assert t5[["sparsity", "condition", "0", "18", "average"]].values.tolist() == [["1/10", "BG", 50.0, 100.0, 75.0]]
+    # view 18: every probe hits, a zero-width interval; view 0: one subject hits, one misses
+    assert t5[["18_low", "18_high"]].values.tolist() == [[100.0, 100.0]]
+    assert t5[["0_low", "0_high"]].values.tolist() == [[0.0, 100.0]]
 
 
 def test_aggregate_writes_everything_with_missing_settings(targeted_paths, tmp_path):
@@ -178,16 +214,27 @@ def test_aggregate_writes_everything_with_missing_settings(targeted_paths, tmp_p
     assert out["fig5"].read_bytes()[:8] == PNG and out["fig10"].read_bytes()[:8] == PNG
     t2 = pd.read_csv(out["table2_csv"], dtype={"sparsity": str})
     assert t2["sparsity"].tolist() == ["1/40", "1/20", "1/10"]
-    assert "Table 2" in out["table2_md"].read_text() and "| 1/40 | 0.000 | 25.000 |" in out["table2_md"].read_text()
-    assert "| 1/40 | CL | 50.00 | 0.00 | 25.000 |" in out["table6_md"].read_text()
+    table2 = out["table2_md"].read_text()
+    assert "Table 2" in table2 and "95 % confidence interval" in table2
+    assert "| sparsity | NM | CL | NM_probes | NM_subjects | CL_probes | CL_subjects |" in table2
+    assert "| 1/40 | 0.000 [0.000, 0.000] | 25.000 [0.000, 50.000] | 4 | 2 | 4 | 2 |" in table2
+    assert ("| 1/40 | CL | 50.00 [0.00, 100.00] | 0.00 [0.00, 0.00] | 25.000 [0.000, 50.000] | 4 | 2 |"
+            in out["table6_md"].read_text())
     long = pd.read_csv(out["attack_accuracy_csv"])
     assert list(long.columns) == LONG_COLUMNS and set(long["setting"]) == {"natural", "adversary"}
+    markdown = out["attack_accuracy_md"].read_text()
+    assert ("| sparsity | setting | condition | 0 | 18 | mean | probes | subjects | iterations | change of mean |"
+            in markdown)
+    assert ("| 1/40 | adversary | NM | 50.00 [0.00, 100.00] | 50.00 [0.00, 100.00] | 50.00 [0.00, 100.00] | 4 | 2 |"
+            in markdown)
 
 
 def test_figures_draw_what_exists(tmp_path):
     long = attack_accuracy(*load_attacks([write(tmp_path / "n.parquet", nontargeted_rows(0, 18))]))
     assert fig5_nontargeted_alteration(long, tmp_path / "f5.png").read_bytes()[:8] == PNG
     assert fig10_nontargeted_insertion(long, tmp_path / "f10.png").read_bytes()[:8] == PNG
+    no_intervals = long.assign(ci_low=np.nan, ci_high=np.nan)  # single-subject cells: points without error bars
+    assert fig5_nontargeted_alteration(no_intervals, tmp_path / "f5n.png").read_bytes()[:8] == PNG
     with pytest.raises(ValueError, match="no casia_a results"):
         fig5_nontargeted_alteration(long, tmp_path / "x.png", dataset="casia_a")
 
