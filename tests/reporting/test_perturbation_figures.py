@@ -1,6 +1,9 @@
-"""Baseline settings in the attack tables, and Fig. 6 from a hand-made long table."""
+"""Baseline settings in the attack tables, and Fig. 6 (with its error bars) from a hand-made long table."""
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
+from matplotlib.container import ErrorbarContainer
 
 from gaitcore.attacks.records import load_attacks
 from gaitcore.evaluation.attack_accuracy import attack_accuracy
@@ -35,3 +38,38 @@ def test_fig6_draws_every_method_or_says_nothing_is_there(tmp_path):
     long = attack_accuracy(*load_attacks([write(tmp_path / "t.parquet", rows)]))
     assert fig6_perturbation_comparison(long, tmp_path / "f6.png", sparsity="1/40").read_bytes()[:8] == PNG
     assert fig6_perturbation_comparison(long, tmp_path / "none.png", sparsity="1/10").read_bytes()[:8] == PNG
+
+
+def drawn_figure(monkeypatch, long, tmp_path, **kw):
+    """Draw Fig. 6 and hand back the matplotlib figure as it was when saved."""
+    import gaitcore.reporting.perturbation_figures as figures
+
+    captured = []
+    save = figures.save_figure
+    monkeypatch.setattr(figures, "save_figure", lambda fig, path, dpi: (captured.append(fig), save(fig, path, dpi))[1])
+    assert fig6_perturbation_comparison(long, tmp_path / "f6.png", sparsity="1/40", **kw).read_bytes()[:8] == PNG
+    return captured[0]
+
+
+def test_fig6_draws_each_points_interval_as_an_error_bar(tmp_path, monkeypatch):
+    # A fooled by every method at every view, B by the attack only at view 18: intervals of two subjects.
+    rows = [row(A, v, (B, B), setting=setting) for setting in ("adversary", "fgsm") for v in (0, 18)]
+    rows += [row(B, v, (A, A) if setting == "adversary" and v == 18 else (B, B), setting=setting)
+             for setting in ("adversary", "fgsm") for v in (0, 18)]
+    long = attack_accuracy(*load_attacks([write(tmp_path / "t.parquet", rows)]))
+    points = long[long["probe_view"] != "mean"]
+    assert points[["ci_low", "ci_high"]].notna().all().all()
+    fig = drawn_figure(monkeypatch, long, tmp_path)
+    bars = [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == 3  # natural, adversary, FGSM
+    drawn = sorted((round(float(s[0, 1]), 9), round(float(s[1, 1]), 9)) for bar in bars
+                   for s in bar.lines[2][0].get_segments())
+    assert drawn == sorted(zip(points["ci_low"].round(9), points["ci_high"].round(9), strict=True))
+    xs = sorted({round(float(s[0, 0]), 6) for bar in bars for s in bar.lines[2][0].get_segments()})
+    assert len(xs) == 6  # the settings' bars side by side at each of the 2 views
+    assert "95 % CI" in [t.get_text() for t in fig.legends[0].get_texts()]
+    plt.close("all")
+    # Cells without an interval (a single subject) are drawn as points without bars.
+    fig = drawn_figure(monkeypatch, long.assign(ci_low=np.nan, ci_high=np.nan), tmp_path)
+    assert not [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]
+    assert "95 % CI" not in [t.get_text() for t in fig.legends[0].get_texts()]
