@@ -96,6 +96,8 @@ def test_synthetic_seed_of_casia_a_reruns_only_its_preprocessing_and_what_uses_i
         expected["extract_features"] = 1
     if "natural_accuracy" in rules:
         expected["natural_accuracy"] = 1
+    if "findings" in rules:
+        expected["findings"] = 1  # summary.md reports natural accuracy of every dataset
     # Table 4 attacks CASIA-A: its frame-alteration nontargeted adversary job at every sparsity (each
     # covering the CI views that CASIA-A has, 0 and 90), then the table.
     assert [view for view in config["attack"]["views"] if view in (0, 45, 90)]
@@ -148,7 +150,7 @@ def test_a_new_sparsity_schedules_only_its_attack_jobs(built):
     # CASIA-A's Table 4 job (frame-alteration nontargeted adversary, all its views) at the new sparsity, then
     # Table 4; the random control's new jobs go to the comparison with real silhouettes too.
     assert stats == Counter({"attack": expected_attacks + 1, "aggregate_attacks": 1, "compare_perturbations": 1,
-                             "random_control_sources": 1, "table4_cross_dataset": 1, "all": 1}), jobs
+                             "random_control_sources": 1, "table4_cross_dataset": 1, "findings": 1, "all": 1}), jobs
     assert {job.wildcards["sparsity"] for job in jobs if job.rule == "attack"} == {"1-20"}
     assert sum(job.wildcards["dataset"] == "casia_a" for job in jobs if job.rule == "attack") == 1
 
@@ -165,7 +167,8 @@ def test_an_optimiser_setting_reruns_the_adversary_jobs_but_not_the_random_contr
     # The video attack (docs/spade.md) renders the adversary's new silhouettes again; Tables 3 and 4
     # read the frame-alteration adversary's outputs (docs/gaitgan.md).
     assert set(stats) == {"attack", "aggregate_attacks", "compare_perturbations", "video_attack",
-                          "aggregate_video_attacks", "table3_blackbox_gaitgan", "table4_cross_dataset", "all"}
+                          "aggregate_video_attacks", "table3_blackbox_gaitgan", "table4_cross_dataset", "findings",
+                          "all"}
 
 
 def test_a_baseline_setting_reruns_only_the_baselines_that_use_it(built):
@@ -176,7 +179,7 @@ def test_a_baseline_setting_reruns_only_the_baselines_that_use_it(built):
     iterative = [m for m in config["attack"]["baselines"]["modes"] if not m.endswith("_fgsm")]
     runs = len(config["attack"]["conditions"])  # one job per condition covers every view
     assert stats == Counter({"perturbation_attack": len(iterative) * runs, "aggregate_attacks": 1,
-                             "compare_perturbations": 1, "all": 1}), jobs
+                             "compare_perturbations": 1, "findings": 1, "all": 1}), jobs
     attacked = [job for job in jobs if job.rule == "perturbation_attack"]
     assert {job.wildcards["mode"] for job in attacked} == set(iterative)
     assert all(PARAMS_CHANGED in job.reason for job in attacked)

@@ -200,7 +200,12 @@ def test_ci_config_runs_end_to_end(tmp_path):
     # Tables 3 (GaitGAN on the S = 1/40 NM attack) and 4 (CASIA-A), docs/gaitgan.md.
     assert (results / "models" / "gaitgan" / "weights.pt").stat().st_size > 0
     table3 = pd.read_csv(results / "tables" / "table3_blackbox_gaitgan.csv")
-    assert len(table3) == 7 and [c for c in table3.columns[3:]] == [*map(str, attack["views"]), "average"]
+    cells3 = [*map(str, attack["views"]), "average"]
+    assert len(table3) == 8 and list(table3.columns[3:3 + len(cells3)]) == cells3
+    # The paper's findings, each with a verdict (docs/findings.md), and the run's summary.
+    findings = pd.read_csv(results / "tables" / "findings.csv")
+    assert len(findings) and set(findings["verdict"]) <= {"holds", "fails", "inconclusive"}
+    assert "Natural rank-1 accuracy" in (results / "summary.md").read_text()
     table4 = pd.read_csv(results / "tables" / "table4_cross_dataset.csv", dtype={"sparsity": str})
     assert table4["sparsity"].tolist() == ["0", *attack["sparsities"], "0 (all probes)"]
     assert table4[["average"]].stack().between(0, 100).all()

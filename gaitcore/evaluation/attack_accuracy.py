@@ -51,6 +51,28 @@ def _hits(rows: pd.DataFrame, views: Sequence[int], prefix: str, truth: np.ndarr
     return out
 
 
+def probe_scores(rows: pd.DataFrame, meta: Mapping, *, clean: bool = False, truth_column: str = "subject"
+                 ) -> pd.DataFrame:
+    """One score per probe of ``rows`` (one dataset): the percentage of the counted gallery views whose
+    nearest subject is ``truth_column`` (``"subject"``: rank-1; ``"target"``: targeted success), after
+    the attack or, with ``clean``, before it. Gallery views are counted as in the tables (a view with
+    no gallery sequence left out; the identical view left out where the metadata says so). Returns
+    the probes' key columns and ``score`` (NaN for a probe with no counted view)."""
+    views = np.asarray(meta["gallery_views"])
+    truth = rows[truth_column].astype(str).to_numpy(dtype=object)
+    hits = _hits(rows, views, "clean_" if clean else "", truth)
+    scores = np.full(len(rows), np.nan)
+    for probe_view, index in rows.groupby("view", sort=False).indices.items():
+        used = ~np.isnan(hits[index]).all(axis=0)
+        if meta["exclude_identical_view"]:
+            used &= views != int(probe_view)
+        counted = hits[index][:, used]
+        has = (~np.isnan(counted)).any(axis=1)
+        if used.any():
+            scores[index[has]] = 100.0 * np.nanmean(counted[has], axis=1)
+    return rows[PROBE_KEY].reset_index(drop=True).assign(score=scores)
+
+
 def _summarize(rows: pd.DataFrame, hits: np.ndarray, meta: Mapping, labels: dict, metric: str,
                before: np.ndarray | None = None) -> list[dict]:
     """Per-probe-view values (mean over gallery views) and the mean over probe views, per condition.

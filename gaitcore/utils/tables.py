@@ -27,7 +27,8 @@ def write_parquet_with_meta(table: pd.DataFrame, path: str | Path, meta_key: byt
     os.replace(tmp, path)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary name and ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
@@ -37,11 +38,11 @@ def _atomic_write_text(path: Path, text: str) -> None:
 def write_table(table: pd.DataFrame, csv_path: str | Path, markdown_path: str | Path | None = None,
                 markdown: str | None = None, float_format: str = "%.4f") -> None:
     """Write ``table`` as CSV and, if given, ``markdown`` (default: the table as a pipe table), atomically."""
-    _atomic_write_text(Path(csv_path), table.to_csv(index=False, float_format=float_format))
+    atomic_write_text(Path(csv_path), table.to_csv(index=False, float_format=float_format))
     if markdown_path is not None:
         if markdown is None:
             markdown = _pipe_table(table)
-        _atomic_write_text(Path(markdown_path), markdown)
+        atomic_write_text(Path(markdown_path), markdown)
 
 
 def _pipe_table(table: pd.DataFrame) -> str:

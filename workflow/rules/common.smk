@@ -524,6 +524,7 @@ def final_outputs():
         *rules.wgan_report.output,
         *(rules.aggregate_attacks.output if "casia_b" in attacked else []),
         *(rules.compare_perturbations.output if "casia_b" in attacked else []),
+        *(rules.findings.output if "casia_b" in attacked else []),
         *(
             rules.random_control_sources.output
             if foreign_frame_files("parquet")

@@ -1,0 +1,191 @@
+"""The paper's findings, each decided by a rule stated before the run (docs/findings.md).
+
+Every finding is a comparison on the same probes, measured as a paired difference in percentage
+points with its 95 % subject-level bootstrap interval (:func:`gaitcore.evaluation.uncertainty.paired_difference`,
+the probes' scores from :func:`gaitcore.evaluation.attack_accuracy.probe_scores`: the mean over
+probes of each probe's rank-1 accuracy, or targeted success, over the counted gallery views). A
+finding's verdict in one cell follows from where the interval lies against the finding's
+threshold :data:`RULES`:
+
+* ``holds``: the whole interval lies on the finding's side of the threshold;
+* ``fails``: the whole interval lies on the other side;
+* ``inconclusive``: the interval straddles the threshold (or there is no interval: fewer than two
+  subjects, or a comparison whose inputs the run did not produce).
+
+"Close" findings (the random control is close to natural) have two thresholds: the interval must
+lie within +-:data:`CLOSE_POINTS` to hold and entirely outside it to fail.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gaitcore.attacks.records import PROBE_KEY, load_attacks
+from gaitcore.attacks.vocabulary import KINDS, METHODS, sparsity_value
+from gaitcore.data.layout import CASIA_B, CONDITIONS
+from gaitcore.evaluation.attack_accuracy import probe_scores
+from gaitcore.evaluation.uncertainty import Interval, paired_difference
+from gaitcore.reporting.findings_tables import findings_markdown, summary_markdown
+from gaitcore.utils.tables import atomic_write_text, write_table
+
+log = logging.getLogger(__name__)
+
+HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
+FAR_POINTS = 20.0  # "far below": the adversary at least this many points below the random control
+CLOSE_POINTS = 5.0  # "close": within this many points
+EXTREME_VIEWS = (0, 180)  # Sec. 4.2: "the attack is more effective at 0 and 180 degrees"
+COLUMNS = ["finding", "paper", "kind", "condition", "sparsity", "comparison", "estimate", "low", "high",
+           "probes", "subjects", "rule", "verdict"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A finding's claim as ``difference > threshold`` (``above``) or ``|difference| <= threshold`` (``within``)."""
+
+    finding: str
+    paper: str
+    comparison: str
+    threshold: float
+    within: bool = False
+
+    def text(self) -> str:
+        return (f"|{self.comparison}| <= {self.threshold:g}" if self.within
+                else f"{self.comparison} > {self.threshold:g}")
+
+    def verdict(self, interval: Interval) -> str:
+        low, high = interval.low, interval.high
+        if not (np.isfinite(low) and np.isfinite(high)):
+            return INCONCLUSIVE
+        if self.within:
+            if -self.threshold <= low and high <= self.threshold:
+                return HOLDS
+            return FAILS if low > self.threshold or high < -self.threshold else INCONCLUSIVE
+        if low > self.threshold:
+            return HOLDS
+        return FAILS if high <= self.threshold else INCONCLUSIVE
+
+
+RULES = {
+    "far_below_random": Rule("adversary far below the random control", "Fig. 5, Fig. 10 (Sec. 4.2)",
+                             "random - adversary", FAR_POINTS),
+    "random_close_to_natural": Rule("random control close to natural accuracy", "Fig. 5, Fig. 10 (Sec. 4.2)",
+                                    "natural - random", CLOSE_POINTS, within=True),
+    "rises_with_sparsity": Rule("the attack grows stronger with sparsity", "Fig. 5, Fig. 10, Table 4",
+                                "adversary at the smallest S - at the largest S", 0.0),
+    "targeted_below_drop": Rule("targeted success below the nontargeted drop", "Table 2 vs Fig. 5",
+                                "(natural - nontargeted adversary) - targeted success", 0.0),
+    "extreme_views": Rule("0 and 180 degrees suffer most", "Fig. 5 (Sec. 4.2)",
+                          "adversary at the other views - at 0 and 180 degrees", 0.0),
+    "beats_baselines": Rule("the attack beats FGSM / PGD / MI-FGSM at equal sparsity", "Fig. 6 (Sec. 4.5)",
+                            "baseline - adversary", 0.0),
+}
+
+
+def _scores(rows: pd.DataFrame, metas: dict, *, kind: str, goal: str, setting: str, sparsity: str,
+            condition: str, clean: bool = False) -> pd.DataFrame:
+    """Per-probe scores of one CASIA-B cell, indexed by the probe key (empty if the run has no such cell)."""
+    cell = rows[(rows["dataset"] == CASIA_B) & (rows["kind"] == kind) & (rows["goal"] == goal)
+                & (rows["setting"] == setting) & (rows["sparsity"] == sparsity) & (rows["condition"] == condition)]
+    if cell.empty:
+        return pd.DataFrame(columns=[*PROBE_KEY, "score"]).set_index(PROBE_KEY)
+    truth = "target" if goal == "targeted" and not clean else "subject"
+    scores = probe_scores(cell.reset_index(drop=True), metas[CASIA_B], clean=clean, truth_column=truth)
+    return scores.set_index(PROBE_KEY)
+
+
+def _paired(a: pd.Series, b: pd.Series, *, seed: int) -> Interval:
+    """``mean(a) - mean(b)`` over the probes both have a score for, resampling subjects."""
+    both = pd.concat({"a": a, "b": b}, axis=1, join="inner").dropna()
+    if both.empty:
+        return Interval(np.nan, np.nan, np.nan, 0, 0)
+    subjects = both.index.get_level_values("subject").astype(str).to_numpy(dtype=object)
+    return paired_difference(both["a"].to_numpy(), both["b"].to_numpy(), subjects, seed=seed)
+
+
+def _groups(scores: pd.Series, first: np.ndarray, second: np.ndarray, *, seed: int) -> Interval:
+    """``mean(scores[first]) - mean(scores[second])`` for two groups of probes (e.g. of different views),
+    resampling subjects jointly (a subject's probes in both groups come along together)."""
+    values = scores.to_numpy(dtype=np.float64)
+    subjects = scores.index.get_level_values("subject").astype(str).to_numpy(dtype=object)
+    return paired_difference(np.where(first, values, np.nan), np.where(second, values, np.nan), subjects,
+                             seed=seed)
+
+
+def _row(key: str, interval: Interval, *, kind: str, condition: str, sparsity: str, comparison: str = "") -> dict:
+    rule = RULES[key]
+    return {"finding": rule.finding, "paper": rule.paper, "kind": kind, "condition": condition,
+            "sparsity": sparsity, "comparison": comparison or rule.comparison, "estimate": interval.estimate,
+            "low": interval.low, "high": interval.high, "probes": interval.n_probes, "subjects": interval.n_subjects,
+            "rule": rule.text(), "verdict": rule.verdict(interval)}
+
+
+def findings_table(attack_paths: Sequence[str | Path], *, seed: int = 0) -> pd.DataFrame:
+    """One row per (finding, cell) of CASIA-B's attack results: the paired difference, its interval and
+    the verdict of :data:`RULES` (see the module docstring and docs/findings.md)."""
+    rows, metas = load_attacks(list(attack_paths))
+    if CASIA_B not in metas:
+        raise ValueError("the findings need CASIA-B attack tables (attack.datasets must include casia_b)")
+    rows = rows[rows["dataset"] == CASIA_B]
+    sparsities = sorted(dict.fromkeys(rows["sparsity"]), key=sparsity_value)
+    conditions = [c for c in CONDITIONS if c in set(rows["condition"])]
+    out: list[dict] = []
+
+    def scores(**cell) -> pd.Series:
+        return _scores(rows, metas, **cell)["score"]
+
+    for kind in KINDS:
+        for condition in conditions:
+            for sparsity in sparsities:
+                cell = {"kind": kind, "sparsity": sparsity, "condition": condition}
+                adversary = scores(goal="nontargeted", setting="adversary", **cell)
+                random = scores(goal="nontargeted", setting="random", **cell)
+                natural = scores(goal="nontargeted", setting="adversary", clean=True, **cell)
+                if adversary.empty:
+                    continue
+                if not random.empty:
+                    out.append(_row("far_below_random", _paired(random, adversary, seed=seed), **cell))
+                    out.append(_row("random_close_to_natural", _paired(natural, random, seed=seed), **cell))
+                targeted = scores(goal="targeted", setting="adversary", **cell)
+                if not targeted.empty:
+                    drop = (natural - adversary).dropna()
+                    out.append(_row("targeted_below_drop", _paired(drop, targeted, seed=seed), **cell))
+                extreme = np.isin(adversary.index.get_level_values("view").astype(int), EXTREME_VIEWS)
+                if extreme.any() and (~extreme).any():
+                    out.append(_row("extreme_views", _groups(adversary, ~extreme, extreme, seed=seed), **cell))
+                for method in METHODS:
+                    baseline = scores(goal="nontargeted", setting=method, **cell)
+                    if not baseline.empty:
+                        out.append(_row("beats_baselines", _paired(baseline, adversary, seed=seed), **cell,
+                                        comparison=f"{method} - adversary"))
+            if len(sparsities) > 1:
+                first, last = sparsities[0], sparsities[-1]
+                smallest = scores(kind=kind, goal="nontargeted", setting="adversary", sparsity=first,
+                                  condition=condition)
+                largest = scores(kind=kind, goal="nontargeted", setting="adversary", sparsity=last,
+                                 condition=condition)
+                if not smallest.empty and not largest.empty:
+                    out.append(_row("rises_with_sparsity", _paired(smallest, largest, seed=seed), kind=kind,
+                                    condition=condition, sparsity=f"{first} vs {last}"))
+    table = pd.DataFrame.from_records(out, columns=COLUMNS)
+    log.info("%d finding cells: %s", len(table), table["verdict"].value_counts().to_dict())
+    return table
+
+
+def write_findings(attack_paths: Sequence[str | Path], natural_csv: str | Path, csv_path: str | Path,
+                   md_path: str | Path, summary_path: str | Path, *, seed: int = 0) -> pd.DataFrame:
+    """Write ``findings.{csv,md}`` and ``summary.md`` (the headline numbers with their intervals and
+    every finding's verdicts), atomically."""
+    table = findings_table(attack_paths, seed=seed)
+    write_table(table, csv_path, md_path, markdown=findings_markdown(table, RULES.values()))
+    natural = pd.read_csv(natural_csv, dtype={"probe_view": str})
+    atomic_write_text(Path(summary_path), summary_markdown(table, natural))
+    return table
+
+
+__all__ = ["CLOSE_POINTS", "FAR_POINTS", "RULES", "Rule", "findings_table", "write_findings"]

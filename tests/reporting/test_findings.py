@@ -1,0 +1,112 @@
+"""The findings' verdict rules on cases that should and should not hold, and the findings table on
+hand-made attack tables with known paired differences."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from gaitcore.evaluation.uncertainty import Interval
+from gaitcore.experiments.findings import CLOSE_POINTS, FAR_POINTS, RULES, Rule, findings_table, write_findings
+from tests.reporting.test_attack_tables import row, write
+
+
+def interval(low, high):
+    return Interval((low + high) / 2, low, high, 10, 5)
+
+
+@pytest.mark.parametrize("low, high, verdict", [
+    (FAR_POINTS + 1, FAR_POINTS + 30, "holds"),  # the whole interval beyond the threshold
+    (FAR_POINTS - 10, FAR_POINTS + 10, "inconclusive"),  # straddles it
+    (-5, FAR_POINTS - 1, "fails"),  # entirely short of it
+    (FAR_POINTS, FAR_POINTS + 5, "inconclusive"),  # touching the threshold is not beyond it
+    (math.nan, math.nan, "inconclusive"),  # no interval (fewer than two subjects)
+])
+def test_a_threshold_rule(low, high, verdict):
+    assert RULES["far_below_random"].verdict(interval(low, high)) == verdict
+
+
+@pytest.mark.parametrize("low, high, verdict", [
+    (-CLOSE_POINTS + 1, CLOSE_POINTS - 1, "holds"),
+    (-CLOSE_POINTS, CLOSE_POINTS, "holds"),
+    (-2, CLOSE_POINTS + 3, "inconclusive"),
+    (CLOSE_POINTS + 0.5, 30, "fails"),
+    (-40, -CLOSE_POINTS - 0.5, "fails"),
+])
+def test_a_closeness_rule(low, high, verdict):
+    assert RULES["random_close_to_natural"].verdict(interval(low, high)) == verdict
+
+
+def test_rules_print_as_docs_state_them():
+    assert RULES["far_below_random"].text() == f"random - adversary > {FAR_POINTS:g}"
+    assert RULES["random_close_to_natural"].text() == f"|natural - random| <= {CLOSE_POINTS:g}"
+    assert Rule("x", "Fig. 1", "a - b", 0.0).text() == "a - b > 0"
+
+
+SUBJECTS = [f"{i:03d}" for i in range(75, 95)]  # 20 subjects, one probe each at view 90
+
+
+def cell(setting, fooled, *, goal="nontargeted", sparsity="1/40"):
+    """Probes of all SUBJECTS at view 90 (gallery views 0 and 18); the first ``fooled`` of them are
+    matched to another subject at both gallery views (or, targeted, to their target)."""
+    rows = []
+    for i, subject in enumerate(SUBJECTS):
+        other = SUBJECTS[(i + 1) % len(SUBJECTS)]
+        wrong = i < fooled
+        target = other if goal == "targeted" else ""
+        nearest = other if wrong else subject
+        rows.append(row(subject, 90, (nearest, nearest), goal=goal, setting=setting, sparsity=sparsity, target=target))
+    return rows
+
+
+def test_findings_on_known_cells(tmp_path):
+    paths = [
+        write(tmp_path / "adv.parquet", cell("adversary", 18)),  # 10 % left
+        write(tmp_path / "adv10.parquet", cell("adversary", 20, sparsity="1/10")),  # 0 % left
+        write(tmp_path / "rnd.parquet", cell("random", 1)),  # 95 %
+        write(tmp_path / "rnd10.parquet", cell("random", 2, sparsity="1/10")),
+        write(tmp_path / "tgt.parquet", cell("adversary", 4, goal="targeted")),  # 20 % success
+    ]
+    table = findings_table(paths)
+    by = {(r.finding, r.sparsity): r for r in table.itertuples(index=False)}
+    far = by[(RULES["far_below_random"].finding, "1/40")]
+    assert far.estimate == pytest.approx(85.0) and far.low > FAR_POINTS and far.verdict == "holds"
+    assert far.probes == 20 and far.subjects == 20
+    close = by[(RULES["random_close_to_natural"].finding, "1/40")]
+    assert close.estimate == pytest.approx(5.0) and close.verdict in ("inconclusive", "fails")
+    targeted = by[(RULES["targeted_below_drop"].finding, "1/40")]
+    assert targeted.estimate == pytest.approx(90.0 - 20.0) and targeted.verdict == "holds"
+    rises = by[(RULES["rises_with_sparsity"].finding, "1/40 vs 1/10")]
+    assert rises.estimate == pytest.approx(10.0) and rises.low <= 10.0 <= rises.high
+    assert set(table["verdict"]) <= {"holds", "fails", "inconclusive"}
+
+
+def test_findings_and_summary_are_written(tmp_path):
+    paths = [write(tmp_path / "adv.parquet", cell("adversary", 18)), write(tmp_path / "rnd.parquet", cell("random", 1))]
+    natural = tmp_path / "natural.csv"
+    pd.DataFrame({"dataset": ["casia_b"], "condition": ["nm"], "probe_view": ["mean"], "rank1": [88.1],
+                  "ci_low": [84.0], "ci_high": [91.5], "probes": [3300], "subjects": [50]}).to_csv(natural, index=False)
+    out = tmp_path / "out"
+    write_findings(paths, natural, out / "findings.csv", out / "findings.md", out / "summary.md")
+    assert "holds" in (out / "findings.md").read_text()
+    summary = (out / "summary.md").read_text()
+    assert "| casia_b | NM | 88.1 | [84.0, 91.5] | 3300 | 50 |" in summary
+    assert RULES["far_below_random"].finding in summary
+    assert pd.read_csv(out / "findings.csv").shape[0] == 2
+
+
+def test_findings_need_casia_b(tmp_path):
+    path = write(tmp_path / "a.parquet", [row("001", 0, ("001", "001"), dataset="casia_a")])
+    with pytest.raises(ValueError, match="casia_b"):
+        findings_table([path])
+
+
+def test_docs_state_every_rule_as_the_code_applies_it():
+    from tests.snakemake_run import REPO
+
+    docs = (REPO / "docs" / "findings.md").read_text()
+    for rule in RULES.values():
+        assert f"| {rule.finding} | {rule.paper} | {rule.comparison}" in docs, rule.finding
+        expected = f"interval within +-{rule.threshold:g}" if rule.within else f"low > {rule.threshold:g}"
+        line = next(line for line in docs.splitlines() if line.startswith(f"| {rule.finding} |"))
+        assert line.rstrip().endswith(f"| {expected} |"), line
