@@ -10,5 +10,6 @@ write_findings(
     snakemake.output.csv,
     snakemake.output.md,
     snakemake.output.summary,
+    table3_csv=snakemake.input.table3,
     seed=snakemake.params.seed,
 )

@@ -29,9 +29,11 @@ import pandas as pd
 from gaitcore.attacks.records import PROBE_KEY, load_attacks
 from gaitcore.attacks.vocabulary import KINDS, METHODS, sparsity_value
 from gaitcore.data.layout import CASIA_B, CONDITIONS
-from gaitcore.evaluation.attack_accuracy import probe_scores
+from gaitcore.evaluation.attack_accuracy import AVERAGE, probe_scores
 from gaitcore.evaluation.uncertainty import Interval, paired_difference
+from gaitcore.experiments.transfer import TABLE3_MODE, TABLE3_SPARSITY
 from gaitcore.reporting.findings_tables import findings_markdown, summary_markdown
+from gaitcore.reporting.transfer_tables import DROP
 from gaitcore.utils.tables import atomic_write_text, write_table
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,8 @@ RULES = {
                           "adversary at the other views - at 0 and 180 degrees", 0.0),
     "beats_baselines": Rule("the attack beats FGSM / PGD / MI-FGSM at equal sparsity", "Fig. 6 (Sec. 4.5)",
                             "baseline - adversary", 0.0),
+    "transfer_gaitgan": Rule("GaitGAN barely moves under transfer", "Table 3 (Sec. 4.3)",
+                             "GaitGAN natural - after attack", CLOSE_POINTS, within=True),
 }
 
 
@@ -125,9 +129,23 @@ def _row(key: str, interval: Interval, *, kind: str, condition: str, sparsity: s
             "rule": rule.text(), "verdict": rule.verdict(interval)}
 
 
-def findings_table(attack_paths: Sequence[str | Path], *, seed: int = 0) -> pd.DataFrame:
-    """One row per (finding, cell) of CASIA-B's attack results: the paired difference, its interval and
-    the verdict of :data:`RULES` (see the module docstring and docs/findings.md)."""
+def _transfer_row(table3_csv: str | Path) -> dict:
+    """Table 3's GaitGAN drop on the transferred probes (its paired interval comes with the table)."""
+    table = pd.read_csv(table3_csv, dtype={"setting": str})
+    drop = table[(table["model"] == "GaitGAN") & (table["setting"] == DROP)]
+    if drop.empty:
+        raise ValueError(f"{table3_csv}: no GaitGAN drop row; rerun rule table3_blackbox_gaitgan")
+    cell = drop.iloc[0]
+    interval = Interval(float(cell[AVERAGE]), float(cell[f"{AVERAGE}_low"]), float(cell[f"{AVERAGE}_high"]),
+                        int(cell["probes"]), int(cell["subjects"]) if pd.notna(cell["subjects"]) else 0)
+    return _row("transfer_gaitgan", interval, kind=TABLE3_MODE[0], condition="nm", sparsity=TABLE3_SPARSITY)
+
+
+def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path | None = None,
+                   seed: int = 0) -> pd.DataFrame:
+    """One row per (finding, cell) of CASIA-B's attack results (and, with ``table3_csv``, Table 3's
+    transfer): the paired difference, its interval and the verdict of :data:`RULES` (see the module
+    docstring and docs/findings.md)."""
     rows, metas = load_attacks(list(attack_paths))
     if CASIA_B not in metas:
         raise ValueError("the findings need CASIA-B attack tables (attack.datasets must include casia_b)")
@@ -172,16 +190,19 @@ def findings_table(attack_paths: Sequence[str | Path], *, seed: int = 0) -> pd.D
                 if not smallest.empty and not largest.empty:
                     out.append(_row("rises_with_sparsity", _paired(smallest, largest, seed=seed), kind=kind,
                                     condition=condition, sparsity=f"{first} vs {last}"))
+    if table3_csv is not None:
+        out.append(_transfer_row(table3_csv))
     table = pd.DataFrame.from_records(out, columns=COLUMNS)
     log.info("%d finding cells: %s", len(table), table["verdict"].value_counts().to_dict())
     return table
 
 
 def write_findings(attack_paths: Sequence[str | Path], natural_csv: str | Path, csv_path: str | Path,
-                   md_path: str | Path, summary_path: str | Path, *, seed: int = 0) -> pd.DataFrame:
+                   md_path: str | Path, summary_path: str | Path, *, table3_csv: str | Path | None = None,
+                   seed: int = 0) -> pd.DataFrame:
     """Write ``findings.{csv,md}`` and ``summary.md`` (the headline numbers with their intervals and
     every finding's verdicts), atomically."""
-    table = findings_table(attack_paths, seed=seed)
+    table = findings_table(attack_paths, table3_csv=table3_csv, seed=seed)
     write_table(table, csv_path, md_path, markdown=findings_markdown(table, RULES.values()))
     natural = pd.read_csv(natural_csv, dtype={"probe_view": str})
     atomic_write_text(Path(summary_path), summary_markdown(table, natural))

@@ -110,3 +110,17 @@ def test_docs_state_every_rule_as_the_code_applies_it():
         expected = f"interval within +-{rule.threshold:g}" if rule.within else f"low > {rule.threshold:g}"
         line = next(line for line in docs.splitlines() if line.startswith(f"| {rule.finding} |"))
         assert line.rstrip().endswith(f"| {expected} |"), line
+
+
+@pytest.mark.parametrize("drop, low, high, verdict", [(0.9, -2.0, 3.5, "holds"), (12.0, 7.0, 18.0, "fails"),
+                                                      (3.0, -1.0, 8.0, "inconclusive")])
+def test_the_transfer_finding_reads_table3s_gaitgan_drop(tmp_path, drop, low, high, verdict):
+    table3 = tmp_path / "table3.csv"
+    pd.DataFrame({"model": ["GaitGAN", "GaitSet"], "setting": ["drop", "drop"], "probes": [20, 20],
+                  "average": [drop, 47.7], "subjects": [20.0, 20.0], "average_low": [low, 40.0],
+                  "average_high": [high, 55.0]}).to_csv(table3, index=False)
+    paths = [write(tmp_path / "adv.parquet", cell("adversary", 18))]
+    table = findings_table(paths, table3_csv=table3)
+    transfer = table[table["finding"] == RULES["transfer_gaitgan"].finding].iloc[0]
+    assert (transfer.estimate, transfer.low, transfer.high, transfer.verdict) == (drop, low, high, verdict)
+    assert (transfer.sparsity, transfer.condition, transfer.subjects) == ("1/40", "nm", 20)

@@ -8,6 +8,7 @@ rule findings:
     input:
         tables=white_box_files("parquet"),
         natural=rules.natural_accuracy.output.csv,
+        table3=rules.table3_blackbox_gaitgan.output.csv,
     output:
         csv=report(
             f"{RESULTS}/tables/findings.csv",
