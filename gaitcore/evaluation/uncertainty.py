@@ -231,6 +231,14 @@ def _bootstrap(
     return Interval(estimate, low, high, n_probes, n_subjects)
 
 
+def _column_weights(weights: np.ndarray | Sequence | None, columns: int) -> np.ndarray:
+    """``weights`` as an array of one weight per column (uniform when None), checked."""
+    out = np.full(columns, 1.0 / columns) if weights is None else np.asarray(weights, float)
+    if out.shape != (columns,):
+        raise ValueError(f"{len(out)} weights for {columns} columns")
+    return out
+
+
 def subject_bootstrap(
     values: np.ndarray | Sequence,
     subjects: Sequence,
@@ -250,9 +258,7 @@ def subject_bootstrap(
     in a resample; ``confidence``, ``n_resamples``, ``seed``: the interval's. See the module docstring.
     """
     values = _as_columns(values)
-    weights = np.full(values.shape[1], 1.0 / values.shape[1]) if weights is None else np.asarray(weights, float)
-    if weights.shape != (values.shape[1],):
-        raise ValueError(f"{len(weights)} weights for {values.shape[1]} columns")
+    weights = _column_weights(weights, values.shape[1])
     _, sums, counts, n_probes = subject_totals(values, subjects)
     return _bootstrap([(sums, counts)], [1.0], weights, n_probes, weighting=weighting, confidence=confidence,
                       n_resamples=n_resamples, seed=seed)
@@ -279,9 +285,7 @@ def paired_difference(
     a, b = _as_columns(a), _as_columns(b)
     if a.shape != b.shape:
         raise ValueError(f"paired values must have the same shape, got {a.shape} and {b.shape}")
-    weights = np.full(a.shape[1], 1.0 / a.shape[1]) if weights is None else np.asarray(weights, float)
-    if weights.shape != (a.shape[1],):
-        raise ValueError(f"{len(weights)} weights for {a.shape[1]} columns")
+    weights = _column_weights(weights, a.shape[1])
     either = np.where(np.isnan(a), b, a)  # a probe counts where either side counts it
     labels, _, _, n_probes = subject_totals(either, subjects)
     subjects = np.asarray(subjects, dtype=object)
