@@ -41,13 +41,32 @@ LONG_COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "
 AVERAGE = "average"
 
 
-def _hits(rows: pd.DataFrame, views: Sequence[int], prefix: str, truth: np.ndarray) -> np.ndarray:
-    """``[len(rows), len(views)]``: 1.0 where the nearest subject equals ``truth``, NaN where it is null."""
+def gallery_hits(rows: pd.DataFrame, views: Sequence[int], prefix: str, truth: np.ndarray) -> np.ndarray:
+    """``[len(rows), len(views)]`` from the ``{prefix}rank1_{view}`` columns (``"clean_"``: before the
+    attack): 1.0 where the nearest subject equals ``truth``, 0.0 where not, NaN where it is null."""
     out = np.full((len(rows), len(views)), np.nan)
     for j, view in enumerate(views):
         nearest = rows[f"{prefix}rank1_{view:03d}"].to_numpy(dtype=object)
         known = ~pd.isna(nearest)
         out[known, j] = (nearest[known].astype(str) == truth[known]).astype(float)
+    return out
+
+
+def counted_gallery_views(hits: np.ndarray, probe_views: Sequence[int], gallery_views: Sequence[int],
+                          exclude_identical_view: bool) -> dict[int, np.ndarray]:
+    """``{probe view: mask of the gallery views counted}`` for probes with these ``hits`` (rows) and
+    ``probe_views``: gallery views with a nearest subject for some probe of the view (a view with no
+    gallery sequence is left out), the identical view left out where the protocol says so (CASIA-B);
+    probe views with no counted gallery view are left out. Sorted by probe view."""
+    gallery_views = np.asarray(gallery_views)
+    probe_views = np.asarray(probe_views).astype(int)
+    out = {}
+    for view in sorted(set(probe_views.tolist())):
+        used = ~np.isnan(hits[probe_views == view]).all(axis=0)
+        if exclude_identical_view:
+            used &= gallery_views != view
+        if used.any():
+            out[view] = used
     return out
 
 
@@ -60,16 +79,14 @@ def probe_scores(rows: pd.DataFrame, meta: Mapping, *, clean: bool = False, trut
     the probes' key columns and ``score`` (NaN for a probe with no counted view)."""
     views = np.asarray(meta["gallery_views"])
     truth = rows[truth_column].astype(str).to_numpy(dtype=object)
-    hits = _hits(rows, views, "clean_" if clean else "", truth)
+    hits = gallery_hits(rows, views, "clean_" if clean else "", truth)
+    probe_views = rows["view"].to_numpy().astype(int)
     scores = np.full(len(rows), np.nan)
-    for probe_view, index in rows.groupby("view", sort=False).indices.items():
-        used = ~np.isnan(hits[index]).all(axis=0)
-        if meta["exclude_identical_view"]:
-            used &= views != int(probe_view)
+    for view, used in counted_gallery_views(hits, probe_views, views, meta["exclude_identical_view"]).items():
+        index = np.flatnonzero(probe_views == view)
         counted = hits[index][:, used]
         has = (~np.isnan(counted)).any(axis=1)
-        if used.any():
-            scores[index[has]] = 100.0 * np.nanmean(counted[has], axis=1)
+        scores[index[has]] = 100.0 * np.nanmean(counted[has], axis=1)
     return rows[PROBE_KEY].reset_index(drop=True).assign(score=scores)
 
 
@@ -87,17 +104,14 @@ def _summarize(rows: pd.DataFrame, hits: np.ndarray, meta: Mapping, labels: dict
     records = []
     for condition, of_condition in rows.groupby("condition", sort=False):
         per_view: list[tuple[int, float, int, float, dict]] = []
-        used_by_view: dict[int, np.ndarray] = {}
+        used_by_view = counted_gallery_views(hits[of_condition.index.to_numpy()], of_condition["view"].to_numpy(),
+                                             views, meta["exclude_identical_view"])
         for probe_view, of_view in of_condition.groupby("view", sort=True):
-            index = of_view.index.to_numpy()
-            sub = hits[index]
-            used = ~np.isnan(sub).all(axis=0)
-            if meta["exclude_identical_view"]:
-                used &= views != int(probe_view)
-            if not used.any():
+            if int(probe_view) not in used_by_view:
                 continue
+            index, used = of_view.index.to_numpy(), used_by_view[int(probe_view)]
+            sub = hits[index]
             value = float(np.mean(100.0 * np.nanmean(sub[:, used], axis=0)))
-            used_by_view[int(probe_view)] = used
             cell = _cell(100.0 * sub[:, used], None if before is None else 100.0 * before[index][:, used],
                          subjects[index])
             per_view.append((int(probe_view), value, len(of_view), _mean_iterations(of_view), cell))
@@ -175,9 +189,9 @@ def attack_accuracy(rows: pd.DataFrame, metas: Mapping[str, Mapping]) -> pd.Data
             truth_column = "target" if goal == "targeted" else "subject"
             truth = attacked[truth_column].astype(str).to_numpy(dtype=object)
             labels = {"dataset": dataset, "kind": kind, "goal": goal, "setting": setting, "sparsity": sparsity}
-            records += _summarize(attacked, _hits(attacked, views, "", truth), meta, labels,
+            records += _summarize(attacked, gallery_hits(attacked, views, "", truth), meta, labels,
                                   "success" if goal == "targeted" else "rank1",
-                                  before=_hits(attacked, views, "clean_", truth))
+                                  before=gallery_hits(attacked, views, "clean_", truth))
         clean_columns = [f"clean_rank1_{v:03d}" for v in views]
         for (kind, sparsity), of_kind in of_dataset.groupby(["kind", "sparsity"], sort=False):
             probes = (of_kind.drop_duplicates(PROBE_KEY).drop(columns="iterations", errors="ignore")
@@ -189,7 +203,7 @@ def attack_accuracy(rows: pd.DataFrame, metas: Mapping[str, Mapping]) -> pd.Data
                               stacklevel=2)
             labels = {"dataset": dataset, "kind": kind, "goal": NATURAL_GOAL, "setting": NATURAL, "sparsity": sparsity}
             truth = probes["subject"].astype(str).to_numpy(dtype=object)
-            records += _summarize(probes, _hits(probes, views, "clean_", truth), meta, labels, "rank1")
+            records += _summarize(probes, gallery_hits(probes, views, "clean_", truth), meta, labels, "rank1")
     long = pd.DataFrame.from_records(records, columns=LONG_COLUMNS)
     long["probe_view"] = long["probe_view"].astype(object)
     long["probes"] = long["probes"].astype(int)

@@ -45,7 +45,13 @@ from gaitcore.data.gei import gait_energy_image, store_geis
 from gaitcore.data.layout import CASIA_A, CASIA_B
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
-from gaitcore.evaluation.attack_accuracy import AVERAGE, NATURAL, attack_accuracy
+from gaitcore.evaluation.attack_accuracy import (
+    AVERAGE,
+    NATURAL,
+    attack_accuracy,
+    counted_gallery_views,
+    gallery_hits,
+)
 from gaitcore.evaluation.gei import METRIC, adversarial_sequence, gaitgan_templates, template_rank1
 from gaitcore.evaluation.protocols import Protocol, casia_b_protocol
 from gaitcore.evaluation.rank1 import MEAN_ROW, rank1_hits
@@ -151,38 +157,6 @@ def _gaitgan_hits(templates: np.ndarray, index: pd.DataFrame, protocol: Protocol
     counted = np.flatnonzero(protocol.probe_mask(index, "nm")) - n_gallery  # rank1_hits keeps index order
     out = np.full((n_probes, len(protocol.views)), np.nan)
     out[counted] = hits
-    return out
-
-
-def _gaitset_hits(probes: pd.DataFrame, views: Sequence[int], prefix: str) -> np.ndarray:
-    """Per-probe GaitSet hits ``[len(probes), len(views)]`` from the attack tables' ``{prefix}rank1_{view}``
-    columns (``"clean_"``: before the attack): 1.0 where the nearest subject is the probe's own, NaN where
-    there is none."""
-    truth = probes["subject"].astype(str).to_numpy(dtype=object)
-    out = np.full((len(probes), len(views)), np.nan)
-    for j, view in enumerate(views):
-        column = f"{prefix}rank1_{int(view):03d}"
-        if column not in probes:
-            continue
-        nearest = probes[column].to_numpy(dtype=object)
-        known = ~pd.isna(nearest)
-        out[known, j] = (nearest[known].astype(str) == truth[known]).astype(float)
-    return out
-
-
-def _counted(hits: np.ndarray, probe_views: np.ndarray, views: Sequence[int], exclude_identical_view: bool
-             ) -> dict[int, np.ndarray]:
-    """``{probe view: gallery views counted}`` as the tables count them: views with a gallery sequence,
-    the identical view left out where the protocol says so."""
-    views = np.asarray(views)
-    out = {}
-    for view in sorted({int(v) for v in probe_views}):
-        rows = probe_views == view
-        used = ~np.isnan(hits[rows]).all(axis=0)
-        if exclude_identical_view:
-            used &= views != view
-        if used.any():
-            out[view] = used
     return out
 
 
@@ -322,12 +296,14 @@ def table3_blackbox_gaitgan(
     probe_views = probe_views.astype(int)
     meta = metas[str(probes["dataset"].iloc[0])]
     gan_natural, gan_after = 100.0 * gan_hits[NATURAL_ATTACKED], 100.0 * gan_hits[AFTER]  # in %, as the table
-    set_natural, set_after = (100.0 * _gaitset_hits(probes, meta["gallery_views"], p) for p in ("clean_", ""))
+    truth = probes["subject"].astype(str).to_numpy(dtype=object)
+    set_natural, set_after = (100.0 * gallery_hits(probes, meta["gallery_views"], p, truth) for p in ("clean_", ""))
     models = {
         "GaitGAN": (summaries[NATURAL_ATTACKED], summaries[AFTER], gan_natural, gan_after,
-                    _counted(gan_natural, probe_views, protocol.views, protocol.exclude_identical_view)),
+                    counted_gallery_views(gan_natural, probe_views, protocol.views, protocol.exclude_identical_view)),
         "GaitSet": (gaitset[NATURAL], gaitset["adversary"], set_natural, set_after,
-                    _counted(set_after, probe_views, meta["gallery_views"], meta["exclude_identical_view"])),
+                    counted_gallery_views(set_after, probe_views, meta["gallery_views"],
+                                          meta["exclude_identical_view"])),
     }
     drops = {}
     for name, (natural_rows, after_rows, natural_hits, after_hits, counted) in models.items():
