@@ -30,7 +30,20 @@ SCHEMA_NAME = "workflow/schemas/config.schema.yaml"  # named in the messages
 MAX_PROBLEMS = 10  # problems listed in one error; the rest are counted
 MAX_MESSAGE = 300  # characters of one validator message (some repeat a whole block of the config)
 MAX_VALUE = 80  # characters of a value quoted in a message
-
+ROLES = ("train", "validation", "test")  # the subjects' roles (config key subjects.casia_b)
+MIN_VALIDATION_SUBJECTS = 2  # a rank-1 gallery of one subject cannot be wrong; a calibration needs variety
+CASIA_A_SUBJECTS = 20  # the release's subjects (a real CASIA-A store has every one as a test subject)
+# Keys that moved: the old dotted key and where its value lives now.
+MOVED_KEYS = {
+    "gaitset.train.train_subjects": "subjects.casia_b.train",
+    "gaitset.evaluation.test_subjects": "subjects.casia_b.test",
+    "wgan.train.train_subjects": "subjects.casia_b.train",
+    "wgan.calibration.subjects": "subjects.casia_b.validation (calibrations read validation subjects only)",
+    "gaitgan.train.train_subjects": "subjects.casia_b.train",
+    "spade.train.train_subjects": "subjects.casia_b.train",
+    "attack.probe_subjects": "attack.subjects_per_view.headline / .other (one probe per subject and view)",
+    "attack.dataset_probe_subjects": "attack.subjects_per_view.casia_a",
+}
 
 
 class ConfigError(GaitcoreError, ValueError):
@@ -154,6 +167,8 @@ def suggest_key(name: str, valid: Sequence[str]) -> str | None:
 
 def _unknown_key(name: str, parent: str, valid: Sequence[str], schema: Mapping) -> str:
     dotted = f"{parent}.{name}" if parent else name
+    if dotted in MOVED_KEYS:
+        return f"{dotted}: this key moved; set {MOVED_KEYS[dotted]} instead"
     closest = suggest_key(name, valid)
     if closest is not None:
         return f"{dotted}: unknown key; did you mean {f'{parent}.' if parent else ''}{closest}?"
@@ -204,6 +219,77 @@ def check_schema(config: Mapping, schema: Mapping | str | Path) -> None:
     problems = schema_problems(config, schema)
     if problems:
         raise ConfigError(problems, f"Invalid config (every key, its type and default: {SCHEMA_NAME})")
+
+
+# ------------------------------------------------------------------------------------------ roles
+def _size(span: Sequence[int]) -> int:
+    return max(0, span[1] - span[0] + 1)
+
+
+def role_problems(config: Mapping) -> list[str]:
+    """One line per problem of the subjects' roles and the probe budgets of a validated config.
+
+    Each role of ``subjects.casia_b`` is a non-empty range, the three are disjoint and (synthetic
+    source) within the dataset's subjects; training needs a batch's subjects, a validation fit at least
+    :data:`MIN_VALIDATION_SUBJECTS`; every ``attack.subjects_per_view`` budget fits its test set and
+    ``other`` is at most ``headline`` (its probes are the headline's first).
+    """
+    roles = config["subjects"]["casia_b"]
+    problems = []
+    for role in ROLES:
+        first, last = roles[role]
+        if first > last:
+            problems.append(f"subjects.casia_b.{role} = [{first}, {last}] is empty: write [first, last] with "
+                            "first <= last")
+    for i, one in enumerate(ROLES):
+        for other in ROLES[i + 1:]:
+            (a, b), (c, d) = roles[one], roles[other]
+            if max(a, c) <= min(b, d):
+                problems.append(f"subjects.casia_b.{one} = [{a}, {b}] and subjects.casia_b.{other} = [{c}, {d}] "
+                                f"overlap on subjects {max(a, c)}..{min(b, d)}: a subject has one role; make the "
+                                "ranges disjoint")
+    dataset = config["datasets"]["casia_b"]
+    if dataset.get("source", "synthetic") == "synthetic":
+        available = dataset.get("synthetic", {}).get("subjects", 124)
+        problems += [f"subjects.casia_b.{role} = {roles[role]} goes beyond the {available} subjects of "
+                     f"datasets.casia_b.synthetic.subjects: lower the range or raise the subjects"
+                     for role in ROLES if roles[role][1] > available]
+    batch = config["gaitset"]["train"]["subjects_per_batch"]
+    if 0 < _size(roles["train"]) < batch:
+        problems.append(f"subjects.casia_b.train = {roles['train']} holds {_size(roles['train'])} subjects but "
+                        f"gaitset.train.subjects_per_batch is {batch}: widen the training subjects or lower the batch")
+    if 0 < _size(roles["validation"]) < MIN_VALIDATION_SUBJECTS:
+        problems.append(f"subjects.casia_b.validation = {roles['validation']} holds {_size(roles['validation'])} "
+                        f"subject; the critics' calibration and the validation runs need at least "
+                        f"{MIN_VALIDATION_SUBJECTS}: widen it")
+    budget = config["attack"]["subjects_per_view"]
+    tests = _size(roles["test"])
+    for key in ("headline", "other"):
+        if budget[key] is not None and tests and budget[key] > tests:
+            problems.append(f"attack.subjects_per_view.{key} = {budget[key]} is more than the {tests} test subjects "
+                            f"of subjects.casia_b.test = {roles['test']}: at most {tests} (null: every probe)")
+    checked = config["attack"]["validation"]["subjects_per_view"]
+    validations = _size(roles["validation"])
+    if checked is not None and validations and checked > validations:
+        problems.append(f"attack.validation.subjects_per_view = {checked} is more than the {validations} validation "
+                        f"subjects of subjects.casia_b.validation = {roles['validation']}: at most {validations}")
+    if budget["other"] is not None and (budget["headline"] is not None and budget["other"] > budget["headline"]):
+        problems.append(f"attack.subjects_per_view.other = {budget['other']} exceeds headline = {budget['headline']}: "
+                        "the other cells' probes are the headline's first per view; lower other")
+    casia_a = config["datasets"]["casia_a"]
+    a_subjects = (casia_a.get("synthetic", {}).get("subjects", CASIA_A_SUBJECTS)
+                  if casia_a.get("source", "synthetic") == "synthetic" else CASIA_A_SUBJECTS)
+    if budget["casia_a"] is not None and budget["casia_a"] > a_subjects:
+        problems.append(f"attack.subjects_per_view.casia_a = {budget['casia_a']} is more than CASIA-A's {a_subjects} "
+                        f"subjects: at most {a_subjects} (null: every probe)")
+    return problems
+
+
+def check_roles(config: Mapping) -> None:
+    """Raise :class:`ConfigError` naming every problem of :func:`role_problems` (a validated config)."""
+    problems = role_problems(config)
+    if problems:
+        raise ConfigError(problems, "Invalid subject roles or probe budget in the config")
 
 
 def check_config(config: Mapping, schema: Mapping | str | Path) -> None:

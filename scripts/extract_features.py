@@ -1,4 +1,4 @@
-"""Snakemake glue: store GaitSet features of a dataset's test sequences (rule `extract_features`)."""
+"""Snakemake glue: store GaitSet features of a dataset's test and validation sequences (rule `extract_features`)."""
 
 from pathlib import Path
 
@@ -15,6 +15,7 @@ extract_store_features(
     snakemake.output.features,
     snakemake.output.index,
     test_subjects=snakemake.params.test_subjects,
+    validation_subjects=snakemake.params.validation_subjects,
     workers=snakemake.threads,
     **snakemake.params.runtime.as_dict(),
 )

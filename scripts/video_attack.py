@@ -14,6 +14,7 @@ run_video_attack_job(
     attack_table=snakemake.input.attack_table,
     attack_frames=snakemake.input.attack_frames,
     views=snakemake.params.views,
+    subjects_per_view=p["subjects_per_view"],
     gaitset_weights=snakemake.input.gaitset,
     spade_weights=snakemake.input.spade,
     features_array=snakemake.input.features,

@@ -205,7 +205,7 @@ def test_ci_config_runs_through_slurm(slurm_cluster, tmp_path):
 
     # (c) the outputs
     results = workdir / "results-ci"
-    for dataset, subjects in (("casia_b", 8), ("casia_a", 4)):
+    for dataset, subjects in (("casia_b", 12), ("casia_a", 4)):
         assert FrameStore(results / "data" / dataset).meta["subjects"] == subjects
     rules = rule_names(workdir, "--configfile", str(CI_CONFIG))
     if "natural_accuracy" in rules:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 from gaitcore.attacks.records import read_attack_table
@@ -100,6 +101,29 @@ def test_a_sparsity_outside_0_1_stops_the_dag_naming_the_key(tmp_path, key, valu
     assert message in out and "ZeroDivisionError" not in out
 
 
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("subjects.casia_b", {"train": [1, 4], "validation": [6, 5], "test": [7, 12]},
+         "subjects.casia_b.validation = [6, 5] is empty"),
+        ("subjects.casia_b", {"train": [1, 5], "validation": [5, 6], "test": [7, 12]},
+         "subjects.casia_b.train = [1, 5] and subjects.casia_b.validation = [5, 6] overlap on subjects 5..5"),
+        ("subjects.casia_b", {"train": [1, 4], "validation": [5, 5], "test": [6, 12]},
+         "subjects.casia_b.validation = [5, 5] holds 1 subject; the critics' calibration and the validation "
+         "runs need at least 2"),
+        ("attack.subjects_per_view", {"headline": 7, "other": 2, "casia_a": 4},
+         "attack.subjects_per_view.headline = 7 is more than the 6 test subjects of subjects.casia_b.test"),
+        ("attack.subjects_per_view", {"headline": 3, "other": 4, "casia_a": 4},
+         "attack.subjects_per_view.other = 4 exceeds headline = 3"),
+        ("gaitset.evaluation.test_subjects", [7, 12],
+         "gaitset.evaluation.test_subjects: this key moved; set subjects.casia_b.test instead"),
+    ],
+)
+def test_bad_subject_roles_or_budgets_stop_the_dag_naming_the_key(tmp_path, key, value, message):
+    out = dry_run_error(tmp_path, **{key: value})
+    assert message in out
+
+
 def test_a_partial_resource_block_takes_the_other_values_from_the_defaults(tmp_path):
     # docs/cluster.md: a config block may set one resource of a rule; the rest keep their defaults
     config = write_config(tmp_path, **{"attack.resources": {"attack": {"mem_mb": 8000}},
@@ -144,13 +168,21 @@ def test_ci_config_runs_end_to_end(tmp_path):
     result = snakemake(tmp_path, "--cores", "2", "all", "--configfile", str(CI_CONFIG))
     assert result.returncode == 0, result.stdout[-5000:]
     results = tmp_path / "results-ci"
-    for dataset, subjects, sequences in (("casia_b", 8, 8 * 110), ("casia_a", 4, 4 * 12)):
+    for dataset, subjects, sequences in (("casia_b", 12, 12 * 110), ("casia_a", 4, 4 * 12)):
         store = FrameStore(results / "data" / dataset)
         assert store.meta["subjects"] == subjects
         assert len(store) + len(store.meta["empty_sequences"]) == sequences
         assert (store.index["frame_count"] > 0).all()
         assert (results / "logs" / "preprocess" / f"{dataset}.log").stat().st_size > 0
         assert (results / "benchmarks" / "preprocess" / f"{dataset}.tsv").exists()
+    # Subject roles: every model trained on the training subjects, the critics calibrated on the
+    # validation subjects (tests/training/test_subject_roles.py: no fit reads any other subject).
+    roles = yaml.safe_load(CI_CONFIG.read_text())["subjects"]["casia_b"]
+    for model in ("gaitset", "wgan", "wgan_judge", "gaitgan", "spade"):
+        trained = torch.load(results / "models" / model / "weights.pt", weights_only=True)["extra"]["train_config"]
+        assert list(trained["train_subjects"]) == roles["train"], model
+        if "calibration_subjects" in trained:
+            assert list(trained["calibration_subjects"]) == roles["validation"], model
     natural = pd.read_csv(results / "tables" / "natural_accuracy.csv")
     assert set(natural["dataset"]) == {"casia_b", "casia_a"}
     assert natural["rank1"].between(0, 100).all()
@@ -169,14 +201,16 @@ def test_ci_config_runs_end_to_end(tmp_path):
     for path in tables:
         rows, meta = read_attack_table(path)
         assert path.stem in attack["conditions"] and meta["exclude_identical_view"]
-        assert meta["job"]["views"] == attack["views"] and rows["view"].tolist() == sorted(attack["views"] * 2
-                                                                                          * attack["probe_subjects"])
+        budget = attack["subjects_per_view"]["headline" if "_nontargeted_adversary/" in str(path) or
+                                               "_nontargeted_random/" in str(path) else "other"]
+        assert meta["job"]["views"] == attack["views"] and rows["view"].tolist() == sorted(attack["views"] * budget)
+        assert (rows.groupby("view")["subject"].nunique() == budget).all()
         assert path.with_suffix(".npz").stat().st_size > 0
         job = path.relative_to(results / "attacks").with_suffix("")
         assert (results / "logs" / "attacks" / job).with_suffix(".log").stat().st_size > 0
         assert (results / "benchmarks" / "attacks" / job).with_suffix(".tsv").exists()
     accuracy = pd.read_csv(results / "tables" / "attack_accuracy.csv")
-    assert set(accuracy["setting"]) == {"natural", "random", "adversary", "adversary+temporal", "adversary+early_stop",
+    assert set(accuracy["setting"]) == {"natural", "random", "adversary", "adversary+temporal",
                                         *(mode.split("_")[2] for mode in attack["baselines"]["modes"])}
     imperceptibility = pd.read_csv(results / "tables" / "imperceptibility.csv")
     assert {"natural", "adversary", "fgsm", "pgd", "mifgsm"} <= set(imperceptibility["setting"])
@@ -191,8 +225,17 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert {"ci_low", "ci_high", "subjects", "change", "change_low", "change_high"} <= set(accuracy.columns)
     inside = (accuracy["ci_low"] <= accuracy["value"] + 1e-9) & (accuracy["value"] <= accuracy["ci_high"] + 1e-9)
     assert (inside | accuracy["ci_low"].isna()).all() and (accuracy["subjects"] >= 1).all()
-    early = accuracy[(accuracy["setting"] == "adversary+early_stop") & (accuracy["probe_view"] == "mean")]
-    assert (early["iterations"] <= attack["iterations"]).all()
+    # Setting choices on the validation subjects: each candidate against the plain attack, same probes.
+    validation = pd.read_csv(results / "tables" / "validation_settings.csv")
+    candidates = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["attack"]["validation"]["candidates"]
+    assert validation["setting"].tolist() == ["adversary", *sorted(f"adversary+{name}" for name in candidates)]
+    assert validation["difference"].isna().tolist() == [True] + [False] * len(candidates)
+    assert (validation["probes"] == 2 * len(attack["views"])).all()
+    assert validation.loc[validation["setting"] == "adversary+full_t", "iterations"].item() == attack["iterations"]
+    for path in (results / "validation" / "attacks" / "casia_b").glob("*/*/*.parquet"):
+        rows, meta = read_attack_table(path)
+        first, last = yaml.safe_load(CI_CONFIG.read_text())["subjects"]["casia_b"]["validation"]
+        assert rows["subject"].astype(int).between(first, last).all() and meta["job"]["subjects"] == [first, last]
     table6 = pd.read_csv(results / "tables" / "table6_alteration_targeted.csv")
     assert sorted(table6["sparsity"].unique()) == sorted(attack["sparsities"])
     for figure in ("fig5_nontargeted_alteration", "fig10_nontargeted_insertion"):

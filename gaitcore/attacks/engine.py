@@ -318,9 +318,12 @@ class TemporalSparseAttack:
             final_z = (on_sphere(w) if s.setting == "adversary" else w).cpu()
             probability = torch.sigmoid(realism.logits(x.float()))
             generated = to_store_frames(x)
-            with _autocast(dev, s.dtype):
-                stored = gaitset.forward_with_cache(cache, silhouettes_to_input(generated, dev), ks,
-                                                    positions=new_positions)
+            # GaitSet scores what is stored at its own precision (float32, as the clean features),
+            # whatever precision ran the attack.
+            if s.dtype != "float32":
+                cache = gaitset.pooled_cache(clean, [len(it.plan.kept) for it in items], positions=kept_positions)
+            stored = gaitset.forward_with_cache(cache, silhouettes_to_input(generated, dev), ks,
+                                                positions=new_positions)
             cosine = F.cosine_similarity(stored.flatten(1).float(), reference.flatten(1).float(), dim=1)
         return [
             AttackOutcome(

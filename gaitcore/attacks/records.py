@@ -109,7 +109,7 @@ def load_attacks(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, d
                 f"{metas[dataset]['exclude_identical_view']})"
             )
         metas.setdefault(dataset, meta)
-        frames.append(frame.assign(_file=str(path)))
+        frames.append(frame.assign(_file=str(path), _row=np.arange(len(frame))))
     if not frames:
         return pd.DataFrame(columns=REQUIRED_COLUMNS), metas
     rows = pd.concat(frames, ignore_index=True)

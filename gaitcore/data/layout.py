@@ -28,9 +28,12 @@ CASIA_A_VIEWS: Final[tuple[int, ...]] = (0, 45, 90)
 CASIA_A_RUNS: Final = 4
 CASIA_A_SUBJECTS: Final = 20
 
-# Table 1: CASIA-B training subjects 001-074, test subjects 075-124.
-CASIA_B_TRAIN_SUBJECTS: Final = tuple(f"{i:03d}" for i in range(1, 75))
-CASIA_B_TEST_SUBJECTS: Final = tuple(f"{i:03d}" for i in range(75, CASIA_B_SUBJECTS + 1))
+# The default roles of CASIA-B's subjects (config subjects.casia_b), inclusive number ranges. Table 1
+# trains on 001-074 and tests on 075-124; 063-074 are held out of training for validation (every
+# calibration and setting choice), so that no fit reads a test subject.
+TRAIN_SUBJECTS: Final = (1, 62)
+VALIDATION_SUBJECTS: Final = (63, 74)
+TEST_SUBJECTS: Final = (75, 124)
 
 
 @dataclass(frozen=True, order=True)

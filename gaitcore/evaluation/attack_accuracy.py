@@ -90,6 +90,30 @@ def probe_scores(rows: pd.DataFrame, meta: Mapping, *, clean: bool = False, trut
     return rows[PROBE_KEY].reset_index(drop=True).assign(score=scores)
 
 
+def cell_scores(rows: pd.DataFrame, metas: Mapping[str, Mapping], *, kind: str, goal: str, setting: str,
+                sparsity: str, condition: str, clean: bool = False, dataset: str = CASIA_B) -> pd.DataFrame:
+    """Per-probe scores (:func:`probe_scores`) of one cell of ``dataset``'s attack rows, indexed by the
+    probe key; targeted cells score the target (their clean scores the own subject). Empty if the
+    rows have no such cell."""
+    cell = rows[(rows["dataset"] == dataset) & (rows["kind"] == kind) & (rows["goal"] == goal)
+                & (rows["setting"] == setting) & (rows["sparsity"] == sparsity) & (rows["condition"] == condition)]
+    if cell.empty:
+        return pd.DataFrame(columns=[*PROBE_KEY, "score"]).set_index(PROBE_KEY)
+    truth = "target" if goal == "targeted" and not clean else "subject"
+    return probe_scores(cell.reset_index(drop=True), metas[dataset], clean=clean, truth_column=truth).set_index(
+        PROBE_KEY)
+
+
+def paired_scores(a: pd.Series, b: pd.Series, *, seed: int = 0) -> Interval:
+    """``mean(a) - mean(b)`` over the probes (index: the probe key) both have a score for, with the
+    paired subject-level bootstrap interval."""
+    both = pd.concat({"a": a, "b": b}, axis=1, join="inner").dropna()
+    if both.empty:
+        return Interval(np.nan, np.nan, np.nan, 0, 0)
+    subjects = both.index.get_level_values("subject").astype(str).to_numpy(dtype=object)
+    return paired_difference(both["a"].to_numpy(), both["b"].to_numpy(), subjects, seed=seed)
+
+
 def _summarize(rows: pd.DataFrame, hits: np.ndarray, meta: Mapping, labels: dict, metric: str,
                before: np.ndarray | None = None) -> list[dict]:
     """Per-probe-view values (mean over gallery views) and the mean over probe views, per condition.

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
+from gaitcore.data.layout import CASIA_B, TEST_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.protocols import protocol_for
@@ -156,7 +157,8 @@ def extract_store_features(
     array_path: str | Path,
     index_path: str | Path,
     *,
-    test_subjects: tuple[int, int] = (75, 124),
+    test_subjects: tuple[int, int] = TEST_SUBJECTS,
+    validation_subjects: tuple[int, int] | None = None,
     device: str = "auto",
     channels_last: bool = True,
     batch_frames: int = 2048,
@@ -165,8 +167,9 @@ def extract_store_features(
 ) -> pd.DataFrame:
     """Extract and store the features of every sequence the store's dataset protocol uses.
 
-    Returns the stored index. ``test_subjects`` applies to CASIA-B (the paper: 75..124); the
-    other arguments are those of :func:`extract_features`.
+    Returns the stored index. ``test_subjects`` applies to CASIA-B (the paper: 75..124), and so do
+    ``validation_subjects``: their protocol's sequences too, for the attacks that choose settings
+    (None: none); the other arguments are those of :func:`extract_features`.
     """
     torch_device = resolve_device(device)
     model, extra = load_gaitset(weights_path, map_location=torch_device)
@@ -176,7 +179,10 @@ def extract_store_features(
     rows = protocol_for(store.dataset, test_subjects).sequences(store.index)
     if rows.empty:
         raise DataError(store.root, f"no sequence of the {store.dataset} evaluation protocol is in the store",
-                        "check gaitset.evaluation.test_subjects against the store's subjects")
+                        "check subjects.casia_b.test against the store's subjects")
+    if validation_subjects is not None and store.dataset == CASIA_B:
+        validation = protocol_for(store.dataset, validation_subjects).sequences(store.index)
+        rows = store.index.loc[sorted(set(rows.index) | set(validation.index))]
     log.info("extracting %d sequences (%d frames) of %s with %s on %s",
              len(rows), int(rows["frame_count"].sum()), store.dataset, weights_path, torch_device)
     began = time.perf_counter()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gaitcore.data.layout import CASIA_A, CASIA_A_VIEWS, CASIA_B, CASIA_B_VIEWS
+from gaitcore.data.layout import CASIA_A, CASIA_A_VIEWS, CASIA_B, CASIA_B_VIEWS, TEST_SUBJECTS
 
 Selector = tuple[tuple[str, int], ...]  # (condition, sequence number) pairs
 
@@ -61,7 +61,7 @@ class Protocol:
         return index[mask]
 
 
-def casia_b_protocol(test_subjects: tuple[int, int] = (75, 124)) -> Protocol:
+def casia_b_protocol(test_subjects: tuple[int, int] = TEST_SUBJECTS) -> Protocol:
     """CASIA-B's protocol for test subjects ``first..last`` (the paper: 075-124)."""
     first, last = test_subjects
     return Protocol(
@@ -90,7 +90,7 @@ def casia_a_protocol() -> Protocol:
     )
 
 
-def protocol_for(dataset: str, test_subjects: tuple[int, int] = (75, 124)) -> Protocol:
+def protocol_for(dataset: str, test_subjects: tuple[int, int] = TEST_SUBJECTS) -> Protocol:
     """The protocol of ``dataset`` (``casia_b`` or ``casia_a``)."""
     if dataset == CASIA_B:
         return casia_b_protocol(test_subjects)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from gaitcore.data.layout import TEST_SUBJECTS
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import Protocol, protocol_for
 from gaitcore.evaluation.uncertainty import subject_bootstrap, view_columns
@@ -305,7 +306,7 @@ def natural_accuracy(
     feature_files: Mapping[str, tuple[str | Path, str | Path]],
     *,
     metric: str = "euclidean",
-    test_subjects: tuple[int, int] = (75, 124),
+    test_subjects: tuple[int, int] = TEST_SUBJECTS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rank-1 tables of several datasets from their stored features ``{dataset: (array, index)}``."""
     longs, summaries = [], []

@@ -12,8 +12,9 @@ thread), and every probe is seeded by its own key, so a probe's row is bit-ident
 of its view alone writes; bundling views only saves the process start-up per view (docs/attack.md
 "Scale and cost"). The job writes:
 
-* a Parquet table, one row per probe, ordered by the job's views, then subject and sequence: its
-  key (with its ``view``), the mode and sparsity, ``N``, ``K``, the places of
+* a Parquet table, one row per probe, ordered by the job's views, then the probe's ``slot`` in its
+  view's run of subjects (:mod:`gaitcore.evaluation.probe_design`): its key (with its ``view``
+  and ``slot``), the mode and sparsity, ``N``, ``K``, the places of
   the generated frames, the target, the final objective, cosine and realism, and for every gallery
   view the rank-1 identity of the clean probe (``clean_rank1_VVV``) and of the attacked probe
   (``rank1_VVV``); the Parquet metadata (key ``gaitcore.attack``) holds the gallery views, the
@@ -59,9 +60,11 @@ from gaitcore.attacks.perturbation import PerturbationAttack, PerturbationSettin
 from gaitcore.attacks.plan import plan_frames
 from gaitcore.attacks.records import write_attack_frames, write_attack_table
 from gaitcore.attacks.vocabulary import Mode, Sparsity
+from gaitcore.data.layout import TEST_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
+from gaitcore.evaluation.probe_design import SLOT, design_probes
 from gaitcore.evaluation.protocols import Protocol, protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery
 from gaitcore.models.gaitset import load_gaitset
@@ -87,14 +90,14 @@ class AttackJob:
     placement: str = "first"
     k_rule: str = "floor_plus_one"
     seed: int = 0
-    probe_subjects: int | None = None  # per view, n test subjects' probes (spread_subjects); None: all
-    test_subjects: tuple[int, int] = (75, 124)
+    subjects_per_view: int | None = None  # the probe budget (gaitcore.evaluation.probe_design); None: all
+    subjects: tuple[int, int] = TEST_SUBJECTS  # whose gallery and probes: test (reported) or validation
     metric: str = "euclidean"
     variant: str = ""  # name of the optimiser-settings variant ("" - the config's own settings)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "views", tuple(int(v) for v in self.views))
-        object.__setattr__(self, "test_subjects", tuple(self.test_subjects))
+        object.__setattr__(self, "subjects", tuple(self.subjects))
         if not self.views or len(set(self.views)) != len(self.views):
             raise ValueError(f"an attack job needs distinct probe views, got {list(self.views)}")
 
@@ -114,36 +117,11 @@ def settings_for(mode: str, values: Mapping[str, Any]) -> AttackSettings | Pertu
     return (PerturbationSettings if Mode.parse(mode).is_baseline else AttackSettings)(**values)
 
 
-def spread_subjects(subjects: list[str], count: int, view_position: int, views: int) -> list[str]:
-    """``count`` of the sorted ``subjects``, evenly spaced, starting at a different one per view.
-
-    View ``view_position`` of ``views`` starts ``view_position / views`` of the way through the list
-    and takes every ``len / count``-th subject from there (wrapping round), so a reduced-scale run
-    attacks a different, evenly spread sample of subjects at each view instead of the first few
-    subjects at all of them.
-    """
-    n = len(subjects)
-    count = min(count, n)
-    start = view_position * n // views
-    return sorted(subjects[(start + k * n // count) % n] for k in range(count))
-
-
 def select_probes(index: pd.DataFrame, protocol: Protocol, job: AttackJob) -> pd.DataFrame:
-    """Rows of the feature index probed by ``job``: per view in ``job.views`` order, all probe
-    sequences of ``probe_subjects`` subjects (:func:`spread_subjects` over the subjects with a probe
-    there, placed by the view's position among the protocol's views; all subjects when None),
-    sorted by subject and sequence."""
-    probes = index[protocol.probe_mask(index, job.condition)]
-    chosen = []
-    for view in job.views:
-        of_view = probes[probes["view"] == view]
-        if job.probe_subjects is not None:
-            position = protocol.views.index(view) if view in protocol.views else 0
-            picked = spread_subjects(sorted(of_view["subject"].unique()), job.probe_subjects, position,
-                                     len(protocol.views))
-            of_view = of_view[of_view["subject"].isin(picked)]
-        chosen.append(of_view.sort_values(["subject", "seq"]))
-    return pd.concat(chosen)
+    """Rows of the feature index probed by ``job``, per view in ``job.views`` order, each with its
+    ``slot``: the balanced design of :func:`gaitcore.evaluation.probe_design.design_probes` with
+    ``job.subjects_per_view`` subjects per view (None: every probe)."""
+    return design_probes(index, protocol, job.condition, job.views, job.subjects_per_view)
 
 
 def choose_target(index: pd.DataFrame, gallery: np.ndarray, probe: pd.Series, rng: np.random.Generator) -> int:
@@ -217,7 +195,7 @@ def run_attack_job(
     if store.dataset != job.dataset:
         raise DataError(store.root, f"holds {store.dataset}, but the job attacks {job.dataset}",
                         "check the rule's store input")
-    protocol = protocol_for(job.dataset, job.test_subjects)
+    protocol = protocol_for(job.dataset, job.subjects)
     gallery = protocol.gallery_mask(index)
     probes = select_probes(index, protocol, job)
     missing = [v for v in job.views if v not in set(probes["view"])]
@@ -258,7 +236,8 @@ def run_attack_job(
     nearest_clean = prepared.nearest(clean, views, job.metric)
     table = pd.DataFrame({
         "dataset": job.dataset, "subject": probes["subject"].to_numpy(), "condition": job.condition,
-        "seq": probes["seq"].to_numpy(np.int64), "view": probes["view"].to_numpy(np.int64), "mode": job.mode,
+        "seq": probes["seq"].to_numpy(np.int64), "view": probes["view"].to_numpy(np.int64),
+        SLOT: probes[SLOT].to_numpy(np.int64), "mode": job.mode,
         "kind": kind, "goal": goal, "setting": setting, "sparsity": sparsity.label, "sparsity_value": float(sparsity),
         "frame_count": [p.frame_count for p in plans], "altered": [p.k for p in plans],
         "positions": [p.generated.tolist() for p in plans], "target": targets,

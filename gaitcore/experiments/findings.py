@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gaitcore.attacks.records import PROBE_KEY, load_attacks
+from gaitcore.attacks.records import load_attacks
 from gaitcore.attacks.vocabulary import KINDS, METHODS, sparsity_value
 from gaitcore.data.layout import CASIA_B, CONDITIONS
-from gaitcore.evaluation.attack_accuracy import AVERAGE, probe_scores
+from gaitcore.evaluation.attack_accuracy import AVERAGE, cell_scores, paired_scores
 from gaitcore.evaluation.uncertainty import Interval, paired_difference
 from gaitcore.experiments.transfer import TABLE3_MODE, TABLE3_SPARSITY
 from gaitcore.reporting.findings_tables import findings_markdown, summary_markdown
@@ -91,27 +91,6 @@ RULES = {
 }
 
 
-def _scores(rows: pd.DataFrame, metas: dict, *, kind: str, goal: str, setting: str, sparsity: str,
-            condition: str, clean: bool = False) -> pd.DataFrame:
-    """Per-probe scores of one CASIA-B cell, indexed by the probe key (empty if the run has no such cell)."""
-    cell = rows[(rows["dataset"] == CASIA_B) & (rows["kind"] == kind) & (rows["goal"] == goal)
-                & (rows["setting"] == setting) & (rows["sparsity"] == sparsity) & (rows["condition"] == condition)]
-    if cell.empty:
-        return pd.DataFrame(columns=[*PROBE_KEY, "score"]).set_index(PROBE_KEY)
-    truth = "target" if goal == "targeted" and not clean else "subject"
-    scores = probe_scores(cell.reset_index(drop=True), metas[CASIA_B], clean=clean, truth_column=truth)
-    return scores.set_index(PROBE_KEY)
-
-
-def _paired(a: pd.Series, b: pd.Series, *, seed: int) -> Interval:
-    """``mean(a) - mean(b)`` over the probes both have a score for, resampling subjects."""
-    both = pd.concat({"a": a, "b": b}, axis=1, join="inner").dropna()
-    if both.empty:
-        return Interval(np.nan, np.nan, np.nan, 0, 0)
-    subjects = both.index.get_level_values("subject").astype(str).to_numpy(dtype=object)
-    return paired_difference(both["a"].to_numpy(), both["b"].to_numpy(), subjects, seed=seed)
-
-
 def _groups(scores: pd.Series, first: np.ndarray, second: np.ndarray, *, seed: int) -> Interval:
     """``mean(scores[first]) - mean(scores[second])`` for two groups of probes (e.g. of different views),
     resampling subjects jointly (a subject's probes in both groups come along together)."""
@@ -155,7 +134,7 @@ def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path
     out: list[dict] = []
 
     def scores(**cell) -> pd.Series:
-        return _scores(rows, metas, **cell)["score"]
+        return cell_scores(rows, metas, **cell)["score"]
 
     for kind in KINDS:
         for condition in conditions:
@@ -167,19 +146,19 @@ def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path
                 if adversary.empty:
                     continue
                 if not random.empty:
-                    out.append(_row("far_below_random", _paired(random, adversary, seed=seed), **cell))
-                    out.append(_row("random_close_to_natural", _paired(natural, random, seed=seed), **cell))
+                    out.append(_row("far_below_random", paired_scores(random, adversary, seed=seed), **cell))
+                    out.append(_row("random_close_to_natural", paired_scores(natural, random, seed=seed), **cell))
                 targeted = scores(goal="targeted", setting="adversary", **cell)
                 if not targeted.empty:
                     drop = (natural - adversary).dropna()
-                    out.append(_row("targeted_below_drop", _paired(drop, targeted, seed=seed), **cell))
+                    out.append(_row("targeted_below_drop", paired_scores(drop, targeted, seed=seed), **cell))
                 extreme = np.isin(adversary.index.get_level_values("view").astype(int), EXTREME_VIEWS)
                 if extreme.any() and (~extreme).any():
                     out.append(_row("extreme_views", _groups(adversary, ~extreme, extreme, seed=seed), **cell))
                 for method in METHODS:
                     baseline = scores(goal="nontargeted", setting=method, **cell)
                     if not baseline.empty:
-                        out.append(_row("beats_baselines", _paired(baseline, adversary, seed=seed), **cell,
+                        out.append(_row("beats_baselines", paired_scores(baseline, adversary, seed=seed), **cell,
                                         comparison=f"{method} - adversary"))
             if len(sparsities) > 1:
                 first, last = sparsities[0], sparsities[-1]
@@ -188,7 +167,7 @@ def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path
                 largest = scores(kind=kind, goal="nontargeted", setting="adversary", sparsity=last,
                                  condition=condition)
                 if not smallest.empty and not largest.empty:
-                    out.append(_row("rises_with_sparsity", _paired(smallest, largest, seed=seed), kind=kind,
+                    out.append(_row("rises_with_sparsity", paired_scores(smallest, largest, seed=seed), kind=kind,
                                     condition=condition, sparsity=f"{first} vs {last}"))
     if table3_csv is not None:
         out.append(_transfer_row(table3_csv))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from gaitcore.data.layout import TRAIN_SUBJECTS, VALIDATION_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.evaluation.frechet import features_frechet_distance, gaitset_frame_features
 from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
@@ -47,8 +48,8 @@ def evaluate_generator_quality(
     store_root: str | Path,
     *,
     frames_per_set: int = 2000,
-    train_subjects: tuple[int, int] = (1, 74),
-    heldout_subjects: tuple[int, int] | None = (75, 124),
+    train_subjects: tuple[int, int] = TRAIN_SUBJECTS,
+    heldout_subjects: tuple[int, int] | None = VALIDATION_SUBJECTS,
     seed: int = 0,
     device: str = "cpu",
     batch: int = 256,
@@ -64,7 +65,7 @@ def evaluate_generator_quality(
     gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
     models = load_wgan(wgan_weights, map_location=dev)
     store = FrameStore(store_root)
-    rows = subject_rows(store, subject_range(*train_subjects), "training", "train_subjects")
+    rows = subject_rows(store, subject_range(*train_subjects), "training", "subjects.casia_b.train")
     real = FrameSampler(store, rows, seed=seed).sample(2 * frames_per_set)
     real_a = gaitset_frame_features(gaitset, silhouettes_to_input(real[:frames_per_set], dev), batch)
     real_b = gaitset_frame_features(gaitset, silhouettes_to_input(real[frames_per_set:], dev), batch)
@@ -77,7 +78,7 @@ def evaluate_generator_quality(
         ("floor: real vs real", "real, training subjects (half B)", "real, training subjects (half A)", real_b, real_a),
     ]
     if heldout_subjects is not None:
-        held_rows = subject_rows(store, subject_range(*heldout_subjects), "held-out", "heldout_subjects")
+        held_rows = subject_rows(store, subject_range(*heldout_subjects), "held-out", "subjects.casia_b.validation")
         held = FrameSampler(store, held_rows, seed=seed + 1).sample(frames_per_set)
         held_f = gaitset_frame_features(gaitset, silhouettes_to_input(held, dev), batch)
         records.append(
@@ -104,8 +105,8 @@ def write_wgan_report(
     columns: int = 8,
     real_samples: int = 8,
     quality_frames: int = 2000,
-    train_subjects: tuple[int, int] = (1, 74),
-    heldout_subjects: tuple[int, int] | None = (75, 124),
+    train_subjects: tuple[int, int] = TRAIN_SUBJECTS,
+    heldout_subjects: tuple[int, int] | None = VALIDATION_SUBJECTS,
     seed: int = 0,
     device: str = "cpu",
 ) -> pd.DataFrame:
@@ -119,7 +120,7 @@ def write_wgan_report(
     real = None
     if real_samples:
         store = FrameStore(store_root)
-        rows = subject_rows(store, subject_range(*train_subjects), "training", "train_subjects")
+        rows = subject_rows(store, subject_range(*train_subjects), "training", "subjects.casia_b.train")
         real = FrameSampler(store, rows, seed=seed).sample(real_samples)
     title = (f"WGAN-GP samples (dim {models.generator.dim}, "
              f"{models.extra.get('iterations', '?')} generator iterations)")

@@ -46,7 +46,7 @@ import pandas as pd
 import torch
 
 from gaitcore.attacks.plan import FramePlan
-from gaitcore.attacks.records import load_attacks, read_attack_frames, read_attack_table
+from gaitcore.attacks.records import PROBE_KEY, load_attacks, read_attack_frames, read_attack_table
 from gaitcore.attacks.vocabulary import KINDS, METHODS, sparsity_value
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
@@ -110,10 +110,10 @@ def collect_frames(rows: pd.DataFrame,
                    stores: Mapping[str, FrameStore]) -> tuple[dict[tuple, FrameSet], dict[str, list[int]]]:
     """Altered frames per setting and natural frames per (dataset, kind, goal, sparsity).
 
-    ``rows``: :func:`gaitcore.attacks.records.load_attacks`'s rows (their ``_file`` column
-    names each job's table; its ``.npz`` lies beside it). Returns ``{group key: FrameSet}`` (group
-    keys as :data:`GROUP`; natural sets have setting ``"natural"``) and the store rows of the
-    attacked probes per dataset.
+    ``rows``: :func:`gaitcore.attacks.records.load_attacks`'s rows, all or some (their ``_file``
+    column names each job's table, its ``.npz`` beside it, and ``_row`` the row's place there).
+    Returns ``{group key: FrameSet}`` (group keys as :data:`GROUP`; natural sets have setting
+    ``"natural"``) and the store rows of the attacked probes per dataset.
     """
     sets: dict[tuple, FrameSet] = defaultdict(FrameSet)
     probes: dict[str, dict[int, None]] = defaultdict(dict)
@@ -121,10 +121,11 @@ def collect_frames(rows: pd.DataFrame,
     lookups = {name: _store_rows(store) for name, store in stores.items()}
     for path, of_file in rows.groupby("_file", sort=False):
         frames, offsets, _ = read_attack_frames(Path(path).with_suffix(".npz"))
-        if len(offsets) != len(of_file) + 1:
+        if int(of_file["_row"].max()) >= len(offsets) - 1:
             raise DataError(Path(path).with_suffix(".npz"), f"holds frames of {len(offsets) - 1} probes, its table "
-                            f"{len(of_file)}", "rerun the attack job (delete both files first)")
-        for i, (_, row) in enumerate(of_file.iterrows()):
+                            f"more", "rerun the attack job (delete both files first)")
+        for _, row in of_file.iterrows():
+            i = int(row["_row"])
             dataset = row["dataset"]
             if dataset not in stores:
                 raise ValueError(f"{path}: attacks {dataset}, but no store of it was given")
@@ -173,6 +174,16 @@ def reference_frames(store: FrameStore, store_rows: Sequence[int], count: int, s
 
 
 # ---------------------------------------------------------------------------------------- table
+def shared_probes(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` restricted, per (dataset, kind, goal, sparsity, condition), to the probes every setting
+    attacked: settings run at different probe budgets (attack.subjects_per_view) are compared on the
+    probes they share (the smaller budget's, which the larger one's contain)."""
+    group = ["dataset", "kind", "goal", "sparsity", "condition"]
+    settings = rows.groupby(group)["setting"].transform("nunique")
+    per_probe = rows.groupby(list(dict.fromkeys([*group, *PROBE_KEY])))["setting"].transform("nunique")
+    return rows[per_probe == settings].reset_index(drop=True)
+
+
 def _attack_values(long: pd.DataFrame) -> dict[tuple, tuple[str, float]]:
     """``{group key: (metric, value)}``: each setting's condition-mean result averaged over conditions."""
     means = long[long["probe_view"] == MEAN_ROW]
@@ -208,6 +219,7 @@ def imperceptibility_table(
     """
     dev = resolve_device(device)
     rows, metas = load_attacks(paths)
+    rows = shared_probes(rows)
     long = attack_accuracy(rows, metas)
     results = _attack_values(long)
     stores = {name: FrameStore(root) for name, root in store_roots.items()}
@@ -357,9 +369,10 @@ def example_frames(paths: Sequence[str | Path], store: FrameStore, *, sparsity: 
                    goal: str = "nontargeted", condition: str = "nm", view: int = 90) -> list[tuple[str, np.ndarray]]:
     """``[(label, uint8 frames)]`` of Fig. 7 for one probe: natural, then each method present.
 
-    The probe is the first (sorted by subject and sequence) at probe ``view`` of the ``condition`` job
-    at ``sparsity`` (else at its smallest view; else of the first job of any condition); the frames
-    are those at the altered places and the next :data:`CONTEXT` natural frames.
+    The probe is the first (sorted by subject and sequence) that every method attacked at probe
+    ``view`` of the ``condition`` job at ``sparsity`` (else at its smallest view; else of the first
+    job of any condition); the frames are those at the altered places and the next :data:`CONTEXT`
+    natural frames.
     """
     label = sparsity.replace("/", "-")
     jobs = {}
@@ -373,8 +386,12 @@ def example_frames(paths: Sequence[str | Path], store: FrameStore, *, sparsity: 
     if not names:
         return []
     methods = jobs[names[0]]
-    first = next(iter(methods.values()))
-    table, _ = read_attack_table(first)
+    tables = {setting: read_attack_table(path)[0] for setting, path in methods.items()}
+    keys = ["subject", "seq", "view"]
+    table = next(iter(tables.values()))[keys]
+    for other in tables.values():  # a probe every method attacked (budgets differ: docs/attack.md)
+        table = table.merge(other[keys], on=keys)
+    table = table.assign(condition=next(iter(tables.values()))["condition"].iloc[0])
     at_view = table[table["view"] == view]
     probe = (at_view if len(at_view) else table).sort_values(["view", "subject", "seq"]).iloc[0]
     rows = store.select(subjects=[probe["subject"]], conditions=[probe["condition"]], seqs=[int(probe["seq"])],
@@ -386,7 +403,7 @@ def example_frames(paths: Sequence[str | Path], store: FrameStore, *, sparsity: 
             continue
         if setting not in methods:
             continue
-        rows_, _ = read_attack_table(methods[setting])
+        rows_ = tables[setting]
         match = rows_.index[(rows_["subject"] == probe["subject"]) & (rows_["seq"] == probe["seq"])
                             & (rows_["view"] == probe["view"])]
         frames, offsets, _ = read_attack_frames(methods[setting].with_suffix(".npz"))

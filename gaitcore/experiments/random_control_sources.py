@@ -35,6 +35,7 @@ import torch
 
 from gaitcore.attacks.plan import FramePlan
 from gaitcore.attacks.records import read_attack_frames
+from gaitcore.data.layout import TEST_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
@@ -95,7 +96,7 @@ def random_control_sources(
     features_index: str | Path,
     attack_tables: Sequence[str | Path],
     attack_frames: Sequence[str | Path] | None = None,
-    test_subjects: tuple[int, int] = (75, 124),
+    test_subjects: tuple[int, int] = TEST_SUBJECTS,
     metric: str = "euclidean",
     seed: int = 0,
     device: str = "auto",

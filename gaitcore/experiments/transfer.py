@@ -42,7 +42,7 @@ import pandas as pd
 from gaitcore.attacks.records import load_attacks, read_attack_frames, read_attack_table
 from gaitcore.attacks.vocabulary import sparsity_value
 from gaitcore.data.gei import gait_energy_image, store_geis
-from gaitcore.data.layout import CASIA_A, CASIA_B
+from gaitcore.data.layout import CASIA_A, CASIA_B, TEST_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.attack_accuracy import (
@@ -212,7 +212,7 @@ def table3_blackbox_gaitgan(
     store_root: str | Path,
     attack_paths: Sequence[str | Path],
     *,
-    test_subjects: tuple[int, int] = (75, 124),
+    test_subjects: tuple[int, int] = TEST_SUBJECTS,
     device: str = "auto",
     batch: int = 256,
 ) -> pd.DataFrame:
@@ -243,7 +243,7 @@ def table3_blackbox_gaitgan(
     gallery = used[protocol.gallery_mask(used)]
     if gallery.empty:
         raise DataError(store.root, f"has no gallery sequence (nm-01..04) of the test subjects {test_subjects}",
-                        "check gaitset.evaluation.test_subjects")
+                        "check subjects.casia_b.test")
     views = used["view"].to_numpy()
     geis = store_geis(store, used)
     templates = gaitgan_templates(model.generator, geis, views, device=dev, batch=batch)

@@ -1,9 +1,10 @@
 """The attack on biometric samples (He et al. Sec. 3.3, Fig. 3 step 2), scored through the sensor path.
 
 For every probe of one attack job (``results/attacks/<dataset>/<mode>/<S>/<condition>``,
-:mod:`gaitcore.experiments.attack_job`) at the chosen probe views (``video_attack.views``; by default all of the
-job's), :func:`build_adversarial_video` turns its adversarial silhouettes into video frames and puts
-them into the probe's source video:
+:mod:`gaitcore.experiments.attack_job`) at the chosen probe views (``video_attack.views``; by
+default all of the job's) among the first ``subjects_per_view`` of each view's design
+(``attack.subjects_per_view.other``), :func:`build_adversarial_video` turns its adversarial
+silhouettes into video frames and puts them into the probe's source video:
 
 1. the source video and the raw silhouettes the store was built from come from a
    :class:`~gaitcore.video.sources.VideoSource`; store frame ``j`` is raw frame ``kept[j]``, the
@@ -54,10 +55,11 @@ import pyarrow.parquet as pq
 import torch
 
 from gaitcore.attacks.records import read_attack_frames, read_attack_table
-from gaitcore.data.layout import SequenceKey
+from gaitcore.data.layout import TEST_SUBJECTS, SequenceKey
 from gaitcore.data.preprocess import preprocess_frame, preprocess_sequence
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
+from gaitcore.evaluation.probe_design import SLOT
 from gaitcore.evaluation.protocols import protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery
 from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
@@ -174,10 +176,15 @@ def _nearest(features: list[np.ndarray | None], gallery: ProtocolGallery, views:
     return out
 
 
-def select_views(rows: pd.DataFrame, views: Sequence[int] | None, attack_table: str | Path) -> pd.DataFrame:
+def select_probes(rows: pd.DataFrame, views: Sequence[int] | None, attack_table: str | Path,
+                  subjects_per_view: int | None = None) -> pd.DataFrame:
     """The rows of an attack table (positional index kept: row ``i``'s frames start at ``offsets[i]``)
-    whose probe view is in ``views`` (None: all); a DataError naming the table for a view it lacks."""
+    whose probe view is in ``views`` (None: all) and, with ``subjects_per_view``, whose ``slot`` is
+    below it (the smaller budget's probes, :mod:`gaitcore.evaluation.probe_design`); a DataError
+    naming the table for a view it lacks."""
     rows = rows.reset_index(drop=True)
+    if subjects_per_view is not None:
+        rows = rows[rows[SLOT] < subjects_per_view]
     if views is None:
         return rows
     missing = sorted(set(map(int, views)) - set(rows["view"].astype(int)))
@@ -198,15 +205,17 @@ def run_video_attack_job(
     source: VideoSource,
     out_table: str | Path,
     out_example: str | Path,
-    test_subjects: tuple[int, int] = (75, 124),
+    test_subjects: tuple[int, int] = TEST_SUBJECTS,
     metric: str = "euclidean",
     threshold: int = THRESHOLD,
     min_area: int = MIN_AREA,
     device: str = "auto",
     views: Sequence[int] | None = None,
+    subjects_per_view: int | None = None,
 ) -> pd.DataFrame:
     """Build, sense and score the attacked videos of one attack job's probes at ``views`` (None: every
-    view of the job); write its table and Fig. 4 example."""
+    view of the job), the first ``subjects_per_view`` of each view's design (None: all of them);
+    write its table and Fig. 4 example."""
     began = time.perf_counter()
     dev = resolve_device(device)
     rows, meta = read_attack_table(attack_table)
@@ -214,7 +223,7 @@ def run_video_attack_job(
     if len(offsets) != len(rows) + 1:
         raise DataError(attack_frames, f"holds frames of {len(offsets) - 1} probes, its table {len(rows)}",
                         "rerun the rule `attack` for this job (delete both files first)")
-    rows = select_views(rows, views, attack_table)
+    rows = select_probes(rows, views, attack_table, subjects_per_view)
     gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
     spade = load_spade(spade_weights, map_location=dev)
     margin = float(spade.extra.get("train_config", {}).get("crop_margin", 0.05))

@@ -47,6 +47,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gaitcore.data.gei import store_geis
+from gaitcore.data.layout import TRAIN_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.models.gaitgan import PAPER_WIDTH, TARGET_VIEW, GaitGAN, build_gaitgan, geis_to_gan, save_gaitgan
 from gaitcore.training.checkpoint import resume_from, store_identity, write_checkpoint
@@ -85,7 +86,7 @@ class GaitGANTrainConfig(TrainConfigMixin):
     log_every: int = 20
     seed: int = 0
     device: str = "auto"  # cpu | cuda | auto
-    train_subjects: tuple[int, int] = (1, 74)  # inclusive CASIA-B subject number range
+    train_subjects: tuple[int, int] = TRAIN_SUBJECTS  # inclusive CASIA-B subject number range
     exclude_subjects: tuple[str, ...] = ()
     target_view: int = TARGET_VIEW
 
@@ -228,7 +229,7 @@ def training_geis(store: FrameStore, config: GaitGANTrainConfig) -> tuple[np.nda
     rows = store.select(subjects=subjects)
     if rows.empty:
         raise ValueError(f"{store.root}: none of the training subjects {subjects[0]}..{subjects[-1]} is in the store "
-                         f"(it has {store.index['subject'].nunique()} others); check gaitgan.train.train_subjects")
+                         f"(it has {store.index['subject'].nunique()} others); check subjects.casia_b.train")
     return store_geis(store, rows), rows
 
 

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from gaitcore.data.layout import TRAIN_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.models.gaitset import build_gaitset, save_gaitset, silhouettes_to_input
 from gaitcore.training.checkpoint import (
@@ -81,7 +82,7 @@ class GaitSetTrainConfig(TrainConfigMixin):
     device: str = "auto"  # cpu | cuda | auto
     channels_last: bool = False
     frame_chunk: int | None = None  # run the frame CNN on this many frames at a time (CPU speed)
-    train_subjects: tuple[int, int] = (1, 74)  # inclusive CASIA-B subject number range (Table 1)
+    train_subjects: tuple[int, int] = TRAIN_SUBJECTS  # inclusive CASIA-B subject number range
     exclude_subjects: tuple[str, ...] = ()  # the original drops "005" (incomplete in the release)
 
     def __post_init__(self) -> None:
@@ -126,7 +127,7 @@ def training_rows(store: FrameStore, config: GaitSetTrainConfig) -> pd.DataFrame
     if rows.empty:
         raise ValueError(
             f"{store.root}: none of the training subjects {subjects[0]}..{subjects[-1]} is in the store "
-            f"(it has {len(store.index['subject'].unique())} others); check gaitset.train.train_subjects"
+            f"(it has {len(store.index['subject'].unique())} others); check subjects.casia_b.train"
         )
     return rows
 

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from gaitcore.data.layout import CASIA_B_SUBJECTS, SequenceKey, casia_b_keys
+from gaitcore.data.layout import CASIA_B_SUBJECTS, TRAIN_SUBJECTS, SequenceKey, casia_b_keys
 from gaitcore.models.spade import (
     PAPER_NDF,
     PAPER_NGF,
@@ -104,7 +104,7 @@ class SpadeTrainConfig(TrainConfigMixin):
     seed: int = 0
     device: str = "auto"
     channels_last: bool = False
-    train_subjects: tuple[int, int] = (1, 74)
+    train_subjects: tuple[int, int] = TRAIN_SUBJECTS
     exclude_subjects: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -258,7 +258,7 @@ def train_spade(source: VideoSource, weights_path: str | Path, checkpoint_path: 
     if not keys:
         raise ValueError(f"spade training: no training subject {config.train_subjects} among the source's "
                          f"{source.subjects} subjects; "
-                         "check spade.train.train_subjects")
+                         "check subjects.casia_b.train")
     masks, images = build_pairs(source, keys, config.pair_sequences, config.frames_per_sequence, config.size,
                                 config.crop_margin, config.seed)
     data = arrays_identity(pairs_masks=masks, pairs_images=images)

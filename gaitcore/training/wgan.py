@@ -55,6 +55,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from gaitcore.data.layout import TRAIN_SUBJECTS, VALIDATION_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.models.realism import DEFAULT_L2, PlattCalibration, fit_platt
 from gaitcore.models.wgan import (
@@ -122,9 +123,9 @@ class WGANTrainConfig(TrainConfigMixin):
     seed: int = 0
     device: str = "auto"  # cpu | cuda | auto
     channels_last: bool = False
-    train_subjects: tuple[int, int] = (1, 74)  # inclusive CASIA-B subject number range
+    train_subjects: tuple[int, int] = TRAIN_SUBJECTS  # inclusive CASIA-B subject number range
     exclude_subjects: tuple[str, ...] = ()
-    calibration_subjects: tuple[int, int] = (75, 124)  # held-out real frames for the realism fit
+    calibration_subjects: tuple[int, int] = VALIDATION_SUBJECTS  # held-out real frames for the realism fit
     calibration_real: int = 2000
     calibration_fake: int = 2000
     calibration_l2: float = DEFAULT_L2
@@ -203,7 +204,7 @@ def subject_rows(store: FrameStore, subjects: tuple[str, ...], what: str, key: s
     if rows.empty:
         raise ValueError(
             f"{store.root}: none of the {what} subjects {subjects[0]}..{subjects[-1]} is in the store "
-            f"(it has {store.index['subject'].nunique()} others); check wgan.{key}"
+            f"(it has {store.index['subject'].nunique()} others); check {key}"
         )
     return rows
 
@@ -368,7 +369,7 @@ def train_wgan(store_root: str | Path, weights_path: str | Path, checkpoint_path
     device = resolve_device(config.device)
     store = FrameStore(store_root)
     data = store_identity(store)
-    rows = subject_rows(store, config.subjects(), "training", "train_subjects")
+    rows = subject_rows(store, config.subjects(), "training", "subjects.casia_b.train")
     torch.manual_seed(config.seed)
     generator = build_generator(config.dim, config.latent_dim).to(device)
     critic = build_critic(config.dim).to(device)
@@ -438,7 +439,8 @@ def train_wgan(store_root: str | Path, weights_path: str | Path, checkpoint_path
     # After training: BN statistics, realism calibration, final weights (all seeded independently).
     post = torch.Generator().manual_seed(config.seed + 1)
     refresh_batchnorm(generator, config.bn_refresh_batches, b, post, device)
-    held_out = subject_rows(store, subject_range(*config.calibration_subjects), "calibration", "calibration_subjects")
+    held_out = subject_rows(store, subject_range(*config.calibration_subjects), "calibration",
+                            "subjects.casia_b.validation")
     real_frames = FrameSampler(store, held_out, seed=config.seed + 2).sample(config.calibration_real)
     calibration = calibrate_realism(generator, critic, real_frames, config.calibration_fake, post, device,
                                     config.calibration_l2, config.score_batch)

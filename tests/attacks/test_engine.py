@@ -213,6 +213,19 @@ def test_bfloat16_autocast_runs_and_stays_close_in_cosine(victim):
         assert abs(a.cosine - b.cosine) < 0.05
 
 
+def test_a_bfloat16_attack_is_scored_in_float32_on_its_stored_frames(victim):
+    """Autocast speeds the attack up; the victim still scores the stored frames at full precision, as
+    the clean features it is compared with."""
+    items = make_items(victim, AttackSettings())
+    for item, outcome in zip(items, TemporalSparseAttack(victim, AttackSettings(iterations=2, dtype="bfloat16")
+                                                         ).attack(items)):
+        sequence = item.plan.assemble(item.frames, outcome.generated)
+        with torch.no_grad():
+            full = victim.gaitset(silhouettes_to_input(sequence)[None])[0]
+        assert outcome.features.dtype == torch.float32
+        torch.testing.assert_close(outcome.features, full, rtol=1e-4, atol=1e-5)
+
+
 def test_settings_are_validated():
     with pytest.raises(ValueError, match="goal"):
         AttackSettings(goal="evasive")

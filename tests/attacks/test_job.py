@@ -19,7 +19,7 @@ from gaitcore.data.layout import CASIA_B
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.rank1 import rank1_identities
-from gaitcore.experiments.attack_job import AttackJob, choose_target, run_attack_job, settings_for, spread_subjects
+from gaitcore.experiments.attack_job import AttackJob, choose_target, run_attack_job, settings_for
 from gaitcore.models.gaitset import build_gaitset, silhouettes_to_input
 from tests.attacks.world import SUBJECTS, VIEWS, run
 
@@ -123,20 +123,16 @@ def test_a_job_over_views_gives_exactly_the_rows_of_single_view_jobs(world, tmp_
     assert job.probe_seed("075", 5, 90) == zlib.crc32(text.encode()) & 0x7FFFFFFF
 
 
-def test_the_probe_subset_is_spread_over_the_subjects_and_differs_between_views(world, tmp_path):
-    fifty = [f"{i:03d}" for i in range(75, 125)]
-    # One subject per view: view k of 11 starts k/11 of the way through the 50 test subjects.
-    assert [spread_subjects(fifty, 1, k, 11) for k in (0, 1, 5, 10)] == [["075"], ["079"], ["097"], ["120"]]
-    assert spread_subjects(fifty, 2, 0, 11) == ["075", "100"]
-    assert spread_subjects(fifty, 3, 10, 11) == ["086", "103", "120"]  # wraps round from 120
-    assert spread_subjects(fifty, 60, 3, 11) == fifty
-    # In a job: view 90 is the 6th of CASIA-B's 11, so of 075-078 it starts at 076 and takes every second.
-    _, table = run(world, tmp_path, probe_subjects=2, views=(0, 90))
-    assert table.groupby("view")["subject"].unique().map(list).to_dict() == {0: ["075", "077"], 90: ["076", "078"]}
+def test_a_budgeted_job_attacks_its_design_one_probe_per_subject_and_view(world, tmp_path):
+    # Of the 4 test subjects 075-078: view 0 (1st of CASIA-B's 11) starts at 075, view 90 (6th) at
+    # 5 * 4 // 11 = 1, i.e. 076; the k-th subject of a view gets probe sequence nm-05 or nm-06 by k's parity.
+    _, table = run(world, tmp_path, subjects_per_view=2, views=(0, 90))
+    assert table[["view", "subject", "seq", "slot"]].values.tolist() == [
+        [0, "075", 5, 0], [0, "076", 6, 1], [90, "076", 5, 0], [90, "077", 6, 1]]
 
 
 def test_mode_and_settings_must_agree(world, tmp_path):
-    job = AttackJob(CASIA_B, "nm", (90,), "1/10", "alteration_targeted_adversary", test_subjects=(75, 78))
+    job = AttackJob(CASIA_B, "nm", (90,), "1/10", "alteration_targeted_adversary", subjects=(75, 78))
     with pytest.raises(ValueError, match="does not match"):
         run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt",
                        store_root=world / "casia_b",
@@ -156,7 +152,7 @@ def test_mode_and_settings_must_agree(world, tmp_path):
 def test_a_baseline_job_attacks_the_adversarys_probes_targets_and_places_without_a_generator(world, tmp_path, method):
     mode = "alteration_targeted_adversary"
     _, ours = run(world, tmp_path / "ours", mode=mode, condition="bg", views=(0,))
-    job = AttackJob(CASIA_B, "bg", [0], "1/10", f"alteration_targeted_{method}", test_subjects=[75, 78])
+    job = AttackJob(CASIA_B, "bg", [0], "1/10", f"alteration_targeted_{method}", subjects=[75, 78])
     assert job.seed_mode == mode
     settings = PerturbationSettings(goal="targeted", method=method, budget=0.5, step_size=0.1, iterations=3)
     table = run_attack_job(
@@ -181,7 +177,7 @@ def test_a_baseline_job_attacks_the_adversarys_probes_targets_and_places_without
 
 
 def test_a_generating_mode_needs_the_wgan(world, tmp_path):
-    job = AttackJob(CASIA_B, "nm", (90,), "1/10", "alteration_nontargeted_adversary", test_subjects=(75, 78))
+    job = AttackJob(CASIA_B, "nm", (90,), "1/10", "alteration_nontargeted_adversary", subjects=(75, 78))
     with pytest.raises(ValueError, match="needs the WGAN"):
         run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=None, store_root=world / "casia_b",
                        features_array=world / "f.npy", features_index=world / "f.parquet", job=job,

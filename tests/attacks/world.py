@@ -48,7 +48,7 @@ def run(world, tmp_path, mode="alteration_nontargeted_adversary", condition="nm"
         **job_args):
     """One attack job in ``world`` at S = 1/10, written to ``tmp_path``/t.parquet and f.npz."""
     _, goal, setting = mode.split("_")
-    job = AttackJob(CASIA_B, condition, views, "1/10", mode, test_subjects=(75, 78), **job_args)
+    job = AttackJob(CASIA_B, condition, views, "1/10", mode, subjects=(75, 78), **job_args)
     settings = settings or AttackSettings(goal=goal, setting=setting, iterations=3, chunk_size=3)
     table = run_attack_job(
         gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt", store_root=world / "casia_b",

@@ -1,6 +1,7 @@
 """Imperceptibility measures (known answers, naive references) and the table of real attack jobs."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -23,6 +24,7 @@ from gaitcore.experiments.imperceptibility import (
     compare_perturbations,
     example_frames,
     imperceptibility_markdown,
+    shared_probes,
 )
 from gaitcore.models.realism import fit_platt
 from gaitcore.models.wgan import build_critic, build_generator, save_wgan
@@ -86,7 +88,7 @@ def jobs(world, tmp_path_factory):
                  "alteration_nontargeted_pgd", "alteration_targeted_adversary", "alteration_targeted_mifgsm"):
         kind, goal, setting = mode.split("_")
         for condition, views in (("nm", (0, 90)), ("bg", (90,))):
-            job = AttackJob(CASIA_B, condition, views, "1/10", mode, test_subjects=(75, 78))
+            job = AttackJob(CASIA_B, condition, views, "1/10", mode, subjects=(75, 78))
             if setting in ("adversary", "random"):
                 settings = AttackSettings(goal=goal, setting=setting, iterations=2)
             else:
@@ -135,3 +137,15 @@ def test_the_table_of_real_jobs(world, jobs, tmp_path):  # noqa: F811
     # Fig. 7 shows one probe at view 90 of the NM job (which covers views 0 and 90), the same in every method.
     examples = example_frames(paths, FrameStore(world / "casia_b"), sparsity="1/10")
     assert [label for label, _ in examples] == ["Natural (075-nm-05-090)", "FGSM", "PGD", "Ours"]
+
+
+def test_settings_of_different_budgets_are_compared_on_the_probes_they_share():
+    def rows(setting, subjects):
+        return pd.DataFrame({"dataset": "casia_b", "kind": "alteration", "goal": "nontargeted", "sparsity": "1/40",
+                             "condition": "nm", "setting": setting, "subject": subjects, "seq": 5, "view": 90})
+    both = pd.concat([rows("adversary", ["075", "076", "077"]), rows("pgd", ["076", "077"]),
+                      rows("adversary", ["075"]).assign(condition="bg")], ignore_index=True)
+    kept = shared_probes(both)
+    assert kept[kept["condition"] == "nm"].groupby("setting")["subject"].apply(list).to_dict() == {
+        "adversary": ["076", "077"], "pgd": ["076", "077"]}
+    assert kept[kept["condition"] == "bg"]["subject"].tolist() == ["075"]  # its own group: one setting

@@ -185,5 +185,5 @@ def test_damaged_or_foreign_checkpoint_is_a_checkpoint_error_naming_the_file(sto
 
 
 def test_missing_training_subjects_name_the_config_key(store_root, tmp_path):
-    with pytest.raises(ValueError, match="check wgan.train_subjects"):
+    with pytest.raises(ValueError, match="check subjects.casia_b.train"):
         train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", replace(TINY, train_subjects=(50, 60)))

@@ -120,7 +120,7 @@ rule random_control_sources:
         mem_mb=ATTACK["resources"]["aggregate"]["mem_mb"],
         runtime=ATTACK["resources"]["aggregate"]["runtime"],
     params:
-        test_subjects=GAITSET["evaluation"]["test_subjects"],
+        test_subjects=TEST_SUBJECTS,
         metric=GAITSET["evaluation"]["metric"],
         seed=config["seed"],
         runtime=runtime_knobs({"device": config["device"]}),

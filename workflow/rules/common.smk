@@ -9,7 +9,7 @@ from functools import cache
 from snakemake.utils import validate
 
 from gaitcore.attacks.vocabulary import Mode, Sparsity
-from gaitcore.config_check import check_config, check_sparsities
+from gaitcore.config_check import check_config, check_roles, check_sparsities
 from gaitcore.data.build import SourceSpec
 from gaitcore.data.fingerprint import tree_fingerprint
 from gaitcore.data.layout import CASIA_A_VIEWS, CASIA_B_VIEWS, CONDITIONS
@@ -18,10 +18,12 @@ from gaitcore.training.wgan import WGANTrainConfig
 from gaitcore.utils.runtime import RuntimeKnobs
 
 # One short error naming each bad key (Snakemake's own validation error prints the whole schema and
-# config), then Snakemake's validate fills in the defaults, whose sparsities are checked too.
+# config), then Snakemake's validate fills in the defaults, whose sparsities, subject roles and
+# probe budgets are checked too.
 check_config(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
 validate(config, schema="../schemas/config.schema.yaml")
 check_sparsities(config)
+check_roles(config)
 
 # Jobs import gaitcore from this checkout, also inside `--use-conda` environments, which hold
 # only the dependencies (environment.yml, the same pins as pyproject.toml).
@@ -41,6 +43,14 @@ ATTACK = config["attack"]
 GAITGAN = config["gaitgan"]
 SPADE = config["spade"]
 VIDEO_ATTACK = config["video_attack"]
+VALIDATION = ATTACK["validation"]
+
+# The subjects' roles (CASIA-B; CASIA-A is test only): models train on TRAIN_SUBJECTS, fits and
+# setting choices read VALIDATION_SUBJECTS, and TEST_SUBJECTS are attacked and reported only.
+ROLES = config["subjects"]["casia_b"]
+TRAIN_SUBJECTS = ROLES["train"]
+VALIDATION_SUBJECTS = ROLES["validation"]
+TEST_SUBJECTS = ROLES["test"]
 
 # ---------------------------------------------------------------------------------------- layout
 # Where each stage writes, below `results`: data/, models/, features/, attacks/, video_attacks/,
@@ -49,6 +59,7 @@ RESULTS = config["results"]
 LOGS = f"{RESULTS}/logs"
 BENCHMARKS = f"{RESULTS}/benchmarks"
 ATTACKS = f"{RESULTS}/attacks"
+VALIDATION_ATTACKS = f"{RESULTS}/validation/attacks"  # attacks on validation subjects
 VIDEO_ATTACKS = f"{RESULTS}/video_attacks"
 
 # The modes of the temporal sparse attack (rule attack) and of the perturbation baselines (rule
@@ -168,7 +179,8 @@ def wgan_training_params(**overrides):
             "seed": config["seed"],
             "device": config["device"],
             **WGAN["train"],
-            "calibration_subjects": WGAN["calibration"]["subjects"],
+            "train_subjects": TRAIN_SUBJECTS,
+            "calibration_subjects": VALIDATION_SUBJECTS,
             "calibration_real": WGAN["calibration"]["real_frames"],
             "calibration_fake": WGAN["calibration"]["generated_frames"],
             "calibration_l2": WGAN["calibration"]["l2"],
@@ -276,9 +288,26 @@ def foreign_frame_files(ext):
     )
 
 
-def attack_job(wildcards):
-    """The job description of one attack (plain values, so that Snakemake's params trigger sees
-    them)."""
+def subjects_per_view(dataset, mode):
+    """The probe budget of a job (attack.subjects_per_view): ``casia_a`` on CASIA-A, ``headline``
+    for CASIA-B's plain nontargeted adversary and random control, ``other`` for every other mode
+    (targeted, settings variants, baselines), whose probes are the first of the headline's.
+    """
+    budget = ATTACK["subjects_per_view"]
+    if dataset == "casia_a":
+        return budget["casia_a"]
+    parsed = Mode.parse(mode)
+    headline = (
+        parsed.goal == "nontargeted"
+        and parsed.setting in ("adversary", "random")
+        and not parsed.variant
+    )
+    return budget["headline"] if headline else budget["other"]
+
+
+def _job(wildcards, subjects, budget):
+    """The job description of one attack on ``subjects`` (a role's range) with the probe budget
+    ``budget`` (plain values, so that Snakemake's params trigger sees them)."""
     return canonical(
         {
             "dataset": wildcards.dataset,
@@ -290,13 +319,23 @@ def attack_job(wildcards):
             "placement": ATTACK["placement"],
             "k_rule": ATTACK["k_rule"],
             "seed": config["seed"],
-            "probe_subjects": ATTACK["dataset_probe_subjects"].get(
-                wildcards.dataset, ATTACK["probe_subjects"]
-            ),
-            "test_subjects": GAITSET["evaluation"]["test_subjects"],
+            "subjects_per_view": budget,
+            "subjects": subjects,
             "metric": GAITSET["evaluation"]["metric"],
         }
     )
+
+
+def attack_job(wildcards):
+    """The job description of one attack on the test subjects (rule attack)."""
+    return _job(
+        wildcards, TEST_SUBJECTS, subjects_per_view(wildcards.dataset, wildcards.mode)
+    )
+
+
+def validation_job(wildcards):
+    """The job description of one attack on the validation subjects (rule attack_validation)."""
+    return _job(wildcards, VALIDATION_SUBJECTS, VALIDATION["subjects_per_view"])
 
 
 def attack_runtime():
@@ -311,8 +350,9 @@ def attack_runtime():
     )
 
 
-def attack_settings(wildcards):
-    """The optimiser settings of one attack job (goal and setting from its mode)."""
+def optimiser_settings(wildcards, variants):
+    """The optimiser settings of one attack job (goal and setting from its mode, a variant's
+    overrides from ``variants``)."""
     mode = Mode.parse(wildcards.mode)
     goal, setting, variant = mode.goal, mode.setting, mode.variant
     keys = (
@@ -326,14 +366,39 @@ def attack_settings(wildcards):
     )
     settings = {key: ATTACK[key] for key in keys}
     if variant:
-        settings.update(
-            {k: v for k, v in ATTACK["variants"][variant].items() if k != "modes"}
-        )
+        settings.update({k: v for k, v in variants[variant].items() if k != "modes"})
     if (
         setting == "random"
     ):  # no optimisation: the optimiser's knobs must not rerun the control
         settings = {"dtype": ATTACK["dtype"]}
     return canonical({"goal": goal, "setting": setting, **settings})
+
+
+def attack_settings(wildcards):
+    """The optimiser settings of one attack job on the test subjects (rule attack)."""
+    return optimiser_settings(wildcards, ATTACK["variants"])
+
+
+def validation_settings(wildcards):
+    """The optimiser settings of one attack job on the validation subjects: the plain attack's,
+    or a candidate's of attack.validation.candidates (rule attack_validation)."""
+    return optimiser_settings(wildcards, VALIDATION["candidates"])
+
+
+def validation_files(ext):
+    """The ``ext`` files of the validation attack jobs: every attack.validation mode, plain and
+    with each candidate setting, at its sparsities and conditions (none without CASIA-B).
+    """
+    if "casia_b" not in DATASETS or not attack_views("casia_b"):
+        return []
+    modes = VALIDATION["modes"]
+    candidates = [f"{m}+{name}" for m in modes for name in VALIDATION["candidates"]]
+    return expand(
+        attack_path(ext, root=VALIDATION_ATTACKS, dataset="casia_b"),
+        mode=[*modes, *candidates],
+        sparsity=[sparsity_wildcard(s) for s in VALIDATION["sparsities"]],
+        condition=VALIDATION["conditions"],
+    )
 
 
 # ---------------------------------------------------------------------------------------- baselines
@@ -534,4 +599,5 @@ def final_outputs():
         *(rules.table4_cross_dataset.output if "casia_a" in attacked else []),
         *rules.spade_report.output,
         *(rules.aggregate_video_attacks.output if video_attack_jobs() else []),
+        *(rules.validation_settings.output if validation_files("parquet") else []),
     ]

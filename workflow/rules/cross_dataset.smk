@@ -1,7 +1,7 @@
 # Stage 7, cross-dataset validation (He et al. Sec. 4.4, Table 4): the frame-alteration
 # nontargeted attack on CASIA-A (its jobs are rule attack's) against GaitSet's natural accuracy
 # there (docs/gaitgan.md). Config: `attack.datasets` (Table 4 when it attacks casia_a),
-# `attack.sparsities`, `attack.dataset_probe_subjects`, `threads.transfer_tables`,
+# `attack.sparsities`, `attack.subjects_per_view.casia_a`, `threads.transfer_tables`,
 # `gaitgan.resources.tables`.
 
 

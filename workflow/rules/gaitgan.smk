@@ -2,7 +2,7 @@
 # trained on the GEIs of CASIA-B's training subjects, and the S = 1/40 frame-alteration
 # nontargeted attack on GaitSet's NM probes transferred to it (docs/gaitgan.md). Config: `gaitgan`,
 # `threads.train_gaitgan`, `threads.transfer_tables`, `device`, `seed`,
-# `gaitset.evaluation.test_subjects`, `attack.datasets` (Table 3 when it attacks casia_b).
+# `subjects.casia_b.test`, `attack.datasets` (Table 3 when it attacks casia_b).
 from gaitcore.training.gaitgan import GaitGANTrainConfig
 
 GAITGAN_TRAIN, GAITGAN_RUNTIME = training_params(
@@ -12,6 +12,7 @@ GAITGAN_TRAIN, GAITGAN_RUNTIME = training_params(
         "seed": config["seed"],
         "device": config["device"],
         **GAITGAN["train"],
+        "train_subjects": TRAIN_SUBJECTS,
     },
 )
 
@@ -63,7 +64,7 @@ rule table3_blackbox_gaitgan:
         mem_mb=GAITGAN["resources"]["tables"]["mem_mb"],
         runtime=GAITGAN["resources"]["tables"]["runtime"],
     params:
-        test_subjects=GAITSET["evaluation"]["test_subjects"],
+        test_subjects=TEST_SUBJECTS,
         runtime=runtime_knobs({"device": config["device"]}),
     script:
         "../../scripts/table3_blackbox_gaitgan.py"

@@ -12,6 +12,7 @@ GAITSET_TRAIN, GAITSET_RUNTIME = training_params(
         "seed": config["seed"],
         "device": config["device"],
         **GAITSET["train"],
+        "train_subjects": TRAIN_SUBJECTS,
     },
 )
 
@@ -44,7 +45,7 @@ rule extract_features:
         **store_files("{dataset}"),
         weights=rules.train_gaitset.output.weights,
     output:
-        # float32 features and their index, one row per test sequence
+        # float32 features and their index, one row per test or validation sequence
         features=f"{RESULTS}/features/gaitset/{{dataset}}.npy",
         index=f"{RESULTS}/features/gaitset/{{dataset}}.parquet",
     log:
@@ -58,7 +59,8 @@ rule extract_features:
         mem_mb=GAITSET["resources"]["extract"]["mem_mb"],
         runtime=GAITSET["resources"]["extract"]["runtime"],
     params:
-        test_subjects=GAITSET["evaluation"]["test_subjects"],
+        test_subjects=TEST_SUBJECTS,
+        validation_subjects=VALIDATION_SUBJECTS,
         runtime=runtime_knobs(
             {
                 "device": config["device"],
@@ -104,6 +106,6 @@ rule natural_accuracy:
     params:
         datasets=GAITSET["evaluation"]["datasets"],
         metric=GAITSET["evaluation"]["metric"],
-        test_subjects=GAITSET["evaluation"]["test_subjects"],
+        test_subjects=TEST_SUBJECTS,
     script:
         "../../scripts/evaluate_natural.py"

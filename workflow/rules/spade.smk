@@ -1,7 +1,7 @@
 # Stage 8, silhouette-to-video (He et al. Sec. 3.3, Fig. 3, Fig. 9, Appendix A): SPADE trained on
 # (frame, silhouette) pairs of CASIA-B's videos, and Fig. 9 (docs/spade.md). Config: `spade`,
 # `datasets.casia_b`, `threads.train_spade`, `threads.spade_report`, `device`, `seed`,
-# `gaitset.evaluation.test_subjects`.
+# `subjects.casia_b.test`.
 from gaitcore.training.spade import SpadeTrainConfig
 
 SPADE_TRAIN, SPADE_RUNTIME = training_params(
@@ -14,6 +14,7 @@ SPADE_TRAIN, SPADE_RUNTIME = training_params(
         "seed": config["seed"],
         "device": config["device"],
         **SPADE["train"],
+        "train_subjects": TRAIN_SUBJECTS,
     },
 )
 
@@ -69,7 +70,7 @@ rule spade_report:
         report=canonical(
             {
                 "samples": SPADE["report"]["samples"],
-                "subjects": GAITSET["evaluation"]["test_subjects"],
+                "subjects": TEST_SUBJECTS,
                 "seed": config["seed"],
             }
         ),

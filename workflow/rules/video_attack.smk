@@ -39,7 +39,8 @@ rule video_attack:
         views=video_attack_views(),
         evaluation=canonical(
             {
-                "test_subjects": GAITSET["evaluation"]["test_subjects"],
+                "test_subjects": TEST_SUBJECTS,
+                "subjects_per_view": ATTACK["subjects_per_view"]["other"],
                 "metric": GAITSET["evaluation"]["metric"],
                 "threshold": VIDEO_ATTACK["threshold"],
                 "min_area": VIDEO_ATTACK["min_area"],

@@ -63,8 +63,8 @@ rule wgan_report:
                 "columns": WGAN["report"]["columns"],
                 "real_samples": WGAN["report"]["real_samples"],
                 "quality_frames": WGAN["report"]["quality_frames"],
-                "train_subjects": WGAN["train"]["train_subjects"],
-                "heldout_subjects": WGAN["calibration"]["subjects"],
+                "train_subjects": TRAIN_SUBJECTS,
+                "heldout_subjects": VALIDATION_SUBJECTS,
                 "seed": config["seed"],
             }
         ),
