@@ -11,5 +11,6 @@ write_findings(
     snakemake.output.md,
     snakemake.output.summary,
     table3_csv=snakemake.input.table3,
+    imperceptibility_csv=snakemake.input.imperceptibility,
     seed=snakemake.params.seed,
 )

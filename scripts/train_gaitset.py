@@ -16,4 +16,5 @@ train_gaitset(
     snakemake.params.checkpoint,
     config,
     set_aside_stale=True,  # Snakemake reran the rule: data or settings may have changed
+    snapshot_dir=snakemake.output.snapshots,
 )

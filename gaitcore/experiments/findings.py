@@ -88,7 +88,12 @@ RULES = {
                             "baseline - adversary", 0.0),
     "transfer_gaitgan": Rule("GaitGAN barely moves under transfer", "Table 3 (Sec. 4.3)",
                              "GaitGAN natural - after attack", CLOSE_POINTS, within=True),
+    "more_realistic": Rule("the attack's frames look more real than FGSM / PGD / MI-FGSM's", "Fig. 7 (Sec. 4.5)",
+                           "adversary - baseline judge realism", 0.0),
+    "transfer_gaitset_collapses": Rule("GaitSet collapses on the transferred probes", "Table 3 (Sec. 4.3)",
+                                       "GaitSet natural - after attack", FAR_POINTS),
 }
+TRANSFER_RULES = {"GaitGAN": "transfer_gaitgan", "GaitSet": "transfer_gaitset_collapses"}  # Table 3's model
 
 
 def _groups(scores: pd.Series, first: np.ndarray, second: np.ndarray, *, seed: int) -> Interval:
@@ -108,23 +113,41 @@ def _row(key: str, interval: Interval, *, kind: str, condition: str, sparsity: s
             "rule": rule.text(), "verdict": rule.verdict(interval)}
 
 
-def _transfer_row(table3_csv: str | Path) -> dict:
-    """Table 3's GaitGAN drop on the transferred probes (its paired interval comes with the table)."""
+def _transfer_rows(table3_csv: str | Path) -> list[dict]:
+    """Table 3's drops on the transferred probes, GaitGAN's and GaitSet's (their paired intervals come
+    with the table), each decided by its rule (:data:`TRANSFER_RULES`)."""
     table = pd.read_csv(table3_csv, dtype={"setting": str})
-    drop = table[(table["model"] == "GaitGAN") & (table["setting"] == DROP)]
-    if drop.empty:
-        raise ValueError(f"{table3_csv}: no GaitGAN drop row; rerun rule table3_blackbox_gaitgan")
-    cell = drop.iloc[0]
-    interval = Interval(float(cell[AVERAGE]), float(cell[f"{AVERAGE}_low"]), float(cell[f"{AVERAGE}_high"]),
-                        int(cell["probes"]), int(cell["subjects"]) if pd.notna(cell["subjects"]) else 0)
-    return _row("transfer_gaitgan", interval, kind=TABLE3_MODE[0], condition="nm", sparsity=TABLE3_SPARSITY)
+    out = []
+    for model, key in TRANSFER_RULES.items():
+        drop = table[(table["model"] == model) & (table["setting"] == DROP)]
+        if drop.empty:
+            raise ValueError(f"{table3_csv}: no {model} drop row; rerun rule table3_blackbox_gaitgan")
+        cell = drop.iloc[0]
+        interval = Interval(float(cell[AVERAGE]), float(cell[f"{AVERAGE}_low"]), float(cell[f"{AVERAGE}_high"]),
+                            int(cell["probes"]), int(cell["subjects"]) if pd.notna(cell["subjects"]) else 0)
+        out.append(_row(key, interval, kind=TABLE3_MODE[0], condition="nm", sparsity=TABLE3_SPARSITY))
+    return out
+
+
+def _realism_rows(imperceptibility_csv: str | Path) -> list[dict]:
+    """The imperceptibility table's paired realism gains of the attack over each pixel-space baseline
+    (CASIA-B, every kind and goal it compares; conditions pooled), each decided by ``more_realistic``."""
+    table = pd.read_csv(imperceptibility_csv)
+    out = []
+    for row in table[(table["dataset"] == CASIA_B) & table["setting"].isin(METHODS)].itertuples(index=False):
+        interval = Interval(row.realism_gain, row.realism_gain_low, row.realism_gain_high,
+                            int(row.realism_gain_probes), int(row.realism_gain_subjects))
+        out.append(_row("more_realistic", interval, kind=f"{row.kind} {row.goal}", condition="all",
+                        sparsity=row.sparsity, comparison=f"adversary - {row.setting} (judge realism, points)"))
+    return out
 
 
 def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path | None = None,
-                   seed: int = 0) -> pd.DataFrame:
+                   imperceptibility_csv: str | Path | None = None, seed: int = 0) -> pd.DataFrame:
     """One row per (finding, cell) of CASIA-B's attack results (and, with ``table3_csv``, Table 3's
-    transfer): the paired difference, its interval and the verdict of :data:`RULES` (see the module
-    docstring and docs/findings.md)."""
+    transfer; with ``imperceptibility_csv``, the judge's realism against the baselines): the paired
+    difference, its interval and the verdict of :data:`RULES` (see the module docstring and
+    docs/findings.md)."""
     rows, metas = load_attacks(list(attack_paths))
     if CASIA_B not in metas:
         raise ValueError("the findings need CASIA-B attack tables (attack.datasets must include casia_b)")
@@ -170,7 +193,9 @@ def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path
                     out.append(_row("rises_with_sparsity", paired_scores(smallest, largest, seed=seed), kind=kind,
                                     condition=condition, sparsity=f"{first} vs {last}"))
     if table3_csv is not None:
-        out.append(_transfer_row(table3_csv))
+        out.extend(_transfer_rows(table3_csv))
+    if imperceptibility_csv is not None:
+        out.extend(_realism_rows(imperceptibility_csv))
     table = pd.DataFrame.from_records(out, columns=COLUMNS)
     log.info("%d finding cells: %s", len(table), table["verdict"].value_counts().to_dict())
     return table
@@ -178,10 +203,10 @@ def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path
 
 def write_findings(attack_paths: Sequence[str | Path], natural_csv: str | Path, csv_path: str | Path,
                    md_path: str | Path, summary_path: str | Path, *, table3_csv: str | Path | None = None,
-                   seed: int = 0) -> pd.DataFrame:
+                   imperceptibility_csv: str | Path | None = None, seed: int = 0) -> pd.DataFrame:
     """Write ``findings.{csv,md}`` and ``summary.md`` (the headline numbers with their intervals and
     every finding's verdicts), atomically."""
-    table = findings_table(attack_paths, table3_csv=table3_csv, seed=seed)
+    table = findings_table(attack_paths, table3_csv=table3_csv, imperceptibility_csv=imperceptibility_csv, seed=seed)
     write_table(table, csv_path, md_path, markdown=findings_markdown(table, RULES.values()))
     natural = pd.read_csv(natural_csv, dtype={"probe_view": str})
     atomic_write_text(Path(summary_path), summary_markdown(table, natural))

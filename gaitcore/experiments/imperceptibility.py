@@ -31,6 +31,14 @@ is the floor at that number of frames (the distance has a positive bias that shr
 of frames) and its shape distances the sampling noise. The table also carries each setting's attack
 result (nontargeted: rank-1 accuracy under attack, lower is stronger; targeted: success rate) from
 :func:`gaitcore.evaluation.attack_accuracy.attack_accuracy`, averaged over conditions.
+
+Uncertainty (:mod:`gaitcore.evaluation.uncertainty`): the attack result carries its 95 %
+subject-level bootstrap interval (``attack_value_low``, ``attack_value_high``; fixed seed) of the
+same estimator (per condition the mean over probe views of the mean over gallery views, then the
+mean over conditions), with the ``probes`` and ``subjects`` behind it; the judge realism, a mean over
+the altered frames, its interval with the frames of one subject resampled together
+(``judge_realism_low``, ``judge_realism_high``). The distribution distances (Fréchet, Wasserstein)
+get none.
 """
 
 from __future__ import annotations
@@ -50,7 +58,14 @@ from gaitcore.attacks.records import PROBE_KEY, load_attacks, read_attack_frames
 from gaitcore.attacks.vocabulary import KINDS, METHODS, sparsity_value
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
-from gaitcore.evaluation.attack_accuracy import NATURAL, ROW_SETTINGS, attack_accuracy
+from gaitcore.evaluation.attack_accuracy import (
+    NATURAL,
+    ROW_SETTINGS,
+    attack_accuracy,
+    counted_gallery_views,
+    gallery_hits,
+    paired_scores,
+)
 from gaitcore.evaluation.frechet import (
     features_frechet_distance,
     gaitset_frame_features,
@@ -63,8 +78,10 @@ from gaitcore.evaluation.imperceptibility import (
     wasserstein_1d,
 )
 from gaitcore.evaluation.rank1 import MEAN_ROW
+from gaitcore.evaluation.uncertainty import Interval, subject_bootstrap, view_columns
 from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
 from gaitcore.models.wgan import load_wgan, store_to_gan
+from gaitcore.reporting.attack_tables import INTERVAL_NOTE, with_interval
 from gaitcore.reporting.perturbation_figures import (
     CONTEXT,
     METHOD_LABELS,
@@ -77,7 +94,12 @@ from gaitcore.utils.tables import write_table
 log = logging.getLogger(__name__)
 
 GROUP = ["dataset", "kind", "goal", "setting", "sparsity"]
-COLUMNS = [*GROUP, "frames", "attack_metric", "attack_value", "judge_realism", "frechet_distance", "area_w1",
+# The adversary's judge realism minus a setting's, paired on shared probes (points): the imperceptibility finding.
+GAIN_COLUMNS = ["realism_gain", "realism_gain_low", "realism_gain_high", "realism_gain_probes",
+                "realism_gain_subjects"]
+ADVERSARY = "adversary"
+COLUMNS = [*GROUP, "frames", "attack_metric", "attack_value", "attack_value_low", "attack_value_high", "probes",
+           "subjects", "judge_realism", "judge_realism_low", "judge_realism_high", "frechet_distance", "area_w1",
            "width_w1", "height_w1", "neighbour_iou", "clean_neighbour_iou", "l0", "l2"]
 # Which way is better, per measured column (the natural row is the reference, never marked).
 HIGHER_BETTER = {"judge_realism": True, "frechet_distance": False, "area_w1": False, "width_w1": False,
@@ -91,12 +113,18 @@ class FrameSet:
     """The altered (or natural) frames of one setting and their per-frame measures."""
 
     frames: list[np.ndarray] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)  # the subject of each probe's frames
+    keys: list[tuple] = field(default_factory=list)  # the probe key (PROBE_KEY) of each probe's frames
     natural: list[np.ndarray] = field(default_factory=list)
     neighbour_iou: list[np.ndarray] = field(default_factory=list)
     clean_iou: list[np.ndarray] = field(default_factory=list)
 
     def stacked(self) -> np.ndarray:
         return np.concatenate(self.frames) if self.frames else np.empty((0, 64, 64), np.uint8)
+
+    def frame_subjects(self) -> np.ndarray:
+        """The subject of each frame of :meth:`stacked`."""
+        return np.repeat(np.asarray(self.subjects, dtype=object), [len(f) for f in self.frames])
 
 
 def _store_rows(store: FrameStore) -> dict[tuple, int]:
@@ -143,6 +171,8 @@ def collect_frames(rows: pd.DataFrame,
             group = (dataset, row["kind"], row["goal"], row["setting"], row["sparsity"])
             entry = sets[group]
             entry.frames.append(altered)
+            entry.subjects.append(str(row["subject"]))
+            entry.keys.append(key)
             entry.natural.append(natural)
             entry.neighbour_iou.append(neighbour_iou(adversarial, plan.generated))
             entry.clean_iou.append(consecutive_iou(clean))
@@ -151,6 +181,8 @@ def collect_frames(rows: pd.DataFrame,
                 seen_natural.add((natural_group, *key))
                 reference = sets[natural_group]
                 reference.frames.append(natural)
+                reference.subjects.append(str(row["subject"]))
+                reference.keys.append(key)
                 reference.natural.append(natural)
                 reference.neighbour_iou.append(neighbour_iou(clean, _natural_places(plan)))
                 reference.clean_iou.append(consecutive_iou(clean))
@@ -194,6 +226,55 @@ def _attack_values(long: pd.DataFrame) -> dict[tuple, tuple[str, float]]:
     return out
 
 
+def condition_mean_interval(rows: pd.DataFrame, meta: Mapping, *, truth_column: str = "subject",
+                            clean: bool = False) -> Interval:
+    """The mean over conditions of ``rows``' condition-mean result (one dataset, one setting) with its
+    subject-level bootstrap interval.
+
+    Per condition the estimator is :func:`attack_accuracy`'s ``"mean"`` row (the mean over probe
+    views of the mean over the counted gallery views of the share of probes whose nearest subject is
+    ``truth_column``; ``clean``: before the attack), laid out by
+    :func:`gaitcore.evaluation.uncertainty.view_columns`; the conditions' blocks of columns weigh
+    equally, as :func:`_attack_values` averages them. ``rows``: the probes of the cell, each once.
+    """
+    views = np.asarray(meta["gallery_views"])
+    blocks = []
+    for _, of_condition in rows.groupby("condition", sort=False):
+        of_condition = of_condition.reset_index(drop=True)
+        truth = of_condition[truth_column].astype(str).to_numpy(dtype=object)
+        hits = gallery_hits(of_condition, views, "clean_" if clean else "", truth)
+        probe_views = of_condition["view"].to_numpy().astype(int)
+        used = counted_gallery_views(hits, probe_views, views, meta["exclude_identical_view"])
+        counted = np.isin(probe_views, list(used))
+        if counted.any():
+            values, weights = view_columns(100.0 * hits[counted], probe_views[counted], used)
+            blocks.append((values, weights, of_condition["subject"].astype(str).to_numpy(dtype=object)[counted]))
+    if not blocks:
+        return Interval(float("nan"), float("nan"), float("nan"), 0, 0)
+    width = sum(len(weights) for _, weights, _ in blocks)
+    values = np.full((sum(len(v) for v, _, _ in blocks), width), np.nan)
+    row = column = 0
+    for block, _, _ in blocks:
+        values[row : row + len(block), column : column + block.shape[1]] = block
+        row, column = row + len(block), column + block.shape[1]
+    weights = np.concatenate([w for _, w, _ in blocks]) / len(blocks)
+    return subject_bootstrap(values, np.concatenate([s for _, _, s in blocks]), weights=weights)
+
+
+def _attack_intervals(rows: pd.DataFrame, metas: Mapping[str, Mapping]) -> dict[tuple, Interval]:
+    """``{group key: interval}`` of each setting's result (:func:`condition_mean_interval`) and of the
+    natural rows (key with goal ``"none"``: the clean probes of every goal and setting of a (dataset,
+    kind, sparsity), each once, as :func:`attack_accuracy` counts them)."""
+    out = {}
+    for (dataset, kind, goal, setting, sparsity), attacked in rows.groupby(GROUP, sort=False):
+        out[(dataset, kind, goal, setting, sparsity)] = condition_mean_interval(
+            attacked, metas[dataset], truth_column="target" if goal == "targeted" else "subject")
+    for (dataset, kind, sparsity), of_kind in rows.groupby(["dataset", "kind", "sparsity"], sort=False):
+        out[(dataset, kind, "none", NATURAL, sparsity)] = condition_mean_interval(
+            of_kind.drop_duplicates(PROBE_KEY), metas[dataset], clean=True)
+    return out
+
+
 @torch.no_grad()
 def _judge_realism(realism: torch.nn.Module, frames: np.ndarray, device: torch.device, batch: int = 256) -> np.ndarray:
     out = [torch.sigmoid(realism.logits(store_to_gan(chunk, device))).float().cpu()
@@ -211,7 +292,8 @@ def imperceptibility_table(
     seed: int = 0,
     device: str = "cpu",
 ) -> pd.DataFrame:
-    """The imperceptibility table (columns :data:`COLUMNS`) of the attack jobs' tables ``paths``.
+    """The imperceptibility table (columns :data:`COLUMNS`, then :data:`GAIN_COLUMNS`) of the attack jobs'
+    tables ``paths``.
 
     ``store_roots``: the store of each attacked dataset; ``judge_weights``: the independent WGAN-GP
     (``train_judge_critic``), whose calibrated critic is the realism judge. One row per setting and
@@ -222,6 +304,7 @@ def imperceptibility_table(
     rows = shared_probes(rows)
     long = attack_accuracy(rows, metas)
     results = _attack_values(long)
+    intervals = _attack_intervals(rows, metas)
     stores = {name: FrameStore(root) for name, root in store_roots.items()}
     sets, probes = collect_frames(rows, stores)
     gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
@@ -238,6 +321,7 @@ def imperceptibility_table(
         log.info("%s: %d real reference frames; judge realism of them %.3f", dataset, len(frames),
                  float(_judge_realism(judge, frames, dev).mean()))
     records = []
+    probe_realism: dict[tuple, pd.Series] = {}
     for group in sorted(sets, key=_group_order):
         entry = sets[group]
         frames = entry.stacked()
@@ -245,14 +329,26 @@ def imperceptibility_table(
         l0, l2 = pixel_change(frames, np.concatenate(entry.natural))
         shapes = shape_statistics(frames)
         metric, value = results.get(group, ("rank1" if goal == "nontargeted" else "success", float("nan")))
+        interval = intervals.get(group)
         if setting == NATURAL:
-            metric, value = results.get((dataset, kind, "none", NATURAL, sparsity), ("rank1", float("nan")))
+            natural = (dataset, kind, "none", NATURAL, sparsity)
+            metric, value = results.get(natural, ("rank1", float("nan")))
+            interval = intervals.get(natural)
             if goal == "targeted":
-                value = float("nan")  # no success rate without an attack
+                value, interval = float("nan"), None  # no success rate without an attack
+        interval = interval or Interval(float("nan"), float("nan"), float("nan"), 0, 0)
+        realism = _judge_realism(judge, frames, dev)
+        realism_interval = subject_bootstrap(realism, entry.frame_subjects())
+        bounds = np.cumsum([0, *(len(f) for f in entry.frames)])
+        probe_realism[group] = pd.Series(
+            [100.0 * float(realism[a:b].mean()) for a, b in zip(bounds[:-1], bounds[1:])],
+            index=pd.MultiIndex.from_tuples(entry.keys, names=PROBE_KEY))
         records.append({
             "dataset": dataset, "kind": kind, "goal": goal, "setting": setting, "sparsity": sparsity,
             "frames": len(frames), "attack_metric": metric, "attack_value": value,
-            "judge_realism": float(_judge_realism(judge, frames, dev).mean()),
+            "attack_value_low": interval.low, "attack_value_high": interval.high, "probes": interval.n_probes,
+            "subjects": interval.n_subjects, "judge_realism": float(realism.mean()),
+            "judge_realism_low": realism_interval.low, "judge_realism_high": realism_interval.high,
             "frechet_distance": features_frechet_distance(features(frames), real_features[dataset])
             if len(frames) >= 2 else float("nan"),
             **{f"{name}_w1": wasserstein_1d(shapes[name], real_shapes[dataset][name])
@@ -264,7 +360,26 @@ def imperceptibility_table(
         log.info("%s: %d frames, realism %.3f, FD %.3f, IoU %.3f, L0 %.3f", "/".join(group), len(frames),
                  records[-1]["judge_realism"], records[-1]["frechet_distance"], records[-1]["neighbour_iou"],
                  records[-1]["l0"])
-    return pd.DataFrame.from_records(records, columns=COLUMNS)
+    table = pd.DataFrame.from_records(records, columns=COLUMNS)
+    return _add_realism_gain(table, probe_realism)
+
+
+def _add_realism_gain(table: pd.DataFrame, probe_realism: Mapping[tuple, pd.Series]) -> pd.DataFrame:
+    """Per non-adversary setting row: the adversary's judge realism minus this setting's, in points,
+    paired on the probes both attacked (each probe's mean over its frames), with its subject-level
+    interval and the probes and subjects behind it (the imperceptibility finding, docs/findings.md)."""
+    gains = {column: [] for column in GAIN_COLUMNS}
+    for row in table.itertuples(index=False):
+        adversary = (row.dataset, row.kind, row.goal, ADVERSARY, row.sparsity)
+        own = (row.dataset, row.kind, row.goal, row.setting, row.sparsity)
+        if row.setting in (ADVERSARY, NATURAL) or adversary not in probe_realism:
+            interval = Interval(float("nan"), float("nan"), float("nan"), 0, 0)
+        else:
+            interval = paired_scores(probe_realism[adversary], probe_realism[own])
+        for column, value in zip(GAIN_COLUMNS, (interval.estimate, interval.low, interval.high,
+                                                interval.n_probes, interval.n_subjects)):
+            gains[column].append(value)
+    return table.assign(**gains)
 
 
 def _group_order(group: tuple) -> tuple:
@@ -290,14 +405,20 @@ def best_rows(table: pd.DataFrame) -> dict[str, set[int]]:
     return best
 
 
-def _format(column: str, value: object) -> str:
+INTERVAL_COLUMNS = ("attack_value", "judge_realism")  # shown as ``value [low, high]``
+
+
+def _format(column: str, value: object, row: pd.Series | None = None) -> str:
     if not isinstance(value, float):
         return str(value)
     if np.isnan(value):
         return ""
     if column == "frechet_distance":
         return f"{value:.4g}"  # its scale is that of the GaitSet features
-    return f"{value:.{2 if column == 'attack_value' or column.endswith('_w1') else 3}f}"
+    digits = 2 if column == "attack_value" or column.endswith("_w1") else 3
+    if row is not None and column in INTERVAL_COLUMNS:
+        return with_interval(value, row[f"{column}_low"], row[f"{column}_high"], digits)
+    return f"{value:.{digits}f}"
 
 
 def imperceptibility_markdown(table: pd.DataFrame) -> str:
@@ -305,7 +426,8 @@ def imperceptibility_markdown(table: pd.DataFrame) -> str:
     if table.empty:
         return "No attack results.\n"
     best = best_rows(table)
-    columns = ["sparsity", "setting", "frames", "attack_value", *HIGHER_BETTER, "clean_neighbour_iou"]
+    columns = ["sparsity", "setting", "frames", "attack_value", "probes", "subjects", *HIGHER_BETTER,
+               "clean_neighbour_iou"]
     arrows = {c: " ↑" if up else " ↓" for c, up in HIGHER_BETTER.items()}
     parts = []
     for (dataset, kind, goal), block in table.groupby(["dataset", "kind", "goal"], sort=False):
@@ -313,16 +435,19 @@ def imperceptibility_markdown(table: pd.DataFrame) -> str:
         head = [("attack " + what) if c == "attack_value" else c + arrows.get(c, "") for c in columns]
         lines = [f"### {dataset}: frame-{kind}, {goal}", "", "| " + " | ".join(head) + " |",
                  "|---|---|" + "---:|" * (len(columns) - 2)]
+        counted = block["probes"] > 0
         for label, row in block.iterrows():
             cells = []
             for c in columns:
                 value = row[c]
-                text = _format(c, value)
+                text = "" if c in ("probes", "subjects") and not counted[label] else _format(c, value, row)
                 cells.append(f"**{text}**" if label in best.get(c, ()) else text)
             lines.append("| " + " | ".join(cells) + " |")
         parts.append("\n".join(lines))
     note = ("natural: the natural frames at the same places (the reference; its frechet_distance is the floor at "
-            "that number of frames). ↑/↓: higher/lower is better; bold: the best attack setting per sparsity.\n")
+            "that number of frames). ↑/↓: higher/lower is better; bold: the best attack setting per sparsity. "
+            f"{INTERVAL_NOTE}: of the attack result (probes, subjects: those behind it; averaged over conditions) "
+            "and of the judge realism (the frames of a subject resampled together).\n")
     return "\n\n".join(parts) + "\n\n" + note
 
 

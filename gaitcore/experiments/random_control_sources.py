@@ -20,6 +20,11 @@ share of the set-pooled last frame-CNN map
 (GaitSet's set pooling is an element-wise max over frames) whose maximum comes from the K frames,
 divided by K/N, the share an average frame would win. If real silhouettes of other people hurt as
 much as the generated ones, the control's damage is GaitSet's, not the generator's.
+
+Uncertainty (:mod:`gaitcore.evaluation.uncertainty`): each summary cell carries its probes, subjects
+and the 95 % subject-level bootstrap interval of its mean accuracy (``ci_low``, ``ci_high``; fixed
+seed), and each source other than ``clean`` its change from ``clean`` on the same probes with the
+paired interval (``change``, ``change_low``, ``change_high``; NaN on the clean rows).
 """
 
 from __future__ import annotations
@@ -38,10 +43,13 @@ from gaitcore.attacks.records import read_attack_frames
 from gaitcore.data.layout import TEST_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
+from gaitcore.evaluation.attack_accuracy import paired_scores
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.protocols import protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery
+from gaitcore.evaluation.uncertainty import subject_bootstrap
 from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
+from gaitcore.reporting.attack_tables import INTERVAL_NOTE, count_cell, with_interval
 from gaitcore.utils.device import resolve_device
 from gaitcore.utils.tables import write_table
 
@@ -50,6 +58,9 @@ log = logging.getLogger(__name__)
 SOURCES = ("clean", "generated", "training subject", "test subject")
 LONG_COLUMNS = ["dataset", "kind", "sparsity", "condition", "subject", "seq", "view", "altered", "frame_count",
                 "source", "accuracy", "max_share"]
+CELL = ["dataset", "kind", "sparsity", "condition"]
+SUMMARY_COLUMNS = [*CELL, "source", "accuracy", "ci_low", "ci_high", "max_share", "probes", "subjects", "change",
+                   "change_low", "change_high"]
 
 
 class DonorFrames:
@@ -148,27 +159,66 @@ def random_control_sources(
     return pd.DataFrame(rows, columns=LONG_COLUMNS)
 
 
+def _probe_accuracy(rows: pd.DataFrame) -> pd.Series:
+    """``rows``' accuracy indexed by probe (subject, seq, view and the probe's occurrence among ``rows``,
+    so that a probe of two jobs of one cell pairs with itself job by job)."""
+    keys = rows[["subject", "seq", "view"]].astype({"subject": str})
+    occurrence = keys.groupby(list(keys.columns), sort=False).cumcount().rename("occurrence")
+    index = pd.MultiIndex.from_frame(pd.concat([keys, occurrence], axis=1))
+    return pd.Series(rows["accuracy"].to_numpy(dtype=float), index=index)
+
+
 def summarize_random_control_sources(long: pd.DataFrame) -> pd.DataFrame:
     """Mean accuracy and max share per (dataset, kind, sparsity, condition, source): the cells in the
-    order of ``long`` (the jobs' order), the sources in :data:`SOURCES` order within each."""
-    cell = ["dataset", "kind", "sparsity", "condition"]
-    out = long.groupby([*cell, "source"], sort=False).agg(
-        accuracy=("accuracy", "mean"), max_share=("max_share", "mean"), probes=("accuracy", "size")).reset_index()
-    order = pd.DataFrame({"cell": out.groupby(cell, sort=False).ngroup(), "source": out["source"].map(SOURCES.index)})
+    order of ``long`` (the jobs' order), the sources in :data:`SOURCES` order within each.
+
+    Columns :data:`SUMMARY_COLUMNS`: per cell also the 95 % subject-level bootstrap interval of the
+    mean accuracy (``ci_low``, ``ci_high``), ``probes`` and ``subjects``, and for every source but
+    ``clean`` the paired ``change`` from ``clean`` on the probes both have (``change_low``,
+    ``change_high``; NaN on the clean rows).
+    """
+    records = []
+    for key, of_cell in long.groupby(CELL, sort=False):
+        clean = _probe_accuracy(of_cell[of_cell["source"] == "clean"])
+        for source, rows in of_cell.groupby("source", sort=False):
+            subjects = rows["subject"].astype(str).to_numpy(dtype=object)
+            interval = subject_bootstrap(rows["accuracy"].to_numpy(dtype=float), subjects)
+            change = (None if source == "clean" or clean.empty
+                      else paired_scores(_probe_accuracy(rows), clean))
+            records.append({**dict(zip(CELL, key, strict=True)), "source": source,
+                            "accuracy": float(rows["accuracy"].mean()), "ci_low": interval.low,
+                            "ci_high": interval.high, "max_share": float(rows["max_share"].mean()),
+                            "probes": len(rows), "subjects": len(set(subjects)),
+                            "change": np.nan if change is None else change.estimate,
+                            "change_low": np.nan if change is None else change.low,
+                            "change_high": np.nan if change is None else change.high})
+    out = pd.DataFrame.from_records(records, columns=SUMMARY_COLUMNS)
+    order = pd.DataFrame({"cell": out.groupby(CELL, sort=False).ngroup(), "source": out["source"].map(SOURCES.index)})
     return out.loc[order.sort_values(["cell", "source"]).index].reset_index(drop=True)
 
 
 def random_control_sources_markdown(summary: pd.DataFrame) -> str:
-    """Accuracy (max share) per source, a row per (kind, sparsity, condition)."""
+    """Accuracy [interval] (max share) per source and the paired change of each source from clean, a
+    row per (kind, sparsity, condition)."""
+    changed = SOURCES[1:]
     lines = ["### Random-control frames against real silhouettes of other people, rank-1 accuracy % "
              "(max share: the K frames' share of the set-pooled maxima / K/N)", "",
-             "| dataset | kind | sparsity | condition | " + " | ".join(SOURCES) + " | probes |",
-             "|---|---|---|---|" + "---:|" * (len(SOURCES) + 1)]
-    for (dataset, kind, sparsity, condition), group in summary.groupby(
-            ["dataset", "kind", "sparsity", "condition"], sort=False):
-        cells = {r.source: f"{r.accuracy:.1f} ({r.max_share:.2f})" for r in group.itertuples()}
-        lines.append(f"| {dataset} | {kind} | {sparsity} | {condition.upper()} | "
-                     + " | ".join(cells.get(s, "") for s in SOURCES) + f" | {int(group['probes'].max())} |")
+             f"{INTERVAL_NOTE}; change: the source's accuracy minus clean on the same probes (paired).", "",
+             "| dataset | kind | sparsity | condition | " + " | ".join(SOURCES) + " | "
+             + " | ".join(f"change {s}" for s in changed) + " | probes | subjects |",
+             "|---|---|---|---|" + "---:|" * (len(SOURCES) + len(changed) + 2)]
+    for (dataset, kind, sparsity, condition), group in summary.groupby(CELL, sort=False):
+        rows = {r.source: r for r in group.itertuples()}
+        cells = []
+        for source in SOURCES:
+            r = rows.get(source)
+            cells.append("" if r is None else f"{with_interval(r.accuracy, r.ci_low, r.ci_high, 1)} "
+                                               f"({r.max_share:.2f})")
+        for source in changed:
+            r = rows.get(source)
+            cells.append("" if r is None else with_interval(r.change, r.change_low, r.change_high, 1))
+        lines.append(f"| {dataset} | {kind} | {sparsity} | {condition.upper()} | " + " | ".join(cells)
+                     + f" | {count_cell(group['probes'].max())} | {count_cell(group['subjects'].max())} |")
     return "\n".join(lines) + "\n"
 
 

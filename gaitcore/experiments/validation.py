@@ -9,8 +9,12 @@ of the validation subjects' nm-01..04) with the plain settings and with each can
 * per (kind, goal, sparsity, condition) and setting: the rank-1 accuracy (nontargeted) or targeted
   success under attack, with its subject-level 95 % interval, the probes and subjects, and the mean
   number of updates per probe (``iterations``: what early stop saves);
+* nontargeted cells: the clean rank-1 of the same probes (``clean``) and the attack's paired change
+  from it (``change`` with ``change_low``, ``change_high``): what the attack, or the random
+  control, costs;
 * per candidate: its paired difference from the plain setting on the same probes, with its interval
-  (``difference``, ``difference_low``, ``difference_high``; percentage points).
+  (``difference``, ``difference_low``, ``difference_high``; percentage points). The plain setting
+  of a mode is the config's own (``adversary`` or ``random``); a candidate is ``<setting>+<name>``.
 
 The validation gallery has fewer subjects than the test gallery (12 against 50 in the default), so
 absolute numbers here are not the test set's; the paired differences are what choose a setting.
@@ -33,9 +37,9 @@ from gaitcore.utils.tables import write_table
 
 log = logging.getLogger(__name__)
 
-PLAIN = "adversary"
 COLUMNS = ["kind", "goal", "sparsity", "condition", "setting", "metric", "value", "ci_low", "ci_high", "probes",
-           "subjects", "iterations", "difference", "difference_low", "difference_high"]
+           "subjects", "iterations", "clean", "change", "change_low", "change_high", "difference", "difference_low",
+           "difference_high"]
 
 
 def validation_table(paths: Sequence[str | Path], *, seed: int = 0) -> pd.DataFrame:
@@ -49,14 +53,23 @@ def validation_table(paths: Sequence[str | Path], *, seed: int = 0) -> pd.DataFr
         ["kind", "goal", "_order", "condition"])
     for cell in cells.drop(columns="_order").to_dict("records"):
         of_cell = rows[(rows[list(cell)] == pd.Series(cell)).all(axis=1)]
-        settings = sorted(set(of_cell["setting"]), key=lambda s: (s != PLAIN, s))
-        plain = cell_scores(rows, metas, setting=PLAIN, **cell)["score"]
+        settings = sorted(set(of_cell["setting"]), key=lambda s: ("+" in s, s))
         for setting in settings:
+            base = setting.split("+")[0]
+            plain = cell_scores(rows, metas, setting=base, **cell)["score"]
             scores = cell_scores(rows, metas, setting=setting, **cell)["score"].dropna()
             subjects = scores.index.get_level_values("subject").astype(str).to_numpy(dtype=object)
             interval = subject_bootstrap(scores.to_numpy(), subjects, seed=seed)
-            difference = paired_scores(scores, plain, seed=seed) if setting != PLAIN and len(plain) else None
-            out.append({**cell, "setting": setting,
+            difference = paired_scores(scores, plain, seed=seed) if setting != base and len(plain) else None
+            change = clean = None
+            if cell["goal"] == "nontargeted":
+                before = cell_scores(rows, metas, setting=setting, clean=True, **cell)["score"]
+                clean = float(before.mean())
+                change = paired_scores(scores, before, seed=seed)
+            out.append({**cell, "setting": setting, "clean": clean,
+                        "change": None if change is None else change.estimate,
+                        "change_low": None if change is None else change.low,
+                        "change_high": None if change is None else change.high,
                         "metric": "success" if cell["goal"] == "targeted" else "rank1",
                         "value": interval.estimate, "ci_low": interval.low, "ci_high": interval.high,
                         "probes": interval.n_probes, "subjects": interval.n_subjects,
@@ -79,19 +92,24 @@ def validation_markdown(table: pd.DataFrame) -> str:
              "Each setting attacks the same validation probes (never a test subject). value: rank-1 % "
              "(nontargeted) or targeted success % under attack, with its 95 % subject-level bootstrap "
              "interval; difference: the candidate minus the plain setting on the same probes, in points, "
-             "with its paired interval; iterations: mean updates per probe.", ""]
+             "with its paired interval; change: the setting minus the clean rank-1 of the same probes "
+             "(nontargeted); iterations: mean updates per probe.", ""]
     for (kind, goal, sparsity, condition), rows in table.groupby(["kind", "goal", "sparsity", "condition"],
                                                                  sort=False):
         lines += [f"## {kind} {goal}, S = {sparsity}, {str(condition).upper()}", "",
-                  "| setting | value [95 % CI] | probes | subjects | iterations | difference [95 % CI] |",
-                  "|---|---|---|---|---|---|"]
+                  "| setting | value [95 % CI] | probes | subjects | iterations | clean | change [95 % CI] | "
+                  "difference [95 % CI] |",
+                  "|---|---|---|---|---|---|---|---|"]
         for row in rows.itertuples(index=False):
             value = f"{_number(row.value)} [{_number(row.ci_low)}, {_number(row.ci_high)}]"
             difference = ("(reference)" if pd.isna(row.difference) else
                           f"{_number(row.difference, True)} [{_number(row.difference_low, True)}, "
                           f"{_number(row.difference_high, True)}]")
+            change = ("n/a" if pd.isna(row.change) else
+                      f"{_number(row.change, True)} [{_number(row.change_low, True)}, "
+                      f"{_number(row.change_high, True)}]")
             lines.append(f"| {row.setting} | {value} | {row.probes} | {row.subjects} | {row.iterations:.1f} | "
-                         f"{difference} |")
+                         f"{_number(row.clean)} | {change} | {difference} |")
         lines.append("")
     return "\n".join(lines)
 

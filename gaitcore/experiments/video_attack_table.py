@@ -11,7 +11,15 @@ views, the identical view excluded on CASIA-B, then averaged over the probe view
 * ``attack_video``: the attacked video (SPADE frames composited in), sensed like the clean one.
 
 ``segmentation_iou`` is the mean IoU between the segmented generated frames and their adversarial
-silhouettes ``L_a``; ``probes`` the number of attacked probe sequences.
+silhouettes ``L_a``; ``probes`` the number of attacked probe sequences and ``subjects`` their
+distinct subjects (``natural_probes``, ``natural_subjects``: those of the natural cells, every probe
+of the (dataset, kind, sparsity, condition) once), as :func:`attack_accuracy` counts them: the same
+on both paths, though the video path scores only the probes whose sensed video keeps a frame.
+
+Uncertainty (:mod:`gaitcore.evaluation.uncertainty`): each of the four accuracies carries the 95 %
+subject-level bootstrap interval (``<column>_low``, ``<column>_high``; fixed seed) that
+:func:`~gaitcore.evaluation.attack_accuracy.attack_accuracy` gives its cell (``ci_low``,
+``ci_high`` of the cell's ``"mean"`` row: the same probes and estimator as the value).
 """
 
 from __future__ import annotations
@@ -26,10 +34,12 @@ from gaitcore.data.layout import CONDITIONS
 from gaitcore.evaluation.attack_accuracy import NATURAL, attack_accuracy
 from gaitcore.evaluation.rank1 import MEAN_ROW
 from gaitcore.experiments.video_attack import read_video_attack_table
+from gaitcore.reporting.attack_tables import INTERVAL_NOTE, count_cell, with_interval
 from gaitcore.utils.tables import write_table
 
-COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", "natural_silhouettes", "natural_video",
-           "attack_silhouettes", "attack_video", "segmentation_iou", "probes"]
+RATES = ["natural_silhouettes", "natural_video", "attack_silhouettes", "attack_video"]
+COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", *RATES, "segmentation_iou", "probes",
+           "subjects", "natural_probes", "natural_subjects", *(f"{r}_{end}" for r in RATES for end in ("low", "high"))]
 
 
 def load_video_attacks(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, dict]]:
@@ -63,6 +73,12 @@ def _path_accuracy(rows: pd.DataFrame, metas: dict[str, dict], prefix: str) -> p
     return long[long["probe_view"] == MEAN_ROW]
 
 
+def _cell_names(column: str, counts: str) -> dict[str, str]:
+    """attack_accuracy's cell columns renamed for the table's ``column`` (counts prefixed ``counts``)."""
+    return {"value": column, "ci_low": f"{column}_low", "ci_high": f"{column}_high", "probes": f"{counts}probes",
+            "subjects": f"{counts}subjects"}
+
+
 def video_attack_table(rows: pd.DataFrame, metas: dict[str, dict]) -> pd.DataFrame:
     """The table of the module docstring from the rows of the video attack jobs."""
     if rows.empty:
@@ -73,10 +89,15 @@ def video_attack_table(rows: pd.DataFrame, metas: dict[str, dict]) -> pd.DataFra
     for name, prefix in (("silhouettes", ""), ("video", "video_")):
         long = _path_accuracy(rows, metas, prefix)
         natural = long["setting"] == NATURAL
-        paths[name] = (long.loc[natural, [*key, "value"]].rename(columns={"value": f"natural_{name}"}),
-                       long.loc[~natural, [*attack_key, "value", "probes"]].rename(columns={"value": f"attack_{name}"}))
-    table = paths["silhouettes"][1].merge(paths["video"][1].drop(columns="probes"), on=attack_key)
-    table = table.merge(paths["silhouettes"][0], on=key).merge(paths["video"][0], on=key)
+        cell = ["value", "ci_low", "ci_high", "probes", "subjects"]
+        paths[name] = {
+            "natural": long.loc[natural, [*key, *cell]].rename(columns=_cell_names(f"natural_{name}", "natural_")),
+            "attack": long.loc[~natural, [*attack_key, *cell]].rename(columns=_cell_names(f"attack_{name}", "")),
+        }
+    counts = ["probes", "subjects", "natural_probes", "natural_subjects"]  # the same rows on both paths
+    table = paths["silhouettes"]["attack"].merge(paths["video"]["attack"].drop(columns=counts[:2]), on=attack_key)
+    table = table.merge(paths["silhouettes"]["natural"], on=key).merge(
+        paths["video"]["natural"].drop(columns=counts[2:]), on=key)
     iou = rows.groupby(["dataset", "kind", "goal", "setting", "sparsity", "condition"], sort=False)["segmentation_iou"]
     table = table.merge(iou.mean().rename("segmentation_iou").reset_index(), on=attack_key)
     table["_sparsity"] = table["sparsity"].map(sparsity_value)
@@ -86,19 +107,22 @@ def video_attack_table(rows: pd.DataFrame, metas: dict[str, dict]) -> pd.DataFra
 
 
 def video_attack_markdown(table: pd.DataFrame, digits: int = 1) -> str:
-    """The table as Markdown, per (dataset, kind, goal, setting)."""
+    """The table as Markdown, per (dataset, kind, goal, setting): each accuracy ``value [low, high]``."""
     if table.empty:
         return "No video attack results.\n"
     parts = []
     for (dataset, kind, goal, setting), block in table.groupby(["dataset", "kind", "goal", "setting"], sort=False):
         lines = [f"### {dataset}: frame-{kind} attack ({goal}, {setting}) through the video sensor path, "
-                 "rank-1 accuracy (%)", "",
+                 "rank-1 accuracy (%)", "", f"{INTERVAL_NOTE}; clean probes, clean subjects: those of the clean "
+                 "columns (every probe of the condition once).", "",
                  "| sparsity | condition | clean silhouettes | clean video | attacked silhouettes | attacked video | "
-                 "segmentation IoU | probes |", "|---|---|---:|---:|---:|---:|---:|---:|"]
-        for row in block.itertuples(index=False):
-            lines.append(f"| {row.sparsity} | {row.condition.upper()} | {row.natural_silhouettes:.{digits}f} | "
-                         f"{row.natural_video:.{digits}f} | {row.attack_silhouettes:.{digits}f} | "
-                         f"{row.attack_video:.{digits}f} | {row.segmentation_iou:.3f} | {row.probes} |")
+                 "segmentation IoU | probes | subjects | clean probes | clean subjects |",
+                 "|---|---|" + "---:|" * 9]
+        for _, row in block.iterrows():
+            rates = [with_interval(row[r], row[f"{r}_low"], row[f"{r}_high"], digits) for r in RATES]
+            counts = [count_cell(row[c]) for c in ("probes", "subjects", "natural_probes", "natural_subjects")]
+            lines.append(f"| {row['sparsity']} | {row['condition'].upper()} | " + " | ".join(rates)
+                         + f" | {row['segmentation_iou']:.3f} | " + " | ".join(counts) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 

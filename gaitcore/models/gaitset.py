@@ -44,7 +44,7 @@ frames come after every cached frame (the default positions) this is exactly
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gaitcore.errors import CheckpointError
+from gaitcore.models._utils import batch_invariant
 from gaitcore.utils.io import atomic_torch_save, load_torch_file
 
 PAPER_CHANNELS: tuple[int, int, int] = (32, 64, 128)
@@ -81,23 +82,6 @@ def silhouettes_to_input(frames: np.ndarray | Tensor, device: torch.device | str
     if isinstance(cropped, np.ndarray):  # also read-only memory maps: copy just the kept pixels
         cropped = torch.from_numpy(np.ascontiguousarray(cropped))
     return cropped.to(device=device, dtype=torch.float32).div_(255.0)
-
-
-def batch_invariant(fn: Callable[[Any], Any], inputs: Any) -> Any:
-    """``fn(inputs)`` with a lone sample computed as a batch of two (its copy's result dropped).
-
-    CPU convolutions give each sample the same bits for every batch size of two or more, but a
-    batch of one takes another algorithm (last-bit differences). With this, a sequence's features,
-    frames and gradients are bit-identical whether it is attacked alone or in a batch; sign-based
-    attack steps would otherwise turn last-bit differences into different results. ``inputs`` is
-    a tensor or a tuple of tensors (same batch size); ``fn`` returns a tensor or a tuple of them.
-    """
-    tensors = inputs if isinstance(inputs, tuple) else (inputs,)
-    if tensors[0].shape[0] != 1:
-        return fn(inputs)
-    doubled = tuple(torch.cat([t, t]) for t in tensors)
-    out = fn(doubled if isinstance(inputs, tuple) else doubled[0])
-    return tuple(o[:1] for o in out) if isinstance(out, tuple) else out[:1]
 
 
 class _Conv(nn.Module):

@@ -54,7 +54,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gaitcore.errors import CheckpointError
-from gaitcore.models.gaitset import CROP, INPUT_WIDTH, batch_invariant
+from gaitcore.models._utils import batch_invariant
+from gaitcore.models.gaitset import CROP, INPUT_WIDTH
 from gaitcore.models.realism import PlattCalibration, RealismScore
 from gaitcore.utils.io import atomic_torch_save, load_torch_file
 

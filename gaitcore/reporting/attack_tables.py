@@ -19,7 +19,7 @@ def _cell(value: float, digits: int) -> str:
     return "" if pd.isna(value) else f"{value:.{digits}f}"
 
 
-def _with_interval(value: float, low: float, high: float, digits: int) -> str:
+def with_interval(value: float, low: float, high: float, digits: int) -> str:
     """``value [low, high]`` (just ``value`` where the interval is missing)."""
     text = _cell(value, digits)
     if text and not (pd.isna(low) or pd.isna(high)):
@@ -27,7 +27,7 @@ def _with_interval(value: float, low: float, high: float, digits: int) -> str:
     return text
 
 
-def _count(value: object) -> str:
+def count_cell(value: object) -> str:
     return "" if pd.isna(value) else str(int(value))
 
 
@@ -51,9 +51,9 @@ def markdown_table(table: pd.DataFrame, title: str, digits: Mapping[str, int], d
         for c in shown:
             value, places = row[c], digits.get(c, default_digits)
             if c in folded:
-                cells.append(_with_interval(value, row[f"{c}_low"], row[f"{c}_high"], places))
+                cells.append(with_interval(value, row[f"{c}_low"], row[f"{c}_high"], places))
             elif str(c) in COUNT_COLUMNS or str(c).endswith(tuple(f"_{n}" for n in COUNT_COLUMNS)):
-                cells.append(_count(value))
+                cells.append(count_cell(value))
             else:
                 cells.append(_cell(value, places) if isinstance(value, float) else str(value))
         body.append("| " + " | ".join(cells) + " |")
@@ -99,15 +99,15 @@ def attack_accuracy_markdown(long: pd.DataFrame, digits: int = 2) -> str:
                  "|---|---|---|" + "---:|" * (len(columns) + len(tail))]
         for (sparsity, setting, condition), rows in block.groupby(["sparsity", "setting", "condition"], sort=False):
             by_view = {str(v): row for v, (_, row) in zip(rows["probe_view"], rows.iterrows(), strict=True)}
-            cells = [_with_interval(by_view[c]["value"], by_view[c]["ci_low"], by_view[c]["ci_high"], digits)
+            cells = [with_interval(by_view[c]["value"], by_view[c]["ci_low"], by_view[c]["ci_high"], digits)
                      if c in by_view else "" for c in columns]
             mean = by_view.get(MEAN_ROW)
             if mean is None:
                 cells += [""] * len(tail)
             else:
-                cells += [_count(mean["probes"]), _count(mean["subjects"]), _cell(float(mean["iterations"]), 1)]
+                cells += [count_cell(mean["probes"]), count_cell(mean["subjects"]), _cell(float(mean["iterations"]), 1)]
                 if attack:
-                    cells.append(_with_interval(mean["change"], mean["change_low"], mean["change_high"], digits))
+                    cells.append(with_interval(mean["change"], mean["change_low"], mean["change_high"], digits))
             lines.append(f"| {sparsity} | {setting} | {condition.upper()} | " + " | ".join(cells) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"

@@ -84,9 +84,14 @@ class GaitSetTrainConfig(TrainConfigMixin):
     frame_chunk: int | None = None  # run the frame CNN on this many frames at a time (CPU speed)
     train_subjects: tuple[int, int] = TRAIN_SUBJECTS  # inclusive CASIA-B subject number range
     exclude_subjects: tuple[str, ...] = ()  # the original drops "005" (incomplete in the release)
+    snapshots: tuple[int, ...] = ()  # iterations whose weights are kept too (the validation curve)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
+        object.__setattr__(self, "snapshots", tuple(sorted({int(i) for i in self.snapshots})))
+        if any(not 0 < i < self.iterations for i in self.snapshots):
+            raise ValueError(f"gaitset training: snapshots {list(self.snapshots)} must lie between 1 and "
+                             f"iterations - 1 = {self.iterations - 1} (the last iteration's weights are the model)")
         object.__setattr__(self, "train_subjects", tuple(int(s) for s in self.train_subjects))
         object.__setattr__(self, "exclude_subjects", tuple(str(s) for s in self.exclude_subjects))
         positive = ("hidden_dim", "subjects_per_batch", "frames_per_sequence", "iterations",
@@ -133,13 +138,16 @@ def training_rows(store: FrameStore, config: GaitSetTrainConfig) -> pd.DataFrame
 
 
 def train_gaitset(store_root: str | Path, weights_path: str | Path, checkpoint_path: str | Path,
-                  config: GaitSetTrainConfig, *, set_aside_stale: bool = False) -> TrainResult:
+                  config: GaitSetTrainConfig, *, set_aside_stale: bool = False,
+                  snapshot_dir: str | Path | None = None) -> TrainResult:
     """Train GaitSet on ``store_root`` up to ``config.iterations``, resuming from ``checkpoint_path``
     (:func:`~gaitcore.training.checkpoint.resume_from`: a checkpoint of other data or
     settings raises, or with ``set_aside_stale`` is set aside).
 
     Writes the resume checkpoint every ``config.checkpoint_every`` iterations and at the end, then
-    the final weights to ``weights_path``. Logs loss and throughput every ``config.log_every``
+    the final weights to ``weights_path`` and, with ``snapshot_dir``, the weights at each of
+    ``config.snapshots`` as ``iteration_NNNNN.pt`` there (kept in the resume checkpoint meanwhile, so
+    an interrupted run still writes them all). Logs loss and throughput every ``config.log_every``
     iterations through :mod:`logging`.
     """
     device = resolve_device(config.device)
@@ -162,6 +170,7 @@ def train_gaitset(store_root: str | Path, weights_path: str | Path, checkpoint_p
         seed=config.seed,
     )
     start, seconds_before = 0, 0.0
+    snapshots: dict[int, dict[str, torch.Tensor]] = {}
     payload = resume_from(config, checkpoint_path, data, set_aside_stale=set_aside_stale)
     if payload is not None:
         model.load_state_dict(payload["model"])  # copies into the parameters, keeping their layout
@@ -169,6 +178,7 @@ def train_gaitset(store_root: str | Path, weights_path: str | Path, checkpoint_p
         restore_global_rng_state(payload["rng"])
         sampler.load_state_dict(payload["rng"]["sampler"])
         start, seconds_before = int(payload["iteration"]), float(payload["seconds"])
+        snapshots = dict(payload.get("snapshots", {}))
     log.info(
         "training GaitSet %s hidden %d on %d sequences of %d subjects, device %s, %d parameters; "
         "batches %dx%dx%d, lr %g, iterations %d..%d",
@@ -208,11 +218,13 @@ def train_gaitset(store_root: str | Path, weights_path: str | Path, checkpoint_p
             )
             window_loss, window_active = [], []
             window_start = time.perf_counter()
+        if iteration in config.snapshots:
+            snapshots[iteration] = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
             spent = seconds_before + time.perf_counter() - run_start
             write_checkpoint(config, checkpoint_path, iteration, spent, data, model=model.state_dict(),
                              optimizer=optimizer.state_dict(),
-                             rng={**global_rng_state(), "sampler": sampler.state_dict()})
+                             rng={**global_rng_state(), "sampler": sampler.state_dict()}, snapshots=snapshots)
     seconds = time.perf_counter() - run_start
     ran = iteration - start
     result = TrainResult(
@@ -230,6 +242,24 @@ def train_gaitset(store_root: str | Path, weights_path: str | Path, checkpoint_p
         ran, seconds, result.seconds_per_iteration, result.sequences_per_second, result.frames_per_second,
         seconds_before + seconds, last_loss,
     )
+    if snapshot_dir is not None:
+        Path(snapshot_dir).mkdir(parents=True, exist_ok=True)
+        for at, state in sorted(snapshots.items()):
+            snapshot = build_gaitset(channels=config.channels, hidden_dim=config.hidden_dim)
+            snapshot.load_state_dict(state)
+            save_gaitset(snapshot, snapshot_path(snapshot_dir, at), extra={"iterations": at,
+                                                                           "train_config": config.as_dict()})
+        log.info("wrote %d snapshots (iterations %s) to %s", len(snapshots), sorted(snapshots), snapshot_dir)
     save_gaitset(model, weights_path, extra={"iterations": result.iterations, "train_config": config.as_dict()})
     log.info("wrote weights %s", weights_path)
     return result
+
+
+def snapshot_path(snapshot_dir: str | Path, iteration: int) -> Path:
+    """Where :func:`train_gaitset` keeps the weights of ``iteration`` in ``snapshot_dir``."""
+    return Path(snapshot_dir) / f"iteration_{iteration:05d}.pt"
+
+
+def snapshot_paths(snapshot_dir: str | Path) -> list[Path]:
+    """The snapshots :func:`train_gaitset` wrote to ``snapshot_dir``, in iteration order."""
+    return sorted(Path(snapshot_dir).glob("iteration_*.pt"))

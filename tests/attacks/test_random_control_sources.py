@@ -9,6 +9,7 @@ from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.experiments.random_control_sources import (
     SOURCES,
+    SUMMARY_COLUMNS,
     DonorFrames,
     _features_and_max_share,
     random_control_sources,
@@ -49,6 +50,10 @@ def test_generated_and_clean_sources_reproduce_the_jobs_own_results(world, tmp_p
 
     summary = summarize_random_control_sources(long.iloc[::-1])  # cells in the input's order, sources in SOURCES order
     assert summary["source"].tolist() == list(SOURCES) and (summary["probes"] == len(table)).all()
+    assert (summary["subjects"] == table["subject"].nunique()).all()
+    inside = (summary["ci_low"] <= summary["accuracy"] + 1e-9) & (summary["accuracy"] <= summary["ci_high"] + 1e-9)
+    assert (inside | summary["ci_low"].isna()).all()
+    assert summary["change"].isna().tolist() == [True, False, False, False]
     markdown = random_control_sources_markdown(summary)
     assert "| casia_b | " + mode.split("_")[0] + " | 1/10 | NM |" in markdown
 
@@ -92,16 +97,60 @@ def test_a_table_that_is_not_a_random_control_is_refused_by_name(world, tmp_path
 def test_the_summary_averages_each_cell_and_keeps_the_jobs_order():
     def rows(sparsity, source, accuracies):
         return [{"dataset": "casia_b", "kind": "alteration", "sparsity": sparsity, "condition": "nm",
-                 "source": source, "accuracy": a, "max_share": 2.0 * a / 100} for a in accuracies]
+                 "subject": f"{75 + i:03d}", "seq": 5, "view": 90, "source": source, "accuracy": a,
+                 "max_share": 2.0 * a / 100} for i, a in enumerate(accuracies)]
 
     long = pd.DataFrame([*rows("1/40", "generated", [0, 50]), *rows("1/40", "clean", [100, 100]),
                          *rows("1/10", "test subject", [25]), *rows("1/10", "clean", [75])])
     summary = summarize_random_control_sources(long)
-    assert summary[["sparsity", "source", "accuracy", "max_share", "probes"]].values.tolist() == [
-        ["1/40", "clean", 100.0, 2.0, 2], ["1/40", "generated", 25.0, 0.5, 2],
-        ["1/10", "clean", 75.0, 1.5, 1], ["1/10", "test subject", 25.0, 0.5, 1]]
-    assert ("| casia_b | alteration | 1/10 | NM | 75.0 (1.50) |  |  | 25.0 (0.50) | 1 |"
-            in random_control_sources_markdown(summary))
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert summary[["sparsity", "source", "accuracy", "max_share", "probes", "subjects"]].values.tolist() == [
+        ["1/40", "clean", 100.0, 2.0, 2, 2], ["1/40", "generated", 25.0, 0.5, 2, 2],
+        ["1/10", "clean", 75.0, 1.5, 1, 1], ["1/10", "test subject", 25.0, 0.5, 1, 1]]
+    # One subject gives no interval; every probe at 100 % gives [100, 100].
+    assert summary.loc[2:, ["ci_low", "ci_high"]].isna().all().all()
+    assert summary.loc[0, ["ci_low", "ci_high"]].tolist() == [100.0, 100.0]
+    assert summary.loc[[1, 3], "change"].tolist() == pytest.approx([-75.0, -50.0])
+    assert summary.loc[[0, 2], ["change", "change_low", "change_high"]].isna().all().all()
+    markdown = random_control_sources_markdown(summary)
+    assert "| casia_b | alteration | 1/10 | NM | 75.0 (1.50) |  |  | 25.0 (0.50) |  |  | -50.0 | 1 | 1 |" in markdown
+    assert "| casia_b | alteration | 1/40 | NM | 100.0 [100.0, 100.0] (2.00) | 25.0 [" in markdown
+
+
+def test_the_summary_intervals_are_subject_level_and_the_change_is_paired_on_the_same_probes():
+    rng = np.random.default_rng(3)
+    records = []
+    for subject in range(75, 87):
+        for seq in (5, 6):
+            for view in (0, 90):
+                clean = float(rng.choice([50.0, 100.0]))
+                for source, accuracy in (("clean", clean), ("generated", float(rng.choice([0.0, 50.0, 100.0]))),
+                                         ("test subject", clean - 50.0 * (subject % 2))):
+                    records.append({"dataset": "casia_b", "kind": "insertion", "sparsity": "1/20", "condition": "bg",
+                                    "subject": f"{subject:03d}", "seq": seq, "view": view, "source": source,
+                                    "accuracy": accuracy, "max_share": 1.0})
+    long = pd.DataFrame(records)
+    # A donor missing for some probes: its change uses only the probes it has.
+    long = long.drop(long.index[(long["source"] == "test subject") & (long["view"] == 0)])
+    summary = summarize_random_control_sources(long).set_index("source")
+    assert (summary["subjects"] == 12).all() and summary["probes"].tolist() == [48, 48, 24]
+    assert (summary["ci_low"] <= summary["accuracy"]).all() and (summary["accuracy"] <= summary["ci_high"]).all()
+    assert (summary["ci_low"] < summary["ci_high"]).all()
+    by_source = {s: g.set_index(["subject", "seq", "view"])["accuracy"] for s, g in long.groupby("source")}
+    for source in ("generated", "test subject"):
+        shared = by_source[source].index
+        expected = by_source[source].mean() - by_source["clean"].loc[shared].mean()
+        assert summary.loc[source, "change"] == pytest.approx(expected)
+        assert summary.loc[source, "change_low"] <= summary.loc[source, "change"] <= summary.loc[source, "change_high"]
+    assert summary.loc["test subject", "change"] == pytest.approx(-25.0)  # half the subjects lose 50 points
+    assert np.isnan(summary.loc["clean", "change"])
+    # Subject-level and seeded: twice the probes of the same subjects, each probe's copy alike, give the
+    # same intervals (a probe-level bootstrap would narrow them); a rerun gives the same table.
+    doubled = summarize_random_control_sources(pd.concat([long, long.assign(seq=long["seq"] + 10)])).set_index("source")
+    assert (doubled["probes"] == 2 * summary["probes"]).all() and (doubled["subjects"] == 12).all()
+    intervals = ["ci_low", "ci_high", "change_low", "change_high"]
+    pd.testing.assert_frame_equal(doubled[intervals], summary[intervals])
+    pd.testing.assert_frame_equal(summarize_random_control_sources(long).set_index("source"), summary)
 
 
 def test_a_probe_missing_from_the_stored_features_is_refused_by_name(world, tmp_path):

@@ -7,8 +7,10 @@ import torch
 
 from gaitcore.attacks.engine import AttackSettings
 from gaitcore.attacks.perturbation import PerturbationSettings
+from gaitcore.attacks.records import load_attacks
 from gaitcore.data.layout import CASIA_B
 from gaitcore.data.store import FrameStore
+from gaitcore.evaluation.attack_accuracy import attack_accuracy
 from gaitcore.evaluation.imperceptibility import (
     consecutive_iou,
     iou,
@@ -20,8 +22,10 @@ from gaitcore.evaluation.imperceptibility import (
 from gaitcore.experiments.attack_job import AttackJob, run_attack_job
 from gaitcore.experiments.imperceptibility import (
     COLUMNS,
+    GAIN_COLUMNS,
     best_rows,
     compare_perturbations,
+    condition_mean_interval,
     example_frames,
     imperceptibility_markdown,
     shared_probes,
@@ -108,7 +112,7 @@ def test_the_table_of_real_jobs(world, jobs, tmp_path):  # noqa: F811
                "fig6": tmp_path / "fig6.png", "fig7": tmp_path / "fig7.png"}
     table = compare_perturbations(paths, {CASIA_B: world / "casia_b"}, world / "gaitset.pt", out / "judge.pt", written,
                                   figure_sparsity="1/10", reference_count=50)
-    assert list(table.columns) == COLUMNS
+    assert list(table.columns) == [*COLUMNS, *GAIN_COLUMNS]
     nontargeted = table[table["goal"] == "nontargeted"].set_index("setting")
     assert nontargeted.index.tolist() == ["natural", "random", "adversary", "fgsm", "pgd"]
     assert table[table["goal"] == "targeted"]["setting"].tolist() == ["natural", "adversary", "mifgsm"]
@@ -129,14 +133,74 @@ def test_the_table_of_real_jobs(world, jobs, tmp_path):  # noqa: F811
     assert best["l0"] and not best["l0"] & set(table.index[table["setting"] == "natural"])
     lowest = table[(table["goal"] == "nontargeted") & (table["setting"] != "natural")]["l2"].idxmin()
     assert lowest in best["l2"]
+    # Uncertainty: every attack result and the natural accuracy carry the interval of the 24 probes of the 4 test
+    # subjects behind them; the targeted natural row has no result and no interval.
+    targeted_natural = (table["goal"] == "targeted") & (table["setting"] == "natural")
+    scored = table[~targeted_natural]
+    assert (scored["probes"] == 24).all() and (scored["subjects"] == 4).all()
+    assert ((scored["attack_value_low"] <= scored["attack_value"] + 1e-9)
+            & (scored["attack_value"] <= scored["attack_value_high"] + 1e-9)).all()
+    assert table.loc[targeted_natural, ["attack_value", "attack_value_low", "attack_value_high"]].isna().all().all()
+    assert (table.loc[targeted_natural, ["probes", "subjects"]] == 0).all().all()
+    assert ((table["judge_realism_low"] <= table["judge_realism"] + 1e-9)
+            & (table["judge_realism"] <= table["judge_realism_high"] + 1e-9)).all()
+    assert table[["judge_realism_low", "judge_realism_high"]].stack().between(0.0, 1.0).all()
+    # The adversary's realism minus each other setting's, paired on the same probes (points): a known
+    # answer from the per-frame realism of the two settings' frames (K = 2 frames per probe here).
+    assert nontargeted[["realism_gain"]].isna().loc[["natural", "adversary"]].all().all()
+    for setting in ("random", "fgsm", "pgd"):
+        gain = nontargeted.loc[setting]
+        expected = 100.0 * (nontargeted.loc["adversary", "judge_realism"] - gain["judge_realism"])
+        assert gain["realism_gain"] == pytest.approx(expected, abs=1e-6)  # equal frames per probe: means agree
+        assert gain["realism_gain_low"] <= gain["realism_gain"] <= gain["realism_gain_high"]
+        assert (gain["realism_gain_probes"], gain["realism_gain_subjects"]) == (24, 4)
     markdown = (tmp_path / "i.md").read_text()
     assert markdown == imperceptibility_markdown(table)
     assert "frame-alteration, nontargeted" in markdown and "**" in markdown
+    row = nontargeted.loc["adversary"]
+    assert (f"| {row['attack_value']:.2f} [{row['attack_value_low']:.2f}, {row['attack_value_high']:.2f}] | 24 | 4 | "
+            in markdown.replace("**", ""))
     for figure in ("fig6", "fig7"):
         assert written[figure].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Fig. 7 shows one probe at view 90 of the NM job (which covers views 0 and 90), the same in every method.
     examples = example_frames(paths, FrameStore(world / "casia_b"), sparsity="1/10")
     assert [label for label, _ in examples] == ["Natural (075-nm-05-090)", "FGSM", "PGD", "Ours"]
+
+
+def test_the_interval_is_of_the_mean_over_conditions_of_attack_accuracys_condition_means(jobs):
+    """NM has probe views 0 and 90, BG only 90: the conditions weigh equally, not their probe views."""
+    _, paths = jobs
+    rows, metas = load_attacks(paths)
+    long = attack_accuracy(rows, metas)
+    means = long[long["probe_view"] == "mean"]
+    for (goal, setting), attacked in rows.groupby(["goal", "setting"]):
+        truth = "target" if goal == "targeted" else "subject"
+        interval = condition_mean_interval(attacked, metas[CASIA_B], truth_column=truth)
+        cells = means[(means["goal"] == goal) & (means["setting"] == setting)]
+        assert len(cells) == 2 and interval.estimate == pytest.approx(cells["value"].mean())
+        assert interval.low <= interval.estimate <= interval.high
+        assert interval.n_probes == len(attacked) == 24 and interval.n_subjects == 4
+    natural = condition_mean_interval(rows.drop_duplicates(["subject", "condition", "seq", "view"]), metas[CASIA_B],
+                                      clean=True)
+    assert natural.estimate == pytest.approx(means.loc[means["setting"] == "natural", "value"].mean())
+
+
+def test_condition_mean_interval_known_answers():
+    meta = {"gallery_views": [0, 90], "exclude_identical_view": True}
+    rows = pd.DataFrame({"subject": ["075", "076", "077", "075", "076", "077"], "condition": ["nm"] * 3 + ["bg"] * 3,
+                         "seq": 5, "view": 90, "target": "078"})
+    rows["rank1_000"] = rows["subject"]  # every probe right at the only counted gallery view (0)
+    rows["rank1_090"] = "x"  # the identical view: not counted
+    rows["clean_rank1_000"] = ["075", "x", "x", "075", "076", "077"]
+    rows["clean_rank1_090"] = rows["subject"]
+    everyone = condition_mean_interval(rows, meta)
+    assert [everyone.estimate, everyone.low, everyone.high] == pytest.approx([100.0, 100.0, 100.0])
+    assert (everyone.n_probes, everyone.n_subjects) == (6, 3)
+    clean = condition_mean_interval(rows, meta, clean=True)  # NM 1/3, BG 3/3: mean 2/3
+    assert clean.estimate == pytest.approx(200 / 3) and clean.low <= clean.estimate <= clean.high
+    assert condition_mean_interval(rows, meta, truth_column="target").estimate == 0.0
+    one = condition_mean_interval(rows[rows["subject"] == "075"], meta)  # one subject: no interval
+    assert one.estimate == pytest.approx(100.0) and np.isnan(one.low) and one.n_subjects == 1
 
 
 def test_settings_of_different_budgets_are_compared_on_the_probes_they_share():

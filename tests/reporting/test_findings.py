@@ -124,3 +124,21 @@ def test_the_transfer_finding_reads_table3s_gaitgan_drop(tmp_path, drop, low, hi
     transfer = table[table["finding"] == RULES["transfer_gaitgan"].finding].iloc[0]
     assert (transfer.estimate, transfer.low, transfer.high, transfer.verdict) == (drop, low, high, verdict)
     assert (transfer.sparsity, transfer.condition, transfer.subjects) == ("1/40", "nm", 20)
+    # GaitSet's side: its drop on the same probes must be far (> 20 points): [40, 55] holds.
+    collapse = table[table["finding"] == RULES["transfer_gaitset_collapses"].finding].iloc[0]
+    assert (collapse.estimate, collapse.low, collapse.high, collapse.verdict) == (47.7, 40.0, 55.0, "holds")
+
+
+def test_the_imperceptibility_finding_reads_the_paired_realism_gain_of_each_baseline(tmp_path):
+    imperceptibility = tmp_path / "imperceptibility.csv"
+    pd.DataFrame({"dataset": "casia_b", "kind": "alteration", "goal": "nontargeted", "sparsity": "1/40",
+                  "setting": ["natural", "adversary", "fgsm", "pgd"], "realism_gain": [None, None, 30.0, -2.0],
+                  "realism_gain_low": [None, None, 12.0, -9.0], "realism_gain_high": [None, None, 41.0, 4.0],
+                  "realism_gain_probes": [0, 0, 44, 44], "realism_gain_subjects": [0, 0, 36, 36]}
+                 ).to_csv(imperceptibility, index=False)
+    paths = [write(tmp_path / "adv.parquet", cell("adversary", 18))]
+    table = findings_table(paths, imperceptibility_csv=imperceptibility)
+    realism = table[table["finding"] == RULES["more_realistic"].finding].set_index("comparison")
+    assert realism["verdict"].to_dict() == {"adversary - fgsm (judge realism, points)": "holds",
+                                            "adversary - pgd (judge realism, points)": "inconclusive"}
+    assert realism["probes"].tolist() == [44, 44] and realism["subjects"].tolist() == [36, 36]

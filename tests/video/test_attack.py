@@ -12,6 +12,7 @@ from gaitcore.data.preprocess import preprocess_sequence
 from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.data.synthetic import SyntheticConfig
 from gaitcore.errors import DataError
+from gaitcore.evaluation.attack_accuracy import attack_accuracy
 from gaitcore.evaluation.features import extract_features, feature_index, write_features
 from gaitcore.evaluation.protocols import casia_b_protocol
 from gaitcore.experiments.video_attack import (
@@ -21,7 +22,7 @@ from gaitcore.experiments.video_attack import (
     read_video_attack_table,
     run_video_attack_job,
 )
-from gaitcore.experiments.video_attack_table import video_attack_markdown, video_attack_table
+from gaitcore.experiments.video_attack_table import COLUMNS, video_attack_markdown, video_attack_table
 from gaitcore.models.gaitset import build_gaitset, save_gaitset
 from gaitcore.models.spade import SpadeArch, SpadeModel, build_spade_discriminator, build_spade_generator, save_spade
 from gaitcore.video.segment import BackgroundModel, iou, segment
@@ -181,7 +182,39 @@ def test_the_table_scores_both_paths_on_the_same_probes():
     row = table.iloc[0]
     assert (row.natural_silhouettes, row.natural_video, row.attack_silhouettes, row.attack_video) == (75, 100, 25, 25)
     assert row.segmentation_iou == pytest.approx(0.8) and row.probes == 2
-    assert "| 1/10 | NM | 75.0 | 100.0 | 25.0 | 25.0 | 0.800 | 2 |" in video_attack_markdown(table)
+    assert (row.subjects, row.natural_probes, row.natural_subjects) == (2, 2, 2)
+    assert list(table.columns) == COLUMNS
+    rates = ["natural_silhouettes", "natural_video", "attack_silhouettes", "attack_video"]
+    for rate in rates:  # two subjects: an interval that holds the value; all probes at 100 %: [100, 100]
+        assert row[f"{rate}_low"] <= row[rate] <= row[f"{rate}_high"]
+    assert (row.natural_video_low, row.natural_video_high) == (100.0, 100.0)
+    markdown = video_attack_markdown(table)
+    assert (f"| 1/10 | NM | 75.0 [{row.natural_silhouettes_low:.1f}, {row.natural_silhouettes_high:.1f}] | "
+            "100.0 [100.0, 100.0] | 25.0 [") in markdown
+    assert "| 0.800 | 2 | 2 | 2 | 2 |" in markdown
+
+
+def test_the_table_intervals_are_attack_accuracys_and_count_the_probes_and_subjects():
+    metas = {CASIA_B: {"gallery_views": [0, 90, 180], "exclude_identical_view": True}}
+    hit, miss = ("075", "075", "075"), ("x", "x", "x")
+    parts = []
+    for i, subject in enumerate(["075", "076", "077", "078"]):
+        own = tuple(subject for _ in range(3))
+        parts.append(_rows("insertion", [subject, subject], clean=[own, own], attacked=[own, miss],
+                           video_clean=[own, miss if i % 2 else own], video_attacked=[miss, hit])
+                     .assign(seq=[5 + 2 * i, 6 + 2 * i]))
+    rows = pd.concat(parts, ignore_index=True)
+    table = video_attack_table(rows, metas)
+    row = table.iloc[0]
+    assert (row.probes, row.subjects, row.natural_probes, row.natural_subjects) == (8, 4, 8, 4)
+    assert row.natural_silhouettes == 100.0 and (row.natural_silhouettes_low, row.natural_silhouettes_high) == (
+        100.0, 100.0)
+    assert row.attack_silhouettes == 50.0 and row.natural_video == 75.0
+    long = attack_accuracy(rows, metas)
+    mean = long[(long["probe_view"] == "mean") & (long["setting"] == "adversary")].iloc[0]
+    assert (row.attack_silhouettes_low, row.attack_silhouettes_high) == (mean["ci_low"], mean["ci_high"])
+    for rate in ("natural_video", "attack_video"):
+        assert row[f"{rate}_low"] <= row[rate] <= row[f"{rate}_high"]
 
 
 def test_missing_videos_are_data_errors_naming_the_file_and_the_fix(tmp_path):

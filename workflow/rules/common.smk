@@ -305,9 +305,15 @@ def subjects_per_view(dataset, mode):
     return budget["headline"] if headline else budget["other"]
 
 
-def _job(wildcards, subjects, budget):
+# Keys of a validation candidate that change which frames are generated (the job), not the optimiser.
+JOB_KEYS = ("placement", "k_rule")
+
+
+def _job(wildcards, subjects, budget, overrides=None):
     """The job description of one attack on ``subjects`` (a role's range) with the probe budget
-    ``budget`` (plain values, so that Snakemake's params trigger sees them)."""
+    ``budget`` and ``overrides`` of JOB_KEYS (plain values, so that Snakemake's params trigger
+    sees them)."""
+    overrides = overrides or {}
     return canonical(
         {
             "dataset": wildcards.dataset,
@@ -316,8 +322,8 @@ def _job(wildcards, subjects, budget):
             "sparsity": Sparsity.from_file_name(wildcards.sparsity).label,
             "mode": Mode.parse(wildcards.mode).name,
             "variant": Mode.parse(wildcards.mode).variant,
-            "placement": ATTACK["placement"],
-            "k_rule": ATTACK["k_rule"],
+            "placement": overrides.get("placement", ATTACK["placement"]),
+            "k_rule": overrides.get("k_rule", ATTACK["k_rule"]),
             "seed": config["seed"],
             "subjects_per_view": budget,
             "subjects": subjects,
@@ -334,8 +340,13 @@ def attack_job(wildcards):
 
 
 def validation_job(wildcards):
-    """The job description of one attack on the validation subjects (rule attack_validation)."""
-    return _job(wildcards, VALIDATION_SUBJECTS, VALIDATION["subjects_per_view"])
+    """The job description of one attack on the validation subjects (rule attack_validation), a
+    candidate's placement or K rule applied."""
+    variant = Mode.parse(wildcards.mode).variant
+    overrides = VALIDATION["candidates"][variant] if variant else {}
+    return _job(
+        wildcards, VALIDATION_SUBJECTS, VALIDATION["subjects_per_view"], overrides
+    )
 
 
 def attack_runtime():
@@ -366,11 +377,17 @@ def optimiser_settings(wildcards, variants):
     )
     settings = {key: ATTACK[key] for key in keys}
     if variant:
-        settings.update({k: v for k, v in variants[variant].items() if k != "modes"})
+        settings.update(
+            {
+                k: v
+                for k, v in variants[variant].items()
+                if k != "modes" and k not in JOB_KEYS
+            }
+        )
     if (
         setting == "random"
     ):  # no optimisation: the optimiser's knobs must not rerun the control
-        settings = {"dtype": ATTACK["dtype"]}
+        settings = {"dtype": settings["dtype"]}
     return canonical({"goal": goal, "setting": setting, **settings})
 
 
@@ -586,6 +603,7 @@ def final_outputs():
     return [
         *(store_files(dataset)["meta"] for dataset in DATASETS),
         *rules.natural_accuracy.output,
+        *rules.gaitset_validation.output,
         *rules.wgan_report.output,
         *(rules.aggregate_attacks.output if "casia_b" in attacked else []),
         *(rules.compare_perturbations.output if "casia_b" in attacked else []),

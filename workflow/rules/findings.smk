@@ -9,6 +9,7 @@ rule findings:
         tables=white_box_files("parquet"),
         natural=rules.natural_accuracy.output.csv,
         table3=rules.table3_blackbox_gaitgan.output.csv,
+        imperceptibility=rules.compare_perturbations.output.imperceptibility_csv,
     output:
         csv=report(
             f"{RESULTS}/tables/findings.csv",

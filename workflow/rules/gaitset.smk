@@ -22,6 +22,8 @@ rule train_gaitset:
         **store_files("casia_b"),
     output:
         weights=model_files("gaitset")["weights"],
+        # the weights at gaitset.train.snapshots, for the validation curve
+        snapshots=directory(f"{RESULTS}/models/gaitset/snapshots"),
     log:
         f"{LOGS}/gaitset/train.log",
     benchmark:
@@ -109,3 +111,40 @@ rule natural_accuracy:
         test_subjects=TEST_SUBJECTS,
     script:
         "../../scripts/evaluate_natural.py"
+
+
+rule gaitset_validation:
+    # GaitSet's rank-1 on the validation subjects at each kept snapshot and at the end: whether the
+    # iteration count (a compute budget) had levelled off, read without a test subject.
+    input:
+        **store_files("casia_b"),
+        snapshots=rules.train_gaitset.output.snapshots,
+        weights=rules.train_gaitset.output.weights,
+    output:
+        csv=report(
+            f"{RESULTS}/tables/gaitset_validation.csv",
+            caption="../report/gaitset_validation.rst",
+            category="GaitSet",
+        ),
+        md=f"{RESULTS}/tables/gaitset_validation.md",
+    log:
+        f"{LOGS}/gaitset/validation.log",
+    benchmark:
+        f"{BENCHMARKS}/gaitset/validation.tsv"
+    conda:
+        CONDA_ENV
+    threads: config["threads"]["extract_features"]
+    resources:
+        mem_mb=GAITSET["resources"]["extract"]["mem_mb"],
+        runtime=GAITSET["resources"]["extract"]["runtime"],
+    params:
+        validation_subjects=VALIDATION_SUBJECTS,
+        metric=GAITSET["evaluation"]["metric"],
+        runtime=runtime_knobs(
+            {
+                "device": config["device"],
+                "frame_chunk": GAITSET["evaluation"]["frame_chunk"],
+            }
+        ),
+    script:
+        "../../scripts/gaitset_validation.py"
