@@ -211,7 +211,8 @@ def momentum_step(w: Tensor, grad: Tensor, momentum: Tensor, segment_of_row: Ten
     return w + settings.step_size * momentum.sign(), momentum
 
 
-def _autocast(device: torch.device, dtype: str) -> contextlib.AbstractContextManager:
+def precision(device: torch.device, dtype: str) -> contextlib.AbstractContextManager:
+    """The context an attack of ``dtype`` computes in: nothing for float32, bfloat16 autocast otherwise."""
     if dtype == "float32":
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
@@ -259,7 +260,7 @@ class TemporalSparseAttack:
         kept_positions = torch.from_numpy(np.concatenate([it.plan.kept for it in items]))
         new_positions = torch.from_numpy(np.concatenate([it.plan.generated for it in items])).to(dev)
         reference = torch.stack([it.reference for it in items]).to(dev)
-        with _autocast(dev, s.dtype):
+        with precision(dev, s.dtype):
             cache = gaitset.pooled_cache(clean, [len(it.plan.kept) for it in items], positions=kept_positions)
         neighbours = self._neighbour_frames(items) if s.temporal_weight else None
         w = torch.cat([initial_latents(k, self.victim.latent_dim, it.seed, s.setting)
@@ -274,7 +275,7 @@ class TemporalSparseAttack:
             sub_cache = cache if len(seqs) == n else cache.select(seqs)
             sub_segments = torch.repeat_interleave(torch.arange(len(seqs), device=dev),
                                                    torch.tensor([ks[i] for i in seqs], device=dev))
-            with _autocast(dev, s.dtype):
+            with precision(dev, s.dtype):
                 x = generator(on_sphere(latents) if s.setting == "adversary" else latents)
                 logits = realism.logits(x)
                 feats = gaitset.forward_with_cache(sub_cache, to_gaitset_frames(x), [ks[i] for i in seqs],
@@ -378,7 +379,7 @@ def reference_attack(victim: Victim, item: AttackItem, settings: AttackSettings,
     momentum = torch.zeros_like(w)
     for _ in range(settings.iterations if settings.setting == "adversary" else 0):
         latents = w.detach().requires_grad_(True)
-        with _autocast(dev, settings.dtype):
+        with precision(dev, settings.dtype):
             x = victim.generator(on_sphere(latents))
             logits = victim.realism.logits(x)
             sequence = clean.new_zeros((plan.length, *clean.shape[1:]))

@@ -29,7 +29,14 @@ from fractions import Fraction
 import numpy as np
 import torch
 
-from gaitcore.attacks.engine import AttackItem, AttackSettings, TemporalSparseAttack, Victim, reference_attack
+from gaitcore.attacks.engine import (
+    AttackItem,
+    AttackSettings,
+    TemporalSparseAttack,
+    Victim,
+    precision,
+    reference_attack,
+)
 from gaitcore.attacks.plan import plan_frames
 from gaitcore.attacks.vocabulary import Sparsity
 from gaitcore.data.layout import CASIA_B, SequenceKey
@@ -67,12 +74,15 @@ def build_victim(args: argparse.Namespace, device: torch.device) -> Victim:
     return victim.to_channels_last() if args.channels_last else victim
 
 
-def floor_seconds(victim: Victim, latents: torch.Tensor, iterations: int) -> float:
-    """G and D forward+backward on ``latents`` (all generated frames of the chunk), ``iterations`` times."""
+def floor_seconds(victim: Victim, latents: torch.Tensor, iterations: int, dtype: str = "float32") -> float:
+    """G and D forward+backward on ``latents`` (all generated frames of the chunk), ``iterations`` times,
+    in the attack's precision (:func:`gaitcore.attacks.engine.precision`)."""
     began = time.perf_counter()
     for _ in range(iterations):
         z = latents.detach().requires_grad_(True)
-        torch.autograd.grad(victim.realism.logits(victim.generator(z)).sum(), z)
+        with precision(z.device, dtype):
+            logits = victim.realism.logits(victim.generator(z))
+        torch.autograd.grad(logits.float().sum(), z)
     return time.perf_counter() - began
 
 
@@ -130,7 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     floor_s = 0.0
     for first in range(0, len(items), args.chunk_size):
         chunk = outcomes[first : first + args.chunk_size]
-        floor_s += floor_seconds(victim, torch.cat([o.latents for o in chunk]).to(device), args.iterations)
+        floor_s += floor_seconds(victim, torch.cat([o.latents for o in chunk]).to(device), args.iterations,
+                                 args.dtype)
     print(f"floor (G+D fwd+bwd): {floor_s:8.2f} s")
     print(f"attack-speedup: {reference_s / engine_s:.2f}x max-abs-diff: {diff:.3g} "
           f"floor-multiple: {engine_s / floor_s:.2f}x")
