@@ -136,6 +136,30 @@ def test_gaitset_training_setting_reruns_training_and_everything_downstream(buil
     assert sorted(job.wildcards["dataset"] for job in jobs if job.rule == "extract_features") == sorted(evaluated)
 
 
+def test_new_test_subjects_rerun_evaluation_and_attacks_but_no_training(built):
+    """Test subjects are only attacked and reported: a new test range changes no model."""
+    workdir, _ = built
+    config = ci_config()
+    config["subjects"]["casia_b"]["test"] = [8, 12]
+    stats, jobs = dry_run(workdir, config)
+    trainings = {"train_gaitset", "train_wgan", "train_judge_critic", "train_gaitgan", "train_spade", "preprocess"}
+    assert not trainings & set(stats), stats
+    assert {"extract_features", "natural_accuracy", "attack", "findings"} <= set(stats)
+    # The validation jobs read no test subject: they rerun only because the features file they share
+    # with the test subjects is rebuilt, never for a changed setting.
+    assert all(PARAMS_CHANGED not in job.reason for job in jobs if job.rule == "attack_validation")
+
+
+def test_new_validation_subjects_recalibrate_the_critics_but_leave_gaitset(built):
+    workdir, _ = built
+    config = ci_config()
+    config["subjects"]["casia_b"]["validation"] = [5, 7]
+    config["subjects"]["casia_b"]["test"] = [8, 12]
+    stats, _ = dry_run(workdir, config)
+    assert stats["train_wgan"] == 1 and stats["train_judge_critic"] == 1 and stats["attack_validation"] > 0
+    assert stats["train_gaitset"] == 0 and stats["train_gaitgan"] == 0 and stats["train_spade"] == 0
+
+
 def test_a_new_sparsity_schedules_only_its_attack_jobs(built):
     workdir, _ = built
     config = ci_config()
@@ -165,10 +189,13 @@ def test_an_optimiser_setting_reruns_the_adversary_jobs_but_not_the_random_contr
     assert any("+" in job.wildcards["mode"] for job in attacked)  # the settings variants derive from them
     assert all(PARAMS_CHANGED in job.reason for job in attacked)
     # The video attack (docs/spade.md) renders the adversary's new silhouettes again; Tables 3 and 4
-    # read the frame-alteration adversary's outputs (docs/gaitgan.md).
+    # read the frame-alteration adversary's outputs (docs/gaitgan.md); the validation runs compare
+    # their candidates with the plain settings, which changed (docs/knobs.md).
     assert set(stats) == {"attack", "aggregate_attacks", "compare_perturbations", "video_attack",
                           "aggregate_video_attacks", "table3_blackbox_gaitgan", "table4_cross_dataset", "findings",
-                          "all"}
+                          "attack_validation", "validation_settings", "all"}
+    validated = [job for job in jobs if job.rule == "attack_validation"]
+    assert validated and all(PARAMS_CHANGED in job.reason for job in validated)
 
 
 def test_a_baseline_setting_reruns_only_the_baselines_that_use_it(built):
@@ -198,12 +225,13 @@ def test_the_video_views_rerun_only_the_video_attack(built):
     assert all(PARAMS_CHANGED in job.reason for job in jobs if job.rule == "video_attack")
 
 
-def test_the_judge_critic_retrains_alone_and_only_the_comparison_follows(built):
+def test_the_judge_critic_retrains_alone_and_only_the_comparison_and_findings_follow(built):
     workdir, _ = built
     config = ci_config()
     config["wgan"]["judge"]["iterations"] += 1
     stats, jobs = dry_run(workdir, config)
-    assert stats == Counter({"train_judge_critic": 1, "compare_perturbations": 1, "all": 1}), jobs
+    # The findings read the judge's realism gains (imperceptibility.csv, docs/findings.md).
+    assert stats == Counter({"train_judge_critic": 1, "compare_perturbations": 1, "findings": 1, "all": 1}), jobs
     assert PARAMS_CHANGED in next(job for job in jobs if job.rule == "train_judge_critic").reason
 
 
