@@ -65,7 +65,7 @@ from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.probe_design import SLOT, design_probes
-from gaitcore.evaluation.protocols import Protocol, protocol_for
+from gaitcore.evaluation.protocols import protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery
 from gaitcore.models.gaitset import load_gaitset
 from gaitcore.models.wgan import load_wgan
@@ -115,13 +115,6 @@ class AttackJob:
 def settings_for(mode: str, values: Mapping[str, Any]) -> AttackSettings | PerturbationSettings:
     """The settings of a job of ``mode``: :class:`PerturbationSettings` for a baseline, else :class:`AttackSettings`."""
     return (PerturbationSettings if Mode.parse(mode).is_baseline else AttackSettings)(**values)
-
-
-def select_probes(index: pd.DataFrame, protocol: Protocol, job: AttackJob) -> pd.DataFrame:
-    """Rows of the feature index probed by ``job``, per view in ``job.views`` order, each with its
-    ``slot``: the balanced design of :func:`gaitcore.evaluation.probe_design.design_probes` with
-    ``job.subjects_per_view`` subjects per view (None: every probe)."""
-    return design_probes(index, protocol, job.condition, job.views, job.subjects_per_view)
 
 
 def choose_target(index: pd.DataFrame, gallery: np.ndarray, probe: pd.Series, rng: np.random.Generator) -> int:
@@ -197,7 +190,7 @@ def run_attack_job(
                         "check the rule's store input")
     protocol = protocol_for(job.dataset, job.subjects)
     gallery = protocol.gallery_mask(index)
-    probes = select_probes(index, protocol, job)
+    probes = design_probes(index, protocol, job.condition, job.views, job.subjects_per_view)
     missing = [v for v in job.views if v not in set(probes["view"])]
     if missing:
         raise DataError(Path(features_index), f"no {job.condition} probe at view {', '.join(map(str, missing))} among "
@@ -269,4 +262,4 @@ def _accuracy(nearest: np.ndarray, probes: pd.DataFrame, counted: np.ndarray) ->
     return 100.0 * float((hit & counted).sum() / counted.sum())
 
 
-__all__ = ["AttackJob", "run_attack_job", "select_probes", "settings_for"]
+__all__ = ["AttackJob", "run_attack_job", "settings_for"]

@@ -54,10 +54,11 @@ def validation_table(paths: Sequence[str | Path], *, seed: int = 0) -> pd.DataFr
     for cell in cells.drop(columns="_order").to_dict("records"):
         of_cell = rows[(rows[list(cell)] == pd.Series(cell)).all(axis=1)]
         settings = sorted(set(of_cell["setting"]), key=lambda s: ("+" in s, s))
+        of_setting = {s: cell_scores(rows, metas, setting=s, **cell)["score"] for s in settings}
         for setting in settings:
             base = setting.split("+")[0]
-            plain = cell_scores(rows, metas, setting=base, **cell)["score"]
-            scores = cell_scores(rows, metas, setting=setting, **cell)["score"].dropna()
+            plain = of_setting.get(base, pd.Series(dtype=float))
+            scores = of_setting[setting].dropna()
             subjects = scores.index.get_level_values("subject").astype(str).to_numpy(dtype=object)
             interval = subject_bootstrap(scores.to_numpy(), subjects, seed=seed)
             difference = paired_scores(scores, plain, seed=seed) if setting != base and len(plain) else None

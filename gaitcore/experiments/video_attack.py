@@ -176,7 +176,7 @@ def _nearest(features: list[np.ndarray | None], gallery: ProtocolGallery, views:
     return out
 
 
-def select_probes(rows: pd.DataFrame, views: Sequence[int] | None, attack_table: str | Path,
+def table_rows_to_sense(rows: pd.DataFrame, views: Sequence[int] | None, attack_table: str | Path,
                   subjects_per_view: int | None = None) -> pd.DataFrame:
     """The rows of an attack table (positional index kept: row ``i``'s frames start at ``offsets[i]``)
     whose probe view is in ``views`` (None: all) and, with ``subjects_per_view``, whose ``slot`` is
@@ -223,7 +223,7 @@ def run_video_attack_job(
     if len(offsets) != len(rows) + 1:
         raise DataError(attack_frames, f"holds frames of {len(offsets) - 1} probes, its table {len(rows)}",
                         "rerun the rule `attack` for this job (delete both files first)")
-    rows = select_probes(rows, views, attack_table, subjects_per_view)
+    rows = table_rows_to_sense(rows, views, attack_table, subjects_per_view)
     gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
     spade = load_spade(spade_weights, map_location=dev)
     margin = float(spade.extra.get("train_config", {}).get("crop_margin", 0.05))
