@@ -12,5 +12,6 @@ write_findings(
     snakemake.output.summary,
     table3_csv=snakemake.input.table3,
     imperceptibility_csv=snakemake.input.imperceptibility,
+    precision_csv=snakemake.input.precision,
     seed=snakemake.params.seed,
 )

@@ -248,7 +248,12 @@ def test_ci_config_runs_end_to_end(tmp_path):
     # The paper's findings, each with a verdict (docs/findings.md), and the run's summary.
     findings = pd.read_csv(results / "tables" / "findings.csv")
     assert len(findings) and set(findings["verdict"]) <= {"holds", "fails", "inconclusive"}
-    assert "Natural rank-1 accuracy" in (results / "summary.md").read_text()
+    summary = (results / "summary.md").read_text()
+    assert "Natural rank-1 accuracy" in summary and "## Headline cells" in summary
+    # The headline cells' precision against the power target (docs/findings.md "Precision").
+    precision = pd.read_csv(results / "tables" / "precision.csv")
+    assert len(precision) == 2 * 2 * len(attack["sparsities"]) * len(attack["conditions"])
+    assert set(precision["verdict"]) <= {"met", "larger budget", "more test subjects", "no interval"}
     table4 = pd.read_csv(results / "tables" / "table4_cross_dataset.csv", dtype={"sparsity": str})
     assert table4["sparsity"].tolist() == ["0", *attack["sparsities"], "0 (all probes)"]
     assert table4[["average"]].stack().between(0, 100).all()

@@ -203,13 +203,15 @@ def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path
 
 def write_findings(attack_paths: Sequence[str | Path], natural_csv: str | Path, csv_path: str | Path,
                    md_path: str | Path, summary_path: str | Path, *, table3_csv: str | Path | None = None,
-                   imperceptibility_csv: str | Path | None = None, seed: int = 0) -> pd.DataFrame:
-    """Write ``findings.{csv,md}`` and ``summary.md`` (the headline numbers with their intervals and
-    every finding's verdicts), atomically."""
+                   imperceptibility_csv: str | Path | None = None, precision_csv: str | Path | None = None,
+                   seed: int = 0) -> pd.DataFrame:
+    """Write ``findings.{csv,md}`` and ``summary.md`` (natural accuracy, the headline cells with their
+    intervals and precision from ``precision_csv``, every finding's verdicts), atomically."""
     table = findings_table(attack_paths, table3_csv=table3_csv, imperceptibility_csv=imperceptibility_csv, seed=seed)
     write_table(table, csv_path, md_path, markdown=findings_markdown(table, RULES.values()))
     natural = pd.read_csv(natural_csv, dtype={"probe_view": str})
-    atomic_write_text(Path(summary_path), summary_markdown(table, natural))
+    precision = None if precision_csv is None else pd.read_csv(precision_csv)
+    atomic_write_text(Path(summary_path), summary_markdown(table, natural, precision))
     return table
 
 

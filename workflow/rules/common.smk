@@ -281,6 +281,18 @@ def attack_files(dataset, ext):
     return job_files(dataset, attack_modes(), ATTACK["sparsities"], ext)
 
 
+def headline_files(ext):
+    """The CASIA-B jobs of the headline cells (nontargeted adversary and random control, no
+    variant): the cells whose precision rule headline_precision reads."""
+    modes = [
+        m
+        for m in ATTACK["modes"]
+        if Mode.parse(m).goal == "nontargeted"
+        and Mode.parse(m).setting in ("adversary", "random")
+    ]
+    return job_files("casia_b", modes, ATTACK["sparsities"], ext)
+
+
 def foreign_frame_files(ext):
     """The random-control jobs that rule random_control_sources compares with real silhouettes."""
     return job_files(
@@ -608,6 +620,7 @@ def final_outputs():
         *(rules.aggregate_attacks.output if "casia_b" in attacked else []),
         *(rules.compare_perturbations.output if "casia_b" in attacked else []),
         *(rules.findings.output if "casia_b" in attacked else []),
+        *(rules.headline_precision.output if headline_files("parquet") else []),
         *(
             rules.random_control_sources.output
             if foreign_frame_files("parquet")
