@@ -228,6 +228,17 @@ def test_the_video_views_rerun_only_the_video_attack(built):
     assert all(PARAMS_CHANGED in job.reason for job in jobs if job.rule == "video_attack")
 
 
+def test_a_gaitset_recipe_trains_only_itself_and_its_comparison(built):
+    """gaitset.recipes adds candidate GaitSets scored on validation subjects; the victim and everything
+    downstream of it stay (docs/knobs.md, K4)."""
+    workdir, _ = built
+    config = ci_config()
+    config["gaitset"]["recipes"] = {"lr_low": {"learning_rate": 0.0005}, "batch": {"subjects_per_batch": 2}}
+    stats, jobs = dry_run(workdir, config)
+    assert stats == Counter({"train_gaitset_recipe": 2, "gaitset_recipes": 1, "all": 1}), jobs
+    assert {job.wildcards["recipe"] for job in jobs if job.rule == "train_gaitset_recipe"} == {"lr_low", "batch"}
+
+
 def test_the_judge_critic_retrains_alone_and_only_the_comparison_and_findings_follow(built):
     workdir, _ = built
     config = ci_config()

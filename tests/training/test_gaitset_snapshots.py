@@ -1,11 +1,19 @@
-"""GaitSet's kept snapshots and the validation curve read from them (validation subjects only)."""
+"""GaitSet's kept snapshots, the validation curve read from them and the recipe comparison (validation
+subjects only)."""
 
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 import torch
 
-from gaitcore.experiments.gaitset_validation import validation_curve, validation_curve_markdown
+from gaitcore.experiments.gaitset_validation import (
+    REFERENCE,
+    recipe_comparison,
+    recipe_markdown,
+    validation_curve,
+    validation_curve_markdown,
+)
 from gaitcore.models.gaitset import load_gaitset
 from gaitcore.training.gaitset import snapshot_path, snapshot_paths, train_gaitset
 from tests.training.test_subject_roles import GAITSET, build_store
@@ -58,3 +66,21 @@ def test_the_validation_curve_reads_validation_subjects_only(store, tmp_path):
     assert ((table["ci_low"] <= table["rank1"]) | table["ci_low"].isna()).all()
     text = validation_curve_markdown(table)
     assert text.splitlines()[4].startswith("| iteration | NM |") and "| 6 |" in text
+
+
+def test_recipes_are_compared_with_the_victim_on_the_same_validation_probes(store, tmp_path):
+    train_gaitset(store, tmp_path / "w.pt", tmp_path / "r.pt", CONFIG)
+    train_gaitset(store, tmp_path / "lr.pt", tmp_path / "rlr.pt", replace(CONFIG, learning_rate=0.1))
+    weights = {"lr_0_1": tmp_path / "lr.pt", REFERENCE: tmp_path / "w.pt", "same": tmp_path / "w.pt"}
+    table = recipe_comparison(weights, store, validation_subjects=(5, 6), device="cpu")
+    assert table["recipe"].tolist() == [REFERENCE, "lr_0_1", "same"]  # the reference first
+    assert (table["probes"] == 2 * 2 * 2).all() and (table["subjects"] == 2).all()
+    rows = table.set_index("recipe")
+    assert pd.isna(rows.at[REFERENCE, "difference"])
+    # the same weights differ by exactly nothing; another recipe's difference is its rank-1's difference
+    assert rows.at["same", "difference"] == rows.at["same", "difference_low"] == rows.at["same", "difference_high"] == 0
+    assert rows.at["lr_0_1", "difference"] == pytest.approx(rows.at["lr_0_1", "rank1"] - rows.at[REFERENCE, "rank1"])
+    text = recipe_markdown(table, {"lr_0_1": {"learning_rate": 0.1}, "same": {"iterations": 6}})
+    assert "| lr_0_1 | learning_rate 0.1 | NM |" in text and "(reference)" in text
+    with pytest.raises(ValueError, match="victim's weights"):
+        recipe_comparison({"same": tmp_path / "w.pt"}, store, validation_subjects=(5, 6), device="cpu")

@@ -190,6 +190,22 @@ def wgan_training_params(**overrides):
     )
 
 
+def gaitset_recipe_train(wildcards):
+    """The ``train`` param of a candidate GaitSet recipe: the victim's (GAITSET_TRAIN, gaitset.smk)
+    with the recipe's overrides, no snapshots."""
+    return canonical(
+        {**GAITSET_TRAIN, **GAITSET["recipes"][wildcards.recipe], "snapshots": []}
+    )
+
+
+def gaitset_recipe_files():
+    """The weights of every candidate recipe (gaitset.recipes), in the config's order."""
+    return [
+        f"{RESULTS}/models/gaitset_recipes/{name}/weights.pt"
+        for name in GAITSET["recipes"]
+    ]
+
+
 # ---------------------------------------------------------------------------------------- data
 def dataset_spec(dataset):
     """The validated source settings of one dataset (fails early on a missing root)."""
@@ -616,6 +632,7 @@ def final_outputs():
         *(store_files(dataset)["meta"] for dataset in DATASETS),
         *rules.natural_accuracy.output,
         *rules.gaitset_validation.output,
+        *(rules.gaitset_recipes.output if GAITSET["recipes"] else []),
         *rules.wgan_report.output,
         *(rules.aggregate_attacks.output if "casia_b" in attacked else []),
         *(rules.compare_perturbations.output if "casia_b" in attacked else []),

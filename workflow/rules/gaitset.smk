@@ -148,3 +148,55 @@ rule gaitset_validation:
         ),
     script:
         "../../scripts/gaitset_validation.py"
+
+
+use rule train_gaitset as train_gaitset_recipe with:
+    # a candidate recipe (gaitset.recipes): the victim's training with some settings overridden
+    output:
+        weights=f"{RESULTS}/models/gaitset_recipes/{{recipe}}/weights.pt",
+        snapshots=directory(f"{RESULTS}/models/gaitset_recipes/{{recipe}}/snapshots"),
+    log:
+        f"{LOGS}/gaitset/recipes/{{recipe}}.log",
+    benchmark:
+        f"{BENCHMARKS}/gaitset/recipes/{{recipe}}.tsv"
+    params:
+        checkpoint=f"{RESULTS}/models/gaitset_recipes/{{recipe}}/checkpoint.pt",
+        train=gaitset_recipe_train,
+        runtime=GAITSET_RUNTIME,
+
+
+rule gaitset_recipes:
+    # the candidate recipes against the victim's on the validation subjects (docs/knobs.md)
+    input:
+        **store_files("casia_b"),
+        weights=rules.train_gaitset.output.weights,
+        recipes=gaitset_recipe_files(),
+    output:
+        csv=report(
+            f"{RESULTS}/tables/gaitset_recipes.csv",
+            caption="../report/gaitset_recipes.rst",
+            category="GaitSet",
+        ),
+        md=f"{RESULTS}/tables/gaitset_recipes.md",
+    log:
+        f"{LOGS}/gaitset/recipes.log",
+    benchmark:
+        f"{BENCHMARKS}/gaitset/recipes.tsv"
+    conda:
+        CONDA_ENV
+    threads: config["threads"]["extract_features"]
+    resources:
+        mem_mb=GAITSET["resources"]["extract"]["mem_mb"],
+        runtime=GAITSET["resources"]["extract"]["runtime"],
+    params:
+        recipes=canonical(GAITSET["recipes"]),
+        validation_subjects=VALIDATION_SUBJECTS,
+        metric=GAITSET["evaluation"]["metric"],
+        runtime=runtime_knobs(
+            {
+                "device": config["device"],
+                "frame_chunk": GAITSET["evaluation"]["frame_chunk"],
+            }
+        ),
+    script:
+        "../../scripts/gaitset_recipes.py"
