@@ -24,7 +24,9 @@ of its view alone writes; bundling views only saves the process start-up per vie
   per-probe ``offsets`` (row ``i``'s frames are ``frames[offsets[i]:offsets[i + 1]]``).
 
 **Targets** (Sec. 4.1 "Implementation details": a random other identity, one of its sequences):
-the target subject is drawn uniformly from the other test subjects; ``X_t`` is that subject's
+the target subject is drawn uniformly from the other test subjects (``target_choice="random"``,
+the paper's; ``"nearest"`` instead takes the other subject of the gallery sequence nearest to the
+clean probe, the easiest target, a diagnostic of how much the target's choice costs); ``X_t`` is that subject's
 sequence of the probe's condition and view outside the gallery (e.g. nm-05 or nm-06 for an NM
 probe), drawn uniformly; if it has none, any of its non-gallery sequences. Targets, placements and
 initial latents are drawn from a seed derived from the config seed and the probe's key (its own
@@ -66,7 +68,7 @@ from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.probe_design import SLOT, design_probes
 from gaitcore.evaluation.protocols import protocol_for
-from gaitcore.evaluation.rank1 import ProtocolGallery
+from gaitcore.evaluation.rank1 import ProtocolGallery, distances
 from gaitcore.models.gaitset import load_gaitset
 from gaitcore.models.wgan import load_wgan
 from gaitcore.utils.device import resolve_device
@@ -94,12 +96,15 @@ class AttackJob:
     subjects: tuple[int, int] = TEST_SUBJECTS  # whose gallery and probes: test (reported) or validation
     metric: str = "euclidean"
     variant: str = ""  # name of the optimiser-settings variant ("" - the config's own settings)
+    target_choice: str = "random"  # a targeted attack's target subject: TARGET_CHOICES
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "views", tuple(int(v) for v in self.views))
         object.__setattr__(self, "subjects", tuple(self.subjects))
         if not self.views or len(set(self.views)) != len(self.views):
             raise ValueError(f"an attack job needs distinct probe views, got {list(self.views)}")
+        if self.target_choice not in TARGET_CHOICES:
+            raise ValueError(f"attack.target_choice {self.target_choice!r}: use one of {list(TARGET_CHOICES)}")
 
     @property
     def seed_mode(self) -> str:
@@ -117,13 +122,28 @@ def settings_for(mode: str, values: Mapping[str, Any]) -> AttackSettings | Pertu
     return (PerturbationSettings if Mode.parse(mode).is_baseline else AttackSettings)(**values)
 
 
-def choose_target(index: pd.DataFrame, gallery: np.ndarray, probe: pd.Series, rng: np.random.Generator) -> int:
-    """Feature row of ``X_t`` for a targeted attack on ``probe`` (see the module docstring)."""
+TARGET_CHOICES = ("random", "nearest")  # the paper's uniform draw; the other subject nearest the clean probe
+
+
+def nearest_other_subject(gallery: ProtocolGallery, probe_feature: np.ndarray, subject: str, metric: str) -> str:
+    """The subject, other than ``subject``, of the gallery sequence nearest to ``probe_feature`` (any view)."""
+    others = np.flatnonzero(gallery.subjects != subject)
+    if not len(others):
+        raise ValueError("a targeted attack needs at least two test subjects in the gallery")
+    dist = distances(probe_feature[None], gallery.features, metric)[0].numpy()
+    return str(gallery.subjects[others[int(np.argmin(dist[others]))]])
+
+
+def choose_target(index: pd.DataFrame, gallery: np.ndarray, probe: pd.Series, rng: np.random.Generator,
+                  target: str | None = None) -> int:
+    """Feature row of ``X_t`` for a targeted attack on ``probe`` (see the module docstring); the target
+    subject is drawn uniformly from the other gallery subjects unless ``target`` names it."""
     outside = index[~gallery]
     others = sorted(set(index.loc[gallery, "subject"]) - {probe["subject"]})
     if not others:
         raise ValueError("a targeted attack needs at least two test subjects in the gallery")
-    target = others[int(rng.integers(len(others)))]
+    if target is None:
+        target = others[int(rng.integers(len(others)))]
     candidates = outside[outside["subject"] == target]
     same = candidates[(candidates["condition"] == probe["condition"]) & (candidates["view"] == probe["view"])]
     pool = same if len(same) else candidates
@@ -206,7 +226,9 @@ def run_attack_job(
         frames = np.asarray(store.sequence(int(probe["store_row"])))
         plan = plan_frames(len(frames), sparsity.value, kind=kind, placement=job.placement, rule=job.k_rule, rng=rng)
         if goal == "targeted":
-            target_row = choose_target(index, gallery, probe, rng)
+            chosen = (None if job.target_choice == "random" else nearest_other_subject(
+                prepared, np.array(features[int(probe["feature_row"])]), probe["subject"], job.metric))
+            target_row = choose_target(index, gallery, probe, rng, chosen)
             targets.append(str(index.at[target_row, "subject"]))
         else:
             target_row = int(probe.name)

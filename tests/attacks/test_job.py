@@ -80,6 +80,21 @@ def test_choose_target_prefers_the_same_condition_and_view_outside_the_gallery()
     assert {choose_target(index, gallery, probe, np.random.default_rng(s)) for s in range(10)} == {3}
 
 
+def test_the_nearest_target_is_the_other_subject_nearest_the_clean_probe(world, tmp_path):
+    _, table = run(world, tmp_path, mode="alteration_targeted_adversary", target_choice="nearest")
+    features, index = np.load(world / "f.npy"), pd.read_parquet(world / "f.parquet")
+    gallery = ((index["condition"] == "nm") & (index["seq"] <= 4)).to_numpy()
+    for row in table.itertuples():
+        probe = index[(index["subject"] == row.subject) & (index["condition"] == "nm") & (index["seq"] == row.seq)
+                      & (index["view"] == row.view)].iloc[0]
+        others = np.flatnonzero(gallery & (index["subject"] != row.subject).to_numpy())
+        gaps = [np.linalg.norm(features[int(index.at[i, "feature_row"])] - features[int(probe["feature_row"])])
+                for i in others]
+        assert row.target == index.at[others[int(np.argmin(gaps))], "subject"]
+    with pytest.raises(ValueError, match="target_choice 'closest'"):
+        AttackJob(CASIA_B, "nm", (90,), "1/10", "alteration_targeted_adversary", target_choice="closest")
+
+
 def test_random_control_is_not_optimised(world, tmp_path):
     _, table = run(world, tmp_path, mode="alteration_nontargeted_random")
     assert (table["iterations"] == 0).all() and (table["setting"] == "random").all()

@@ -334,7 +334,7 @@ def subjects_per_view(dataset, mode):
 
 
 # Keys of a validation candidate that change which frames are generated (the job), not the optimiser.
-JOB_KEYS = ("placement", "k_rule")
+JOB_KEYS = ("placement", "k_rule", "target_choice")
 
 
 def _job(wildcards, subjects, budget, overrides=None):
@@ -352,6 +352,7 @@ def _job(wildcards, subjects, budget, overrides=None):
             "variant": Mode.parse(wildcards.mode).variant,
             "placement": overrides.get("placement", ATTACK["placement"]),
             "k_rule": overrides.get("k_rule", ATTACK["k_rule"]),
+            "target_choice": overrides.get("target_choice", ATTACK["target_choice"]),
             "seed": config["seed"],
             "subjects_per_view": budget,
             "subjects": subjects,
@@ -369,7 +370,7 @@ def attack_job(wildcards):
 
 def validation_job(wildcards):
     """The job description of one attack on the validation subjects (rule attack_validation), a
-    candidate's placement or K rule applied."""
+    candidate's placement, K rule or target choice applied."""
     variant = Mode.parse(wildcards.mode).variant
     overrides = VALIDATION["candidates"][variant] if variant else {}
     return _job(
