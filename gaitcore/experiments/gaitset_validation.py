@@ -76,7 +76,8 @@ def validation_curve(weights: Sequence[str | Path], store_root: str | Path, *,
                      validation_subjects: tuple[int, int] = VALIDATION_SUBJECTS, metric: str = "euclidean",
                      device: str = "auto", frame_chunk: int = 64) -> pd.DataFrame:
     """One row per (weights file, condition): the iteration the weights are at (their ``extra``), and
-    the validation subjects' mean rank-1 over probe views with its interval; sorted by iteration."""
+    the validation subjects' mean rank-1 over probe views with its interval; sorted by iteration, then
+    in the protocol's order of probe sets."""
     validation = _ValidationSet(store_root, validation_subjects, device, frame_chunk)
     protocol = validation.protocol
     out = []
@@ -89,8 +90,9 @@ def validation_curve(weights: Sequence[str | Path], store_root: str | Path, *,
                         "subjects": int(row.subjects)})
         log.info("%s (iteration %s): validation rank-1 %s", path, extra.get("iterations"),
                  {r["condition"]: round(r["rank1"], 1) for r in out[-len(protocol.probes):]})
-    return pd.DataFrame.from_records(out, columns=COLUMNS).sort_values(["iteration", "condition"],
-                                                                       kind="stable").reset_index(drop=True)
+    # sorted by iteration; within one, the protocol's probe-set order (NM, BG, CL)
+    return pd.DataFrame.from_records(out, columns=COLUMNS).sort_values("iteration", kind="stable").reset_index(
+        drop=True)
 
 
 def validation_curve_markdown(table: pd.DataFrame) -> str:
