@@ -11,10 +11,10 @@ from gaitcore.utils.logs import setup_logging
 setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 runtime = snakemake.params.runtime
-recipes = snakemake.params.recipes
+names = snakemake.params.names  # the config's order, as the input files
 write_recipe_comparison(
-    {REFERENCE: snakemake.input.weights, **dict(zip(recipes, snakemake.input.recipes, strict=True))},
-    recipes,
+    {REFERENCE: snakemake.input.weights, **dict(zip(names, snakemake.input.recipes, strict=True))},
+    snakemake.params.recipes,
     Path(snakemake.input.meta).parent,
     snakemake.output.csv,
     snakemake.output.md,

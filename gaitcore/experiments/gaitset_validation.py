@@ -110,20 +110,34 @@ def validation_curve_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _check_recipe(path: str | Path, recipe: str, overrides: Mapping, extra: Mapping) -> None:
+    """``ValueError`` unless the weights at ``path`` were trained with ``recipe``'s ``overrides``
+    (their recorded ``train_config``): a table row must not carry another recipe's name."""
+    trained = extra.get("train_config", {})
+    wrong = {key: trained.get(key) for key, value in overrides.items() if trained.get(key) != value}
+    if wrong:
+        raise ValueError(f"{path}: trained with {wrong}, not recipe {recipe!r}'s {dict(overrides)}; "
+                         "pair each recipe with its own weights (rule train_gaitset_recipe)")
+
+
 def recipe_comparison(weights: Mapping[str, str | Path], store_root: str | Path, *,
+                      recipes: Mapping[str, Mapping] | None = None,
                       validation_subjects: tuple[int, int] = VALIDATION_SUBJECTS, metric: str = "euclidean",
                       device: str = "auto", frame_chunk: int = 64) -> pd.DataFrame:
     """One row per (recipe, condition), columns :data:`RECIPE_COLUMNS`: ``weights`` maps each recipe
     to its weights, :data:`REFERENCE` (the victim's) first; the mean rank-1 over probe views of the
     validation probes with its interval and, for the candidates, the difference from the reference
-    on the same probes with its paired subject-level interval."""
+    on the same probes with its paired subject-level interval. With ``recipes`` (each candidate's
+    overrides) every candidate's weights must have been trained with its overrides."""
     if REFERENCE not in weights:
         raise ValueError(f"the recipe comparison needs the victim's weights under {REFERENCE!r}")
     validation = _ValidationSet(store_root, validation_subjects, device, frame_chunk)
     protocol, views = validation.protocol, np.asarray(validation.protocol.views)
     hits = {}
     for recipe in [REFERENCE, *(r for r in weights if r != REFERENCE)]:
-        features, _ = validation.features(weights[recipe])
+        features, extra = validation.features(weights[recipe])
+        if recipes is not None and recipe != REFERENCE:
+            _check_recipe(weights[recipe], recipe, recipes[recipe], extra)
         probes, hits[recipe] = rank1_hits(features, validation.index, protocol, metric)
     out = []
     for condition, _ in protocol.probes:
@@ -174,8 +188,8 @@ def write_recipe_comparison(weights: Mapping[str, str | Path], recipes: Mapping[
                             store_root: str | Path, csv_path: str | Path, md_path: str | Path,
                             **kwargs) -> pd.DataFrame:
     """Write :func:`recipe_comparison` as CSV and Markdown (atomically); ``recipes`` are the candidates'
-    overrides, shown beside their rows. Returns the table."""
-    table = recipe_comparison(weights, store_root, **kwargs)
+    overrides, checked against each weights file and shown beside their rows. Returns the table."""
+    table = recipe_comparison(weights, store_root, recipes=recipes, **kwargs)
     write_table(table, csv_path, md_path, markdown=recipe_markdown(table, recipes))
     return table
 

@@ -84,3 +84,16 @@ def test_recipes_are_compared_with_the_victim_on_the_same_validation_probes(stor
     assert "| lr_0_1 | learning_rate 0.1 | NM |" in text and "(reference)" in text
     with pytest.raises(ValueError, match="victim's weights"):
         recipe_comparison({"same": tmp_path / "w.pt"}, store, validation_subjects=(5, 6), device="cpu")
+
+
+def test_a_recipe_row_never_carries_another_recipes_weights(store, tmp_path):
+    train_gaitset(store, tmp_path / "w.pt", tmp_path / "r.pt", CONFIG)
+    train_gaitset(store, tmp_path / "lr.pt", tmp_path / "rlr.pt", replace(CONFIG, learning_rate=0.1))
+    weights = {REFERENCE: tmp_path / "w.pt", "lr_0_1": tmp_path / "lr.pt", "batch": tmp_path / "w.pt"}
+    recipes = {"lr_0_1": {"learning_rate": 0.1}, "batch": {"subjects_per_batch": 2}}  # CONFIG trains with 3
+    with pytest.raises(ValueError, match=r"w\.pt: trained with \{'subjects_per_batch': 3\}, not recipe 'batch'"):
+        recipe_comparison(weights, store, recipes=recipes, validation_subjects=(5, 6), device="cpu")
+    weights["batch"] = tmp_path / "lr.pt"  # swapped labels are caught too
+    with pytest.raises(ValueError, match="not recipe 'batch'"):
+        recipe_comparison(weights, store, recipes={**recipes, "batch": {"learning_rate": 0.001}},
+                          validation_subjects=(5, 6), device="cpu")

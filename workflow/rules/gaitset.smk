@@ -190,6 +190,7 @@ rule gaitset_recipes:
         runtime=GAITSET["resources"]["extract"]["runtime"],
     params:
         recipes=canonical(GAITSET["recipes"]),
+        names=list(GAITSET["recipes"]),  # the order of input.recipes (canonical sorts the keys)
         validation_subjects=VALIDATION_SUBJECTS,
         metric=GAITSET["evaluation"]["metric"],
         runtime=runtime_knobs(
