@@ -68,6 +68,11 @@ def even_spread(probes: int, subjects: int) -> np.ndarray:
     return np.array([base + 1] * extra + [base] * (used - extra))
 
 
+def _z(confidence: float) -> float:
+    """The standard normal quantile of a two-sided ``confidence`` interval."""
+    return float(norm.ppf(0.5 + confidence / 2))
+
+
 def half_width(components: VarianceComponents, probes_per_subject: Sequence[int],
                confidence: float = CONFIDENCE) -> float:
     """The half-width of the ``confidence`` interval of the mean of probes laid out as
@@ -76,16 +81,15 @@ def half_width(components: VarianceComponents, probes_per_subject: Sequence[int]
     counts = counts[counts > 0]
     total = counts.sum()
     variance = components.between ** 2 * (counts ** 2).sum() / total ** 2 + components.within ** 2 / total
-    return float(norm.ppf(0.5 + confidence / 2) * math.sqrt(variance))
+    return _z(confidence) * math.sqrt(variance)
 
 
 def subjects_for(components: VarianceComponents, probes_per_subject: int, target: float,
                  confidence: float = CONFIDENCE) -> int:
     """The fewest subjects, each with ``probes_per_subject`` probes, whose interval's half-width is at
     most ``target``."""
-    z = norm.ppf(0.5 + confidence / 2)
     per_subject = components.between ** 2 + components.within ** 2 / probes_per_subject
-    return max(math.ceil(z ** 2 * per_subject / target ** 2 - 1e-9), 1)
+    return max(math.ceil(_z(confidence) ** 2 * per_subject / target ** 2 - 1e-9), 1)
 
 
 __all__ = ["VarianceComponents", "even_spread", "half_width", "subjects_for", "variance_components"]

@@ -34,7 +34,7 @@ from gaitcore.evaluation.attack_accuracy import counted_gallery_views
 from gaitcore.evaluation.features import extract_features, feature_index
 from gaitcore.evaluation.protocols import protocol_for
 from gaitcore.evaluation.rank1 import MEAN_ROW, evaluate_rank1, rank1_hits
-from gaitcore.evaluation.uncertainty import paired_difference, subject_bootstrap, view_columns
+from gaitcore.evaluation.uncertainty import Interval, paired_difference, subject_bootstrap, view_columns
 from gaitcore.models.gaitset import load_gaitset
 from gaitcore.utils.device import resolve_device
 from gaitcore.utils.tables import write_table
@@ -155,13 +155,11 @@ def recipe_comparison(weights: Mapping[str, str | Path], store_root: str | Path,
                                                             counted)
         for recipe, values in laid_out.items():
             value = subject_bootstrap(values, subjects[keep], weights=column_weights)
-            change = (None if recipe == REFERENCE else
+            change = (Interval(np.nan, np.nan, np.nan, 0, 0) if recipe == REFERENCE else
                       paired_difference(values, laid_out[REFERENCE], subjects[keep], weights=column_weights))
             out.append({"recipe": recipe, "condition": condition, "rank1": value.estimate, "ci_low": value.low,
                         "ci_high": value.high, "probes": value.n_probes, "subjects": value.n_subjects,
-                        "difference": np.nan if change is None else change.estimate,
-                        "difference_low": np.nan if change is None else change.low,
-                        "difference_high": np.nan if change is None else change.high})
+                        "difference": change.estimate, "difference_low": change.low, "difference_high": change.high})
     log.info("recipes on %d validation probes: %s", len(probes),
              {(r["recipe"], r["condition"]): round(r["rank1"], 1) for r in out})
     return pd.DataFrame.from_records(out, columns=RECIPE_COLUMNS)

@@ -198,14 +198,6 @@ def gaitset_recipe_train(wildcards):
     )
 
 
-def gaitset_recipe_files():
-    """The weights of every candidate recipe (gaitset.recipes), in the config's order."""
-    return [
-        f"{RESULTS}/models/gaitset_recipes/{name}/weights.pt"
-        for name in GAITSET["recipes"]
-    ]
-
-
 # ---------------------------------------------------------------------------------------- data
 def dataset_spec(dataset):
     """The validated source settings of one dataset (fails early on a missing root)."""
@@ -297,15 +289,21 @@ def attack_files(dataset, ext):
     return job_files(dataset, attack_modes(), ATTACK["sparsities"], ext)
 
 
+def is_headline(mode):
+    """Whether ``mode`` is a headline mode: the plain nontargeted adversary or random control (no
+    variant), which gets the headline probe budget and the precision table."""
+    parsed = Mode.parse(mode)
+    return (
+        parsed.goal == "nontargeted"
+        and parsed.setting in ("adversary", "random")
+        and not parsed.variant
+    )
+
+
 def headline_files(ext):
-    """The CASIA-B jobs of the headline cells (nontargeted adversary and random control, no
-    variant): the cells whose precision rule headline_precision reads."""
-    modes = [
-        m
-        for m in ATTACK["modes"]
-        if Mode.parse(m).goal == "nontargeted"
-        and Mode.parse(m).setting in ("adversary", "random")
-    ]
+    """The CASIA-B jobs of the headline cells: the cells whose precision rule headline_precision
+    reads."""
+    modes = [m for m in ATTACK["modes"] if is_headline(m)]
     return job_files("casia_b", modes, ATTACK["sparsities"], ext)
 
 
@@ -324,13 +322,7 @@ def subjects_per_view(dataset, mode):
     budget = ATTACK["subjects_per_view"]
     if dataset == "casia_a":
         return budget["casia_a"]
-    parsed = Mode.parse(mode)
-    headline = (
-        parsed.goal == "nontargeted"
-        and parsed.setting in ("adversary", "random")
-        and not parsed.variant
-    )
-    return budget["headline"] if headline else budget["other"]
+    return budget["headline"] if is_headline(mode) else budget["other"]
 
 
 # Keys of a validation candidate that change which frames are generated (the job), not the optimiser.

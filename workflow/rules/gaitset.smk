@@ -170,7 +170,10 @@ rule gaitset_recipes:
     input:
         **store_files("casia_b"),
         weights=rules.train_gaitset.output.weights,
-        recipes=gaitset_recipe_files(),
+        # in the config's order, as params.names
+        recipes=expand(
+            rules.train_gaitset_recipe.output.weights, recipe=list(GAITSET["recipes"])
+        ),
     output:
         csv=report(
             f"{RESULTS}/tables/gaitset_recipes.csv",
