@@ -292,6 +292,24 @@ def check_roles(config: Mapping) -> None:
         raise ConfigError(problems, "Invalid subject roles or probe budget in the config")
 
 
+def victim_problems(config: Mapping) -> list[str]:
+    """One line per candidate victim of ``attack.validation.victims`` (a validated config) that names
+    no recipe of ``gaitset.recipes``."""
+    recipes = list(config["gaitset"]["recipes"])
+    unknown = [victim for victim in config["attack"]["validation"]["victims"] if victim not in recipes]
+    if not unknown:
+        return []
+    return [f"attack.validation.victims {unknown} are not among gaitset.recipes {recipes}: each candidate victim "
+            "is a GaitSet recipe; define it under gaitset.recipes or drop it from attack.validation.victims"]
+
+
+def check_victims(config: Mapping) -> None:
+    """Raise :class:`ConfigError` naming every problem of :func:`victim_problems` (a validated config)."""
+    problems = victim_problems(config)
+    if problems:
+        raise ConfigError(problems, "Invalid candidate victims in the config")
+
+
 def check_config(config: Mapping, schema: Mapping | str | Path) -> None:
     """The checks before Snakemake's ``validate``: the sparsities as given, then the schema."""
     check_sparsities(config)

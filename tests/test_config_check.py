@@ -14,6 +14,7 @@ from gaitcore.config_check import (
     check_config,
     check_schema,
     check_sparsities,
+    check_victims,
     dotted_path,
     parse_sparsity,
     schema_keys,
@@ -213,3 +214,15 @@ def test_a_long_value_is_shortened():
 def test_the_library_never_imports_snakemake():
     code = "import sys, gaitcore.config_check; assert not any(m.startswith('snakemake') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_a_candidate_victim_must_name_a_gaitset_recipe():
+    config = {"gaitset": {"recipes": {"longer": {"iterations": 30}}},
+              "attack": {"validation": {"victims": ["longer"]}}}
+    check_victims(config)
+    config["attack"]["validation"]["victims"] = ["longer", "missing"]
+    with pytest.raises(ConfigError) as raised:
+        check_victims(config)
+    message = str(raised.value)
+    assert "attack.validation.victims ['missing'] are not among gaitset.recipes ['longer']" in message
+    assert "define it under gaitset.recipes or drop it" in message

@@ -11,6 +11,7 @@ import copy
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -237,6 +238,33 @@ def test_a_gaitset_recipe_trains_only_itself_and_its_comparison(built):
     stats, jobs = dry_run(workdir, config)
     assert stats == Counter({"train_gaitset_recipe": 2, "gaitset_recipes": 1, "all": 1}), jobs
     assert {job.wildcards["recipe"] for job in jobs if job.rule == "train_gaitset_recipe"} == {"lr_low", "batch"}
+
+
+def test_a_candidate_victim_is_attacked_on_the_validation_probes_and_set_beside_the_victim(built):
+    """attack.validation.victims attacks a GaitSet recipe like the victim (plain modes, validation
+    subjects only); the run builds the victim table with a row per victim and nothing else reruns."""
+    workdir, _ = built
+    config = ci_config()
+    config["gaitset"]["recipes"] = {"longer": {"iterations": 30}}
+    config["attack"]["validation"]["victims"] = ["longer"]
+    stats, jobs = dry_run(workdir, config)
+    validation = config["attack"]["validation"]
+    cells = len(validation["modes"]) * len(validation["sparsities"]) * len(validation["conditions"])
+    assert stats == Counter({"train_gaitset_recipe": 1, "gaitset_recipes": 1, "extract_features_recipe": 1,
+                             "attack_validation_victim": cells, "validation_victims": 1, "all": 1}), jobs
+    attacked = [job for job in jobs if job.rule == "attack_validation_victim"]
+    assert {job.wildcards["recipe"] for job in attacked} == {"longer"}
+    assert {job.wildcards["mode"] for job in attacked} == set(validation["modes"])  # no candidate setting
+    path = workdir / "victims-config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    result = snakemake(workdir, "--cores", "2", "validation_victims", "--configfile", str(path))
+    assert result.returncode == 0, result.stdout[-5000:]
+    table = pd.read_csv(workdir / config["results"] / "tables" / "validation_victims.csv")
+    assert table["victim"].tolist() == ["default", "longer"] * cells
+    assert table.loc[table["victim"] == "default", "difference"].isna().all()
+    assert table.loc[table["victim"] == "longer", "difference"].notna().all()
+    first, second = (table[table["victim"] == v].reset_index(drop=True) for v in ("default", "longer"))
+    assert (first["probes"] == second["probes"]).all() and (first["subjects"] == second["subjects"]).all()
 
 
 def test_the_judge_critic_retrains_alone_and_only_the_comparison_and_findings_follow(built):

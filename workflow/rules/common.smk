@@ -9,7 +9,12 @@ from functools import cache
 from snakemake.utils import validate
 
 from gaitcore.attacks.vocabulary import Mode, Sparsity
-from gaitcore.config_check import check_config, check_roles, check_sparsities
+from gaitcore.config_check import (
+    check_config,
+    check_roles,
+    check_sparsities,
+    check_victims,
+)
 from gaitcore.data.build import SourceSpec
 from gaitcore.data.fingerprint import tree_fingerprint
 from gaitcore.data.layout import CASIA_A_VIEWS, CASIA_B_VIEWS, CONDITIONS
@@ -18,12 +23,13 @@ from gaitcore.training.wgan import WGANTrainConfig
 from gaitcore.utils.runtime import RuntimeKnobs
 
 # One short error naming each bad key (Snakemake's own validation error prints the whole schema and
-# config), then Snakemake's validate fills in the defaults, whose sparsities, subject roles and
-# probe budgets are checked too.
+# config), then Snakemake's validate fills in the defaults, whose sparsities, subject roles,
+# probe budgets and candidate victims are checked too.
 check_config(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
 validate(config, schema="../schemas/config.schema.yaml")
 check_sparsities(config)
 check_roles(config)
+check_victims(config)
 
 # Jobs import gaitcore from this checkout, also inside `--use-conda` environments, which hold
 # only the dependencies (environment.yml, the same pins as pyproject.toml).
@@ -60,6 +66,7 @@ LOGS = f"{RESULTS}/logs"
 BENCHMARKS = f"{RESULTS}/benchmarks"
 ATTACKS = f"{RESULTS}/attacks"
 VALIDATION_ATTACKS = f"{RESULTS}/validation/attacks"  # attacks on validation subjects
+VICTIM_ATTACKS = f"{RESULTS}/validation/victims"  # the same against candidate victims
 VIDEO_ATTACKS = f"{RESULTS}/video_attacks"
 
 # The modes of the temporal sparse attack (rule attack) and of the perturbation baselines (rule
@@ -77,6 +84,7 @@ wildcard_constraints:
     condition="nm|bg|cl",
     sparsity=r"\d+-\d+",
     mode=ATTACK_MODE_PATTERN,
+    recipe=r"[A-Za-z0-9_.-]+",
 
 
 def store_files(dataset):
@@ -423,20 +431,42 @@ def validation_settings(wildcards):
     return optimiser_settings(wildcards, VALIDATION["candidates"])
 
 
-def validation_files(ext):
-    """The ``ext`` files of the validation attack jobs: every attack.validation mode, plain and
-    with each candidate setting, at its sparsities and conditions (none without CASIA-B).
+def validation_files(ext, root=VALIDATION_ATTACKS, candidates=True):
+    """The ``ext`` files of the validation attack jobs under ``root``: every attack.validation mode,
+    plain and (``candidates``) with each candidate setting, at its sparsities and conditions (none
+    without CASIA-B).
     """
     if "casia_b" not in DATASETS or not attack_views("casia_b"):
         return []
     modes = VALIDATION["modes"]
-    candidates = [f"{m}+{name}" for m in modes for name in VALIDATION["candidates"]]
+    variants = (
+        [f"{m}+{name}" for m in modes for name in VALIDATION["candidates"]]
+        if candidates
+        else []
+    )
     return expand(
-        attack_path(ext, root=VALIDATION_ATTACKS, dataset="casia_b"),
-        mode=[*modes, *candidates],
+        attack_path(ext, root=root, dataset="casia_b"),
+        mode=[*modes, *variants],
         sparsity=[sparsity_wildcard(s) for s in VALIDATION["sparsities"]],
         condition=VALIDATION["conditions"],
     )
+
+
+def victim_files(ext):
+    """The ``ext`` files of the plain validation attacks (rule attack_validation) and of the same
+    against each candidate victim of attack.validation.victims (rule attack_validation_victim), one
+    victim after another, the default victim first (rule validation_victims reads them so).
+    """
+    return [
+        *validation_files(ext, candidates=False),
+        *(
+            path
+            for victim in VALIDATION["victims"]
+            for path in validation_files(
+                ext, root=f"{VICTIM_ATTACKS}/{victim}", candidates=False
+            )
+        ),
+    ]
 
 
 # ---------------------------------------------------------------------------------------- baselines
@@ -641,4 +671,9 @@ def final_outputs():
         *rules.spade_report.output,
         *(rules.aggregate_video_attacks.output if video_attack_jobs() else []),
         *(rules.validation_settings.output if validation_files("parquet") else []),
+        *(
+            rules.validation_victims.output
+            if VALIDATION["victims"] and validation_files("parquet")
+            else []
+        ),
     ]

@@ -165,6 +165,20 @@ use rule train_gaitset as train_gaitset_recipe with:
         runtime=GAITSET_RUNTIME,
 
 
+use rule extract_features as extract_features_recipe with:
+    # a candidate recipe's features, for attacking it on validation subjects (validation.smk)
+    input:
+        **store_files("{dataset}"),
+        weights=rules.train_gaitset_recipe.output.weights,
+    output:
+        features=f"{RESULTS}/features/gaitset_recipes/{{recipe}}/{{dataset}}.npy",
+        index=f"{RESULTS}/features/gaitset_recipes/{{recipe}}/{{dataset}}.parquet",
+    log:
+        f"{LOGS}/gaitset/recipes/{{recipe}}/extract_{{dataset}}.log",
+    benchmark:
+        f"{BENCHMARKS}/gaitset/recipes/{{recipe}}/extract_{{dataset}}.tsv"
+
+
 rule gaitset_recipes:
     # the candidate recipes against the victim's on the validation subjects (docs/knobs.md)
     input:

@@ -1,7 +1,9 @@
 # Stage 11, setting choices on validation subjects (never test subjects): the plain attack and each
 # candidate setting of `attack.validation.candidates` on the same validation probes, and their
-# paired differences (docs/knobs.md). Config: `attack.validation`, `subjects.casia_b.validation`,
-# `threads.attack`, `device`, `seed`.
+# paired differences (docs/knobs.md); the plain attack against each candidate victim of
+# `attack.validation.victims` beside the victim's (docs/deviations.md). Config:
+# `attack.validation`, `gaitset.recipes`, `subjects.casia_b.validation`, `threads.attack`,
+# `device`, `seed`.
 
 
 use rule attack as attack_validation with:
@@ -42,3 +44,47 @@ rule validation_settings:
         seed=config["seed"],
     script:
         "../../scripts/validation_settings.py"
+
+
+use rule attack_validation as attack_validation_victim with:
+    # the same attack against a candidate GaitSet recipe (gaitset.recipes)
+    input:
+        **store_files("{dataset}"),
+        gaitset=rules.train_gaitset_recipe.output.weights,
+        wgan=rules.train_wgan.output.weights,
+        features=rules.extract_features_recipe.output.features,
+        feature_index=rules.extract_features_recipe.output.index,
+    output:
+        table=attack_path("parquet", root=f"{VICTIM_ATTACKS}/{{recipe}}"),
+        frames=attack_path("npz", root=f"{VICTIM_ATTACKS}/{{recipe}}"),
+    log:
+        attack_path("log", root=f"{LOGS}/validation/victims/{{recipe}}"),
+    benchmark:
+        attack_path("tsv", root=f"{BENCHMARKS}/validation/victims/{{recipe}}")
+
+
+rule validation_victims:
+    input:
+        victim_files("parquet"),
+    output:
+        csv=report(
+            f"{RESULTS}/tables/validation_victims.csv",
+            caption="../report/validation_victims.rst",
+            category="Validation",
+        ),
+        md=f"{RESULTS}/tables/validation_victims.md",
+    log:
+        f"{LOGS}/validation/victims.log",
+    benchmark:
+        f"{BENCHMARKS}/validation/victims.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=ATTACK["resources"]["aggregate"]["mem_mb"],
+        runtime=ATTACK["resources"]["aggregate"]["runtime"],
+    params:
+        victims=VALIDATION["victims"],  # the order of the input's blocks after the default victim's
+        seed=config["seed"],
+    script:
+        "../../scripts/validation_victims.py"
