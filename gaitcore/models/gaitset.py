@@ -54,20 +54,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gaitcore.errors import CheckpointError
+from gaitcore.models._api import load_model_weights, save_model_weights
+from gaitcore.models._blocks import INPUT_HEIGHT, INPUT_WIDTH, LEAKY_SLOPE, Lengths, flatten_sets
 from gaitcore.models._utils import batch_invariant
-from gaitcore.utils.io import atomic_torch_save, load_torch_file
 
 PAPER_CHANNELS: tuple[int, int, int] = (32, 64, 128)
 PAPER_HIDDEN_DIM = 256
 HPM_BINS: tuple[int, ...] = (1, 2, 4, 8, 16)
-INPUT_HEIGHT = 64
-INPUT_WIDTH = 44
 CROP = 10  # columns cut from each side of a 64x64 store frame (GaitSet's 64x44 input)
-LEAKY_SLOPE = 0.01
 WEIGHTS_FORMAT = "gaitcore.gaitset.weights.v1"
-
-Lengths = Sequence[int] | Tensor | None
 
 
 def silhouettes_to_input(frames: np.ndarray | Tensor, device: torch.device | str | None = None) -> Tensor:
@@ -228,7 +223,7 @@ class GaitSet(nn.Module):
         frame CNN runs on that many frames at a time (the same values; on CPU, chunks whose
         activations fit in cache run faster than one large batch, forward and backward).
         """
-        flat, counts = _flatten_sets(frames, lengths)
+        flat, counts = flatten_sets(frames, lengths)
         if frame_chunk is None or frame_chunk >= len(flat):
             maps = self.frame_maps(flat)
         else:
@@ -258,7 +253,7 @@ class GaitSet(nn.Module):
         :meth:`forward_with_cache` stands for; by default ``0, 1, ...`` in each sequence. For an
         alteration of the first K frames pass the unchanged frames with positions ``K..N-1``.
         """
-        flat, counts = _flatten_sets(frames, lengths)
+        flat, counts = flatten_sets(frames, lengths)
         pos = _positions(positions, counts, flat.device, start=0)
         pos_padded = _pad_sets(pos, counts, torch.iinfo(torch.int64).max)
         maxima, firsts = [], []
@@ -280,7 +275,7 @@ class GaitSet(nn.Module):
         frames' places in the full sequences (increasing within a sequence; none equal to a cached
         frame's); by default they follow the cached frames.
         """
-        flat, counts = _flatten_sets(new_frames, lengths)
+        flat, counts = flatten_sets(new_frames, lengths)
         if len(counts) != len(cache):
             raise ValueError(f"{len(counts)} sets of new frames for a cache of {len(cache)} sequences")
         pos = _positions(positions, counts, flat.device, start=cache.counts)
@@ -296,21 +291,6 @@ class GaitSet(nn.Module):
             cached_wins = (cached_max > plain) | ((cached_max == plain) & (cached_pos < new_pos))
             pooled.append(torch.where(cached_wins, cached_max, new_max))
         return self.head(*pooled)
-
-
-def _flatten_sets(frames: Tensor, lengths: Lengths) -> tuple[Tensor, tuple[int, ...]]:
-    """``[n, T, H, W]`` or ``[sum(lengths), H, W]`` + lengths -> flat frames and per-set counts."""
-    if lengths is None:
-        if frames.dim() != 4:
-            raise ValueError(f"expected sets [n, T, H, W] (or flat frames with lengths), got {tuple(frames.shape)}")
-        n, t = frames.shape[:2]
-        return frames.reshape(n * t, *frames.shape[2:]), (t,) * n
-    counts = tuple(int(c) for c in (lengths.tolist() if isinstance(lengths, Tensor) else lengths))
-    if frames.dim() != 3:
-        raise ValueError(f"with lengths, expected flat frames [F, H, W], got {tuple(frames.shape)}")
-    if not counts or min(counts) < 1 or sum(counts) != frames.shape[0]:
-        raise ValueError(f"lengths {counts} must be positive and sum to the {frames.shape[0]} frames given")
-    return frames, counts
 
 
 def _segment_max(flat: Tensor, counts: tuple[int, ...]) -> tuple[Tensor, Tensor]:
@@ -380,20 +360,10 @@ def build_gaitset(
 
 def save_gaitset(model: GaitSet, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
     """Write final weights (architecture, state dict and ``extra`` plain values) atomically."""
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    payload = {"format": WEIGHTS_FORMAT, "config": model.config(), "state_dict": state, "extra": dict(extra or {})}
-    return atomic_torch_save(payload, path)
+    return save_model_weights(model, model.config(), WEIGHTS_FORMAT, path, extra)
 
 
 def load_gaitset(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[GaitSet, dict[str, Any]]:
     """The model saved by :func:`save_gaitset` (in eval mode) and the ``extra`` values saved with it."""
     fix = "rerun the rule `train_gaitset` (delete the file first) or point to weights written by gaitcore"
-    payload = load_torch_file(path, "GaitSet weights file", fix, map_location)
-    if payload.get("format") != WEIGHTS_FORMAT or not isinstance(payload.get("config"), dict):
-        raise CheckpointError(path, f"not a gaitcore GaitSet weights file (format {payload.get('format')!r})", fix)
-    model = build_gaitset(**payload["config"])
-    try:
-        model.load_state_dict(payload["state_dict"])
-    except (RuntimeError, KeyError, TypeError) as err:
-        raise CheckpointError(path, f"weights do not fit the stored architecture ({err})", fix) from err
-    return model.to(map_location).eval(), dict(payload.get("extra", {}))
+    return load_model_weights(path, WEIGHTS_FORMAT, "GaitSet", build_gaitset, fix, map_location)
