@@ -15,6 +15,7 @@ compare_perturbations(
     {p.dataset: Path(snakemake.input.meta).parent},
     snakemake.input.gaitset,
     snakemake.input.judge,
+    snakemake.input.detector,
     dict(snakemake.output.items()),
     figure_sparsity=p.figure_sparsity,
     dataset=p.dataset,

@@ -143,7 +143,8 @@ def test_new_test_subjects_rerun_evaluation_and_attacks_but_no_training(built):
     config = ci_config()
     config["subjects"]["casia_b"]["test"] = [8, 12]
     stats, jobs = dry_run(workdir, config)
-    trainings = {"train_gaitset", "train_wgan", "train_judge_critic", "train_gaitgan", "train_spade", "preprocess"}
+    trainings = {"train_gaitset", "train_wgan", "train_judge_critic", "train_frame_detector", "train_gaitgan",
+                 "train_spade", "preprocess"}
     assert not trainings & set(stats), stats
     assert {"extract_features", "natural_accuracy", "attack", "findings"} <= set(stats)
     # The validation jobs read no test subject: they rerun only because the features file they share
@@ -158,6 +159,7 @@ def test_new_validation_subjects_recalibrate_the_critics_but_leave_gaitset(built
     config["subjects"]["casia_b"]["test"] = [8, 12]
     stats, _ = dry_run(workdir, config)
     assert stats["train_wgan"] == 1 and stats["train_judge_critic"] == 1 and stats["attack_validation"] > 0
+    assert stats["train_frame_detector"] == 1  # read on the validation subjects
     assert stats["train_gaitset"] == 0 and stats["train_gaitgan"] == 0 and stats["train_spade"] == 0
 
 
@@ -277,6 +279,15 @@ def test_the_judge_critic_retrains_alone_and_only_the_comparison_and_findings_fo
     assert PARAMS_CHANGED in next(job for job in jobs if job.rule == "train_judge_critic").reason
 
 
+def test_a_detector_setting_retrains_the_detector_and_only_the_table_and_findings_follow(built):
+    workdir, _ = built
+    config = ci_config()
+    config["attack"]["imperceptibility"]["detector"]["iterations"] += 1
+    stats, jobs = dry_run(workdir, config)
+    assert stats == Counter({"train_frame_detector": 1, "compare_perturbations": 1, "findings": 1, "all": 1}), jobs
+    assert PARAMS_CHANGED in next(job for job in jobs if job.rule == "train_frame_detector").reason
+
+
 RUNTIME_ONLY_CHANGES = {
     "gaitset.train.log_every": 1,
     "gaitset.train.checkpoint_every": 3,
@@ -292,6 +303,7 @@ RUNTIME_ONLY_CHANGES = {
     "spade.train.channels_last": True,
     "attack.chunk_size": 1,
     "attack.channels_last": False,
+    "attack.imperceptibility.detector.log_every": 7,
     "device": "auto",  # picks the CPU on a machine without CUDA
 }
 

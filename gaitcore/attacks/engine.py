@@ -49,7 +49,7 @@ from gaitcore.attacks.plan import FramePlan
 from gaitcore.attacks.vocabulary import GOALS, SETTINGS
 from gaitcore.models.gaitset import GaitSet, silhouettes_to_input
 from gaitcore.models.realism import RealismScore
-from gaitcore.models.wgan import Generator, to_gaitset_frames
+from gaitcore.models.wgan import Generator, to_gaitset_frames, to_store_frames
 
 log = logging.getLogger(__name__)
 
@@ -160,11 +160,6 @@ def initial_latents(k: int, latent_dim: int, seed: int, setting: str = "adversar
     """``k`` starting latents: uniform on the sphere (adversary) or ``N(0, I)`` (random control)."""
     draw = torch.randn(k, latent_dim, generator=torch.Generator().manual_seed(int(seed)))
     return on_sphere(draw) if setting == "adversary" else draw
-
-
-def to_store_frames(x: Tensor) -> np.ndarray:
-    """Generated frames ``[K, 1, 64, 64]`` in [-1, 1] -> uint8 ``[K, 64, 64]`` (the store's encoding)."""
-    return ((x.detach().float()[:, 0] + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
 
 
 def soft_iou(a: Tensor, b: Tensor) -> Tensor:

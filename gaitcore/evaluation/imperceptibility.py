@@ -1,7 +1,7 @@
 """Frame-level measures of imperceptibility (beyond He et al., whose Sec. 4.5 / Fig. 7 claims are
-visual): foreground shape statistics, their 1-D Wasserstein distances, IoU with neighbouring frames
-and the pixel change against the natural frame. :mod:`gaitcore.experiments.imperceptibility`
-applies them to every attack setting."""
+visual): foreground shape statistics, their 1-D Wasserstein distances, IoU with neighbouring frames,
+the share of grey (non-binary) pixels and the pixel change against the natural frame.
+:mod:`gaitcore.experiments.imperceptibility` applies them to every attack setting."""
 
 from __future__ import annotations
 
@@ -28,6 +28,13 @@ def shape_statistics(frames: np.ndarray) -> dict[str, np.ndarray]:
         return np.where(hit.any(1), last - first + 1, 0).astype(np.float64)
 
     return {"area": masks.sum((1, 2)).astype(np.float64), "width": extent(cols), "height": extent(rows)}
+
+
+def non_binary(frames: np.ndarray) -> np.ndarray:
+    """Per uint8 frame ``[n, H, W]``: the share of its pixels that are neither 0 nor 255 (a sensor's
+    silhouette is binary; resizing leaves grey edges, a generator grey blobs)."""
+    frames = np.asarray(frames)
+    return ((frames != 0) & (frames != 255)).mean((1, 2)) if len(frames) else np.empty(0)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
 FAR_POINTS = 20.0  # "far below": the adversary at least this many points below the random control
 CLOSE_POINTS = 5.0  # "close": within this many points
+DETECTOR_POINTS = 10.0  # "passes a detector": its ROC AUC within this many points of chance (50)
 EXTREME_VIEWS = (0, 180)  # Sec. 4.2: "the attack is more effective at 0 and 180 degrees"
 COLUMNS = ["finding", "paper", "kind", "condition", "sparsity", "comparison", "estimate", "low", "high",
            "probes", "subjects", "rule", "verdict"]
@@ -92,6 +93,8 @@ RULES = {
                            "adversary - baseline judge realism", 0.0),
     "transfer_gaitset_collapses": Rule("GaitSet collapses on the transferred probes", "Table 3 (Sec. 4.3)",
                                        "GaitSet natural - after attack", FAR_POINTS),
+    "passes_detector": Rule("the attack's frames pass a frame detector", "Sec. 1, Sec. 4.5, Fig. 7",
+                            "frame detector AUC - 50 (points)", DETECTOR_POINTS, within=True),
 }
 TRANSFER_RULES = {"GaitGAN": "transfer_gaitgan", "GaitSet": "transfer_gaitset_collapses"}  # Table 3's model
 
@@ -142,10 +145,25 @@ def _realism_rows(imperceptibility_csv: str | Path) -> list[dict]:
     return out
 
 
+def _detector_rows(imperceptibility_csv: str | Path) -> list[dict]:
+    """The frame detector's ROC AUC on the attack's frames against the natural frames at the same
+    places (CASIA-B, every kind, goal and sparsity of the plain adversary; conditions pooled), as points
+    from chance, each decided by ``passes_detector``."""
+    table = pd.read_csv(imperceptibility_csv)
+    out = []
+    for row in table[(table["dataset"] == CASIA_B) & (table["setting"] == "adversary")].itertuples(index=False):
+        interval = Interval(100.0 * row.detector_auc - 50.0, 100.0 * row.detector_auc_low - 50.0,
+                            100.0 * row.detector_auc_high - 50.0, int(row.frames), int(row.subjects))
+        out.append(_row("passes_detector", interval, kind=f"{row.kind} {row.goal}", condition="all",
+                        sparsity=row.sparsity))
+    return out
+
+
 def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path | None = None,
                    imperceptibility_csv: str | Path | None = None, seed: int = 0) -> pd.DataFrame:
     """One row per (finding, cell) of CASIA-B's attack results (and, with ``table3_csv``, Table 3's
-    transfer; with ``imperceptibility_csv``, the judge's realism against the baselines): the paired
+    transfer; with ``imperceptibility_csv``, the judge's realism against the baselines and the frame
+    detector's AUC): the paired
     difference, its interval and the verdict of :data:`RULES` (see the module docstring and
     docs/findings.md)."""
     rows, metas = load_attacks(list(attack_paths))
@@ -196,6 +214,7 @@ def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path
         out.extend(_transfer_rows(table3_csv))
     if imperceptibility_csv is not None:
         out.extend(_realism_rows(imperceptibility_csv))
+        out.extend(_detector_rows(imperceptibility_csv))
     table = pd.DataFrame.from_records(out, columns=COLUMNS)
     log.info("%d finding cells: %s", len(table), table["verdict"].value_counts().to_dict())
     return table
@@ -215,4 +234,4 @@ def write_findings(attack_paths: Sequence[str | Path], natural_csv: str | Path, 
     return table
 
 
-__all__ = ["CLOSE_POINTS", "FAR_POINTS", "RULES", "Rule", "findings_table", "write_findings"]
+__all__ = ["CLOSE_POINTS", "DETECTOR_POINTS", "FAR_POINTS", "RULES", "Rule", "findings_table", "write_findings"]

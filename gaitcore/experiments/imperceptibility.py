@@ -19,6 +19,12 @@ attack:
 * **temporal consistency**: the IoU of each altered frame's foreground with its neighbours (the
   frames just before and after it in the adversarial sequence), beside the IoU of consecutive clean
   frames of the same probes;
+* **frame detector** (the defender's view): the ROC AUC with which a classifier trained to tell real
+  silhouettes from the generator's unoptimised frames, on training subjects only (rule
+  ``train_frame_detector``, :mod:`gaitcore.training.detector`), ranks each altered frame above the
+  natural frames at the same places (0.5: it cannot tell them apart; 1: it always can);
+* **non-binary share**: the share of each altered frame's pixels that are neither 0 nor 255 (a
+  sensor's silhouette is binary; the natural row shows what preprocessing leaves);
 * **pixel change**: L0 (share of the 64x64 pixels whose value changed) and L2 (``||x* - x||_2`` on
   [0, 1] pixels) of each altered frame against the natural frame it stands for
   (:meth:`gaitcore.attacks.plan.FramePlan.start_frames`: the replaced frame for alteration, the
@@ -37,8 +43,10 @@ subject-level bootstrap interval (``attack_value_low``, ``attack_value_high``; f
 same estimator (per condition the mean over probe views of the mean over gallery views, then the
 mean over conditions), with the ``probes`` and ``subjects`` behind it; the judge realism, a mean over
 the altered frames, its interval with the frames of one subject resampled together
-(``judge_realism_low``, ``judge_realism_high``). The distribution distances (Fréchet, Wasserstein)
-get none.
+(``judge_realism_low``, ``judge_realism_high``); the detector's AUC its interval with a subject's
+altered and natural frames resampled together (``detector_auc_low``, ``detector_auc_high``;
+:func:`gaitcore.evaluation.uncertainty.auc_interval`). The distribution distances (Fréchet,
+Wasserstein) get none.
 """
 
 from __future__ import annotations
@@ -73,12 +81,14 @@ from gaitcore.evaluation.frechet import (
 from gaitcore.evaluation.imperceptibility import (
     consecutive_iou,
     neighbour_iou,
+    non_binary,
     pixel_change,
     shape_statistics,
     wasserstein_1d,
 )
 from gaitcore.evaluation.rank1 import MEAN_ROW
-from gaitcore.evaluation.uncertainty import Interval, subject_bootstrap, view_columns
+from gaitcore.evaluation.uncertainty import Interval, auc_interval, subject_bootstrap, view_columns
+from gaitcore.models.detector import load_detector
 from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
 from gaitcore.models.wgan import load_wgan, store_to_gan
 from gaitcore.reporting.attack_tables import INTERVAL_NOTE, with_interval
@@ -99,11 +109,13 @@ GAIN_COLUMNS = ["realism_gain", "realism_gain_low", "realism_gain_high", "realis
                 "realism_gain_subjects"]
 ADVERSARY = "adversary"
 COLUMNS = [*GROUP, "frames", "attack_metric", "attack_value", "attack_value_low", "attack_value_high", "probes",
-           "subjects", "judge_realism", "judge_realism_low", "judge_realism_high", "frechet_distance", "area_w1",
-           "width_w1", "height_w1", "neighbour_iou", "clean_neighbour_iou", "l0", "l2"]
+           "subjects", "judge_realism", "judge_realism_low", "judge_realism_high", "detector_auc",
+           "detector_auc_low", "detector_auc_high", "frechet_distance", "area_w1", "width_w1", "height_w1",
+           "neighbour_iou", "clean_neighbour_iou", "non_binary", "l0", "l2"]
 # Which way is better, per measured column (the natural row is the reference, never marked).
-HIGHER_BETTER = {"judge_realism": True, "frechet_distance": False, "area_w1": False, "width_w1": False,
-                 "height_w1": False, "neighbour_iou": True, "l0": False, "l2": False}
+HIGHER_BETTER = {"judge_realism": True, "detector_auc": False, "frechet_distance": False, "area_w1": False,
+                 "width_w1": False, "height_w1": False, "neighbour_iou": True, "non_binary": False, "l0": False,
+                 "l2": False}
 OUTPUT_NAMES = ("imperceptibility_csv", "imperceptibility_md", "fig6", "fig7")
 
 
@@ -287,6 +299,7 @@ def imperceptibility_table(
     store_roots: Mapping[str, str | Path],
     gaitset_weights: str | Path,
     judge_weights: str | Path,
+    detector_weights: str | Path,
     *,
     reference_count: int = 2000,
     seed: int = 0,
@@ -296,8 +309,9 @@ def imperceptibility_table(
     tables ``paths``.
 
     ``store_roots``: the store of each attacked dataset; ``judge_weights``: the independent WGAN-GP
-    (``train_judge_critic``), whose calibrated critic is the realism judge. One row per setting and
-    one ``natural`` row per (dataset, kind, goal, sparsity); see the module docstring.
+    (``train_judge_critic``), whose calibrated critic is the realism judge; ``detector_weights``: the
+    frame detector (``train_frame_detector``). One row per setting and one ``natural`` row per
+    (dataset, kind, goal, sparsity); see the module docstring.
     """
     dev = resolve_device(device)
     rows, metas = load_attacks(paths)
@@ -310,6 +324,8 @@ def imperceptibility_table(
     gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
     gaitset.eval()
     judge = load_wgan(judge_weights, map_location=dev).realism.eval()
+    detector, _ = load_detector(detector_weights, map_location=dev)
+    logits = {group: detector.score(entry.stacked(), dev) for group, entry in sets.items()}
 
     def features(frames: np.ndarray) -> np.ndarray:
         return gaitset_frame_features(gaitset, silhouettes_to_input(frames, dev))
@@ -339,6 +355,9 @@ def imperceptibility_table(
         interval = interval or Interval(float("nan"), float("nan"), float("nan"), 0, 0)
         realism = _judge_realism(judge, frames, dev)
         realism_interval = subject_bootstrap(realism, entry.frame_subjects())
+        natural_group = (dataset, kind, goal, NATURAL, sparsity)
+        detected = auc_interval(logits[natural_group], sets[natural_group].frame_subjects(), logits[group],
+                                entry.frame_subjects(), seed=seed)
         bounds = np.cumsum([0, *(len(f) for f in entry.frames)])
         probe_realism[group] = pd.Series(
             [100.0 * float(realism[a:b].mean()) for a, b in zip(bounds[:-1], bounds[1:])],
@@ -349,17 +368,19 @@ def imperceptibility_table(
             "attack_value_low": interval.low, "attack_value_high": interval.high, "probes": interval.n_probes,
             "subjects": interval.n_subjects, "judge_realism": float(realism.mean()),
             "judge_realism_low": realism_interval.low, "judge_realism_high": realism_interval.high,
+            "detector_auc": detected.estimate, "detector_auc_low": detected.low, "detector_auc_high": detected.high,
             "frechet_distance": features_frechet_distance(features(frames), real_features[dataset])
             if len(frames) >= 2 else float("nan"),
             **{f"{name}_w1": wasserstein_1d(shapes[name], real_shapes[dataset][name])
                for name in ("area", "width", "height")},
             "neighbour_iou": float(np.nanmean(np.concatenate(entry.neighbour_iou))),
             "clean_neighbour_iou": float(np.mean(np.concatenate(entry.clean_iou))),
+            "non_binary": float(non_binary(frames).mean()),
             "l0": float(l0.mean()), "l2": float(l2.mean()),
         })
-        log.info("%s: %d frames, realism %.3f, FD %.3f, IoU %.3f, L0 %.3f", "/".join(group), len(frames),
-                 records[-1]["judge_realism"], records[-1]["frechet_distance"], records[-1]["neighbour_iou"],
-                 records[-1]["l0"])
+        log.info("%s: %d frames, realism %.3f, detector AUC %.3f, FD %.3f, IoU %.3f, L0 %.3f", "/".join(group),
+                 len(frames), records[-1]["judge_realism"], detected.estimate, records[-1]["frechet_distance"],
+                 records[-1]["neighbour_iou"], records[-1]["l0"])
     table = pd.DataFrame.from_records(records, columns=COLUMNS)
     return _add_realism_gain(table, probe_realism)
 
@@ -405,7 +426,7 @@ def best_rows(table: pd.DataFrame) -> dict[str, set[int]]:
     return best
 
 
-INTERVAL_COLUMNS = ("attack_value", "judge_realism")  # shown as ``value [low, high]``
+INTERVAL_COLUMNS = ("attack_value", "judge_realism", "detector_auc")  # shown as ``value [low, high]``
 
 
 def _format(column: str, value: object, row: pd.Series | None = None) -> str:
@@ -446,8 +467,9 @@ def imperceptibility_markdown(table: pd.DataFrame) -> str:
         parts.append("\n".join(lines))
     note = ("natural: the natural frames at the same places (the reference; its frechet_distance is the floor at "
             "that number of frames). ↑/↓: higher/lower is better; bold: the best attack setting per sparsity. "
-            f"{INTERVAL_NOTE}: of the attack result (probes, subjects: those behind it; averaged over conditions) "
-            "and of the judge realism (the frames of a subject resampled together).\n")
+            f"{INTERVAL_NOTE}: of the attack result (probes, subjects: those behind it; averaged over conditions), "
+            "of the judge realism and of the frame detector's ROC AUC against the natural frames (the frames of a "
+            "subject resampled together). non_binary: the share of pixels neither 0 nor 255.\n")
     return "\n\n".join(parts) + "\n\n" + note
 
 
@@ -456,6 +478,7 @@ def compare_perturbations(
     store_roots: Mapping[str, str | Path],
     gaitset_weights: str | Path,
     judge_weights: str | Path,
+    detector_weights: str | Path,
     out: Mapping[str, str | Path],
     *,
     figure_sparsity: str = "1/40",
@@ -473,8 +496,8 @@ def compare_perturbations(
     unknown = sorted(set(out) - set(OUTPUT_NAMES))
     if unknown:
         raise ValueError(f"unknown output names {unknown}; use {OUTPUT_NAMES}")
-    table = imperceptibility_table(paths, store_roots, gaitset_weights, judge_weights, reference_count=reference_count,
-                                   seed=seed, device=device)
+    table = imperceptibility_table(paths, store_roots, gaitset_weights, judge_weights, detector_weights,
+                                   reference_count=reference_count, seed=seed, device=device)
     if "imperceptibility_csv" in out:
         write_table(table, out["imperceptibility_csv"], out.get("imperceptibility_md"),
                     markdown=imperceptibility_markdown(table))

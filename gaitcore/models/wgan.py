@@ -251,6 +251,12 @@ def store_to_gan(frames: np.ndarray | Tensor, device: torch.device | str | None 
     return x.unsqueeze(-3)
 
 
+def to_store_frames(x: Tensor) -> np.ndarray:
+    """Generated frames ``[K, 1, 64, 64]`` in [-1, 1] -> uint8 ``[K, 64, 64]`` (the store's encoding,
+    ``round((x + 1) * 127.5)``: what an attack stores and a judge reads)."""
+    return ((x.detach().float()[:, 0] + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+
+
 def to_gaitset_frames(x: Tensor) -> Tensor:
     """Generated frames ``[..., 1, 64, 64]`` in [-1, 1] -> GaitSet input ``[..., 64, 44]`` in [0, 1].
 

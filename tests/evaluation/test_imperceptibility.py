@@ -15,6 +15,7 @@ from gaitcore.evaluation.imperceptibility import (
     consecutive_iou,
     iou,
     neighbour_iou,
+    non_binary,
     pixel_change,
     shape_statistics,
     wasserstein_1d,
@@ -24,12 +25,14 @@ from gaitcore.experiments.imperceptibility import (
     COLUMNS,
     GAIN_COLUMNS,
     best_rows,
+    collect_frames,
     compare_perturbations,
     condition_mean_interval,
     example_frames,
     imperceptibility_markdown,
     shared_probes,
 )
+from gaitcore.models.detector import build_detector, detection_auc, load_detector, save_detector
 from gaitcore.models.realism import fit_platt
 from gaitcore.models.wgan import build_critic, build_generator, save_wgan
 
@@ -81,12 +84,21 @@ def test_pixel_change_l0_and_l2():
     np.testing.assert_allclose(l2, [np.sqrt(2.0), 0.2])
 
 
+def test_non_binary_is_the_share_of_grey_pixels():
+    frames = np.zeros((2, 4, 4), dtype=np.uint8)
+    frames[0, 0, :2] = 255
+    frames[1, 1, :3] = (1, 128, 254)
+    np.testing.assert_allclose(non_binary(frames), [0.0, 3 / 16])
+    assert non_binary(np.empty((0, 4, 4), np.uint8)).shape == (0,)
+
+
 @pytest.fixture(scope="module")
 def jobs(world, tmp_path_factory):
     """Adversary, random and FGSM/PGD jobs on the tiny world, and an independent judge."""
     out = tmp_path_factory.mktemp("jobs")
     torch.manual_seed(5)
     save_wgan(build_generator(2), build_critic(2), out / "judge.pt", fit_platt([1.0, 2.0], [0.0, -1.0]))
+    save_detector(build_detector(2), out / "detector.pt")
     paths = []
     for mode in ("alteration_nontargeted_adversary", "alteration_nontargeted_random", "alteration_nontargeted_fgsm",
                  "alteration_nontargeted_pgd", "alteration_targeted_adversary", "alteration_targeted_mifgsm"):
@@ -110,8 +122,8 @@ def test_the_table_of_real_jobs(world, jobs, tmp_path):  # noqa: F811
     out, paths = jobs
     written = {"imperceptibility_csv": tmp_path / "i.csv", "imperceptibility_md": tmp_path / "i.md",
                "fig6": tmp_path / "fig6.png", "fig7": tmp_path / "fig7.png"}
-    table = compare_perturbations(paths, {CASIA_B: world / "casia_b"}, world / "gaitset.pt", out / "judge.pt", written,
-                                  figure_sparsity="1/10", reference_count=50)
+    table = compare_perturbations(paths, {CASIA_B: world / "casia_b"}, world / "gaitset.pt", out / "judge.pt",
+                                  out / "detector.pt", written, figure_sparsity="1/10", reference_count=50)
     assert list(table.columns) == [*COLUMNS, *GAIN_COLUMNS]
     nontargeted = table[table["goal"] == "nontargeted"].set_index("setting")
     assert nontargeted.index.tolist() == ["natural", "random", "adversary", "fgsm", "pgd"]
@@ -154,6 +166,19 @@ def test_the_table_of_real_jobs(world, jobs, tmp_path):  # noqa: F811
         assert gain["realism_gain"] == pytest.approx(expected, abs=1e-6)  # equal frames per probe: means agree
         assert gain["realism_gain_low"] <= gain["realism_gain"] <= gain["realism_gain_high"]
         assert (gain["realism_gain_probes"], gain["realism_gain_subjects"]) == (24, 4)
+    # The frame detector: the natural frames against themselves are chance exactly; each setting's AUC is
+    # its frames' logits against the natural frames' at the same places (a known answer).
+    assert natural[["detector_auc", "detector_auc_low", "detector_auc_high"]].tolist() == [0.5, 0.5, 0.5]
+    detector, _ = load_detector(out / "detector.pt")
+    sets, _ = collect_frames(shared_probes(load_attacks(paths)[0]), {CASIA_B: FrameStore(world / "casia_b")})
+    natural_frames, adversary_frames = (sets[(CASIA_B, "alteration", "nontargeted", setting, "1/10")].stacked()
+                                        for setting in ("natural", "adversary"))
+    expected = detection_auc(detector.score(natural_frames), detector.score(adversary_frames))
+    assert nontargeted.loc["adversary", "detector_auc"] == pytest.approx(expected)
+    assert ((table["detector_auc_low"] <= table["detector_auc"] + 1e-9)
+            & (table["detector_auc"] <= table["detector_auc_high"] + 1e-9)).all()
+    # Generated frames are grey-level where the store's are (nearly) binary.
+    assert nontargeted.loc["adversary", "non_binary"] > natural["non_binary"]
     markdown = (tmp_path / "i.md").read_text()
     assert markdown == imperceptibility_markdown(table)
     assert "frame-alteration, nontargeted" in markdown and "**" in markdown

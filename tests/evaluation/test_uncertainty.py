@@ -11,6 +11,7 @@ from gaitcore.evaluation.uncertainty import (
     N_RESAMPLES,
     SEED,
     Interval,
+    auc_interval,
     paired_difference,
     subject_bootstrap,
     subject_totals,
@@ -166,3 +167,46 @@ def test_bad_shapes_are_refused():
         subject_bootstrap(np.ones((4, 2)), np.arange(4), weights=[1.0])
     with pytest.raises(ValueError, match="same shape"):
         paired_difference(np.ones(4), np.ones(5), np.arange(4))
+
+
+def _frames(seed=0, subjects=8):
+    """Per subject 20 real and 6 generated detector scores; a subject's own level shifts both."""
+    rng = np.random.default_rng(seed)
+    level = rng.normal(0.0, 1.0, subjects)
+    real_subjects, generated_subjects = np.repeat(np.arange(subjects), 20), np.repeat(np.arange(subjects), 6)
+    real = np.round(rng.normal(0.0, 1.0, len(real_subjects)) + level[real_subjects], 1)  # rounded: ties
+    generated = np.round(rng.normal(0.7, 1.0, len(generated_subjects)) + level[generated_subjects], 1)
+    return real, real_subjects.astype(str), generated, generated_subjects.astype(str)
+
+
+def test_auc_interval_estimate_is_the_pairwise_auc_with_half_ties():
+    real, real_subjects, generated, generated_subjects = _frames()
+    pairs = generated[:, None] - real[None, :]
+    naive = float(((pairs > 0) + 0.5 * (pairs == 0)).mean())
+    interval = auc_interval(real, real_subjects, generated, generated_subjects)
+    assert interval.estimate == pytest.approx(naive)
+    assert interval.low < interval.estimate < interval.high
+    assert (interval.n_probes, interval.n_subjects) == (len(generated), 8)
+
+
+def test_auc_interval_resamples_subjects_as_a_naive_bootstrap_does():
+    """The vectorised quadratic form equals recomputing the AUC on the frames of the drawn subjects."""
+    real, real_subjects, generated, generated_subjects = _frames(seed=1)
+    labels = np.unique(real_subjects)
+
+    def naive(drawn):
+        pick_real = np.concatenate([real[real_subjects == labels[i]] for i in drawn])
+        pick_generated = np.concatenate([generated[generated_subjects == labels[i]] for i in drawn])
+        pairs = pick_generated[:, None] - pick_real[None, :]
+        return float(((pairs > 0) + 0.5 * (pairs == 0)).mean())
+
+    reference = stats.bootstrap((np.arange(len(labels)),), naive, vectorized=False, paired=True, n_resamples=400,
+                                method="BCa", rng=np.random.default_rng(3), batch=400)
+    interval = auc_interval(real, real_subjects, generated, generated_subjects, n_resamples=400, seed=3)
+    assert (interval.low, interval.high) == pytest.approx(tuple(reference.confidence_interval), abs=1e-9)
+
+
+def test_auc_interval_of_identical_scores_is_chance_without_width():
+    real, real_subjects, _, _ = _frames()
+    interval = auc_interval(real, real_subjects, real, real_subjects)
+    assert (interval.estimate, interval.low, interval.high) == (0.5, 0.5, 0.5)

@@ -1,6 +1,7 @@
 """No fit reads a test subject: every trained model (GaitSet, the WGAN with its calibrated critic,
-GaitGAN) comes out bit-identical when every frame of the test subjects is replaced, while replacing
-the validation subjects' frames moves the critic's calibration (so the test can fail)."""
+GaitGAN, the frame detector) comes out bit-identical when every frame of the test subjects is
+replaced, while replacing the validation subjects' frames moves the critic's calibration and the
+detector's validation reading (so the test can fail)."""
 
 import shutil
 from dataclasses import replace
@@ -12,9 +13,11 @@ import torch
 
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.store import FrameStore, StoreWriter
+from gaitcore.models.detector import load_detector
 from gaitcore.models.gaitgan import load_gaitgan
 from gaitcore.models.gaitset import load_gaitset
 from gaitcore.models.wgan import load_wgan
+from gaitcore.training.detector import DetectorTrainConfig, train_detector
 from gaitcore.training.gaitgan import GaitGANTrainConfig, train_gaitgan
 from gaitcore.training.gaitset import GaitSetTrainConfig, train_gaitset
 from gaitcore.training.spade import SpadeTrainConfig, training_keys
@@ -29,6 +32,8 @@ GAITSET = GaitSetTrainConfig(channels=(2, 4, 4), hidden_dim=4, subjects_per_batc
 WGAN = WGANTrainConfig(dim=2, latent_dim=8, batch_size=4, critic_steps=1, iterations=2, checkpoint_every=2,
                        log_every=2, seed=1, device="cpu", train_subjects=TRAIN, calibration_subjects=VALIDATION,
                        calibration_real=16, calibration_fake=16, bn_refresh_batches=1, score_batch=8)
+DETECTOR = DetectorTrainConfig(train_subjects=TRAIN, validation_subjects=VALIDATION, width=2, batch_size=4,
+                               iterations=3, validation_frames=16, seed=1)
 GAITGAN = GaitGANTrainConfig(width=2, batch_size=4, iterations=2, checkpoint_every=2, log_every=2, seed=1,
                              device="cpu", train_subjects=TRAIN)
 
@@ -113,3 +118,17 @@ def _wgan_weights(store_root: Path, out: Path) -> Path:
 def test_spade_pairs_come_from_training_subjects_only():
     keys = training_keys(replace(SpadeTrainConfig(), train_subjects=TRAIN), subjects=8)
     assert keys and {key.subject for key in keys} == {f"{i:03d}" for i in range(1, 5)}
+
+
+def test_the_frame_detector_trains_on_training_subjects_and_reads_validation_ones(stores, tmp_path):
+    clean, test_replaced, validation_replaced = stores
+    generator = _wgan_weights(clean, tmp_path / "wgan")
+    runs = {}
+    for name, store in (("clean", clean), ("test", test_replaced), ("validation", validation_replaced)):
+        result = train_detector(store, generator, tmp_path / f"{name}.pt", DETECTOR)
+        runs[name] = (load_detector(tmp_path / f"{name}.pt"), result.validation_auc)
+    (model, extra), auc = runs["clean"]
+    assert _equal(_states([model]), _states([runs["test"][0][0]])) and auc == runs["test"][1]
+    assert _equal(_states([model]), _states([runs["validation"][0][0]])) and auc != runs["validation"][1]
+    assert extra["train_config"]["train_subjects"] == list(TRAIN) and extra["validation_auc"] == auc
+    assert extra["data"]["store_content"] == FrameStore(clean).content_hash and len(extra["generator_weights"]) == 32

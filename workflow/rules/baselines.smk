@@ -1,9 +1,11 @@
 # Stage 5, the perturbation baselines (He et al. Sec. 4.5, Fig. 6, Fig. 7): FGSM, PGD and MI-FGSM
 # on the attack's probes, targets and frame places (rule attack's body without the generator),
 # an independent judge critic (rule train_wgan's body with its own seed, width and iterations),
-# and the measured imperceptibility of every attack setting (docs/baselines.md). Config:
-# `attack.baselines`, `attack.imperceptibility`, `attack.resources`, `wgan.judge`,
-# `threads.attack`, `threads.train_wgan`, `threads.compare_perturbations`, `device`, `seed`.
+# a frame detector (the defender's judge, beyond the paper) and the measured imperceptibility of
+# every attack setting (docs/baselines.md). Config: `attack.baselines`,
+# `attack.imperceptibility`, `attack.resources`, `wgan.judge`, `threads.attack`,
+# `threads.train_wgan`, `threads.train_frame_detector`, `threads.compare_perturbations`,
+# `device`, `seed`.
 
 JUDGE_TRAIN, JUDGE_RUNTIME = wgan_training_params(
     dim=WGAN["judge"]["dim"],
@@ -40,6 +42,36 @@ use rule train_wgan as train_judge_critic with:
         runtime=JUDGE_RUNTIME,
 
 
+rule train_frame_detector:
+    # Real silhouettes of the training subjects against the generator's unoptimised frames; read on
+    # the validation subjects. Scores every setting's frames in rule compare_perturbations.
+    input:
+        **store_files("casia_b"),
+        wgan=rules.train_wgan.output.weights,
+    output:
+        weights=model_files("frame_detector")["weights"],
+    log:
+        f"{LOGS}/frame_detector/train.log",
+    benchmark:
+        f"{BENCHMARKS}/frame_detector/train.tsv"
+    conda:
+        CONDA_ENV
+    threads: config["threads"]["train_frame_detector"]
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        train=detector_train(),
+        runtime=runtime_knobs(
+            {
+                "device": config["device"],
+                "log_every": ATTACK["imperceptibility"]["detector"]["log_every"],
+            }
+        ),
+    script:
+        "../../scripts/train_frame_detector.py"
+
+
 rule compare_perturbations:
     # Fig. 6, Fig. 7 and the imperceptibility table of every attack setting, judged by the judge
     # critic, GaitSet frame features, shapes, IoU and pixel change.
@@ -49,6 +81,7 @@ rule compare_perturbations:
         attack_frames=white_box_files("npz"),
         gaitset=rules.train_gaitset.output.weights,
         judge=rules.train_judge_critic.output.weights,
+        detector=rules.train_frame_detector.output.weights,
     output:
         imperceptibility_csv=report(
             f"{RESULTS}/tables/imperceptibility.csv",

@@ -198,6 +198,20 @@ def wgan_training_params(**overrides):
     )
 
 
+def detector_train():
+    """The frame detector's ``train`` param, with its settings but the logging period, the
+    subjects' roles and the seed (for the detector's training rule)."""
+    settings = ATTACK["imperceptibility"]["detector"]
+    return canonical(
+        {
+            **{key: value for key, value in settings.items() if key != "log_every"},
+            "train_subjects": TRAIN_SUBJECTS,
+            "validation_subjects": VALIDATION_SUBJECTS,
+            "seed": config["seed"],
+        }
+    )
+
+
 def gaitset_recipe_train(wildcards):
     """The ``train`` param of a candidate GaitSet recipe: the victim's (GAITSET_TRAIN, gaitset.smk)
     with the recipe's overrides, no snapshots."""
