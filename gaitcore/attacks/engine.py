@@ -49,7 +49,7 @@ from gaitcore.attacks.plan import FramePlan
 from gaitcore.attacks.vocabulary import GOALS, SETTINGS
 from gaitcore.models.gaitset import GaitSet, silhouettes_to_input
 from gaitcore.models.realism import RealismScore
-from gaitcore.models.wgan import Generator, to_gaitset_frames, to_store_frames
+from gaitcore.models.wgan import Generator, binarize, to_gaitset_frames, to_store_frames
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,11 @@ class AttackSettings:
     only its size against the cosine gradient matters, and with few iterations a small lambda is
     needed for the cosine term to get its turn: see docs/attack.md "Which lambda").
     ``temporal_weight`` is gamma of the optional
-    temporal-consistency term (0: off, the paper's method). ``chunk_size`` sequences are attacked
-    at once; ``dtype`` ``bfloat16`` runs G, D and GaitSet under autocast.
+    temporal-consistency term (0: off, the paper's method). ``binary_frames`` (beyond the paper)
+    thresholds every generated frame to a binary silhouette, as a sensor's, before D and GaitSet see
+    it and before it is stored, optimising through the threshold with a straight-through gradient
+    (:func:`gaitcore.models.wgan.binarize`). ``chunk_size`` sequences are attacked at once;
+    ``dtype`` ``bfloat16`` runs G, D and GaitSet under autocast.
     """
 
     goal: str = "nontargeted"
@@ -79,6 +82,7 @@ class AttackSettings:
     realism_weight: float = 1.0
     temporal_weight: float = 0.0
     early_stop: bool = False
+    binary_frames: bool = False
     chunk_size: int = 16
     dtype: str = "float32"
 
@@ -160,6 +164,13 @@ def initial_latents(k: int, latent_dim: int, seed: int, setting: str = "adversar
     """``k`` starting latents: uniform on the sphere (adversary) or ``N(0, I)`` (random control)."""
     draw = torch.randn(k, latent_dim, generator=torch.Generator().manual_seed(int(seed)))
     return on_sphere(draw) if setting == "adversary" else draw
+
+
+def generated_frames(generator: Generator, latents: Tensor, settings: AttackSettings) -> Tensor:
+    """The frames the attack puts into the sequence: ``G(Z)`` (``Z`` on the sphere for the
+    adversary, as drawn for the random control), binarised with ``binary_frames``."""
+    x = generator(on_sphere(latents) if settings.setting == "adversary" else latents)
+    return binarize(x) if settings.binary_frames else x
 
 
 def soft_iou(a: Tensor, b: Tensor) -> Tensor:
@@ -271,7 +282,7 @@ class TemporalSparseAttack:
             sub_segments = torch.repeat_interleave(torch.arange(len(seqs), device=dev),
                                                    torch.tensor([ks[i] for i in seqs], device=dev))
             with precision(dev, s.dtype):
-                x = generator(on_sphere(latents) if s.setting == "adversary" else latents)
+                x = generated_frames(generator, latents, s)
                 logits = realism.logits(x)
                 feats = gaitset.forward_with_cache(sub_cache, to_gaitset_frames(x), [ks[i] for i in seqs],
                                                    positions=new_positions[rows])
@@ -375,7 +386,7 @@ def reference_attack(victim: Victim, item: AttackItem, settings: AttackSettings,
     for _ in range(settings.iterations if settings.setting == "adversary" else 0):
         latents = w.detach().requires_grad_(True)
         with precision(dev, settings.dtype):
-            x = victim.generator(on_sphere(latents))
+            x = generated_frames(victim.generator, latents, settings)
             logits = victim.realism.logits(x)
             sequence = clean.new_zeros((plan.length, *clean.shape[1:]))
             sequence = sequence.index_copy(0, kept, clean[torch.from_numpy(plan.kept_source).to(dev)])
@@ -386,4 +397,4 @@ def reference_attack(victim: Victim, item: AttackItem, settings: AttackSettings,
         w, momentum = momentum_step(w, grad, momentum, rows, 1, settings)
     z = on_sphere(w) if settings.setting == "adversary" else w
     with torch.no_grad():
-        return z.cpu(), to_store_frames(victim.generator(z))
+        return z.cpu(), to_store_frames(generated_frames(victim.generator, w, settings))

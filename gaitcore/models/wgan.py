@@ -257,6 +257,14 @@ def to_store_frames(x: Tensor) -> np.ndarray:
     return ((x.detach().float()[:, 0] + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
 
 
+def binarize(x: Tensor) -> Tensor:
+    """Generated frames in [-1, 1] thresholded at 0 to -1 / +1 (stored as 0 / 255, the store's
+    foreground threshold 128), with the straight-through gradient of Bengio et al. (2013): the
+    forward pass is the binary frame, the backward pass that of the identity."""
+    hard = torch.where(x >= 0, torch.ones_like(x), -torch.ones_like(x))
+    return x + (hard - x).detach()
+
+
 def to_gaitset_frames(x: Tensor) -> Tensor:
     """Generated frames ``[..., 1, 64, 64]`` in [-1, 1] -> GaitSet input ``[..., 64, 44]`` in [0, 1].
 

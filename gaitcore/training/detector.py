@@ -2,7 +2,8 @@
 
 The detector learns to tell real silhouettes from the frames the attack's generator makes before any
 attack step (``G(z)``, ``z ~ N(0, I)``, stored as the attack stores frames:
-:func:`gaitcore.models.wgan.to_store_frames`). Each iteration draws ``batch_size`` real frames
+:func:`gaitcore.models.wgan.to_store_frames`; thresholded to binary frames when the attack emits
+them, ``binary_frames``). Each iteration draws ``batch_size`` real frames
 (uniformly, with replacement, from every frame of the **training** subjects' sequences) and
 ``batch_size`` generated ones, and takes one Adam step on the binary cross-entropy of the logits
 (label 1: generated). Nothing of the validation or test subjects is trained on.
@@ -33,7 +34,7 @@ import torch.nn.functional as F
 
 from gaitcore.data.store import FrameStore
 from gaitcore.models.detector import build_detector, detection_auc, frames_to_input, save_detector
-from gaitcore.models.wgan import Generator, gaussian_latents, load_wgan, to_store_frames
+from gaitcore.models.wgan import Generator, binarize, gaussian_latents, load_wgan, to_store_frames
 from gaitcore.training.checkpoint import store_identity
 from gaitcore.training.sampler import subject_range
 from gaitcore.training.wgan import FrameSampler, subject_rows
@@ -55,6 +56,7 @@ class DetectorTrainConfig:
     validation_frames: int = 1000  # held-out real frames of the validation subjects, and as many generated
     log_every: int = 50
     seed: int = 0
+    binary_frames: bool = False  # the attack's attack.binary_frames: generated frames thresholded as it stores them
 
     def __post_init__(self) -> None:
         for name in ("width", "batch_size", "iterations", "validation_frames", "log_every"):
@@ -90,12 +92,14 @@ def file_digest(path: str | Path) -> str:
 
 
 @torch.no_grad()
-def generated_frames(generator: Generator, n: int, noise: torch.Generator, device: torch.device,
-                     batch: int = 256) -> np.ndarray:
-    """``n`` uint8 frames ``G(z)`` of an eval-mode generator, ``z ~ N(0, I)`` drawn from ``noise``."""
-    out = [to_store_frames(generator(gaussian_latents(min(batch, n - i), generator.latent_dim, generator=noise,
-                                                      device=device)))
-           for i in range(0, n, batch)]
+def generated_frames(generator: Generator, n: int, noise: torch.Generator, device: torch.device, *,
+                     binary: bool = False, batch: int = 256) -> np.ndarray:
+    """``n`` uint8 frames ``G(z)`` of an eval-mode generator, ``z ~ N(0, I)`` drawn from ``noise``
+    (``binary``: thresholded as the attack's binary frames)."""
+    out = []
+    for i in range(0, n, batch):
+        x = generator(gaussian_latents(min(batch, n - i), generator.latent_dim, generator=noise, device=device))
+        out.append(to_store_frames(binarize(x) if binary else x))
     return np.concatenate(out) if out else np.empty((0, 64, 64), np.uint8)
 
 
@@ -122,7 +126,8 @@ def train_detector(store_root: str | Path, wgan_weights: str | Path, weights_pat
     start, window = time.perf_counter(), []
     for iteration in range(1, config.iterations + 1):
         frames = np.concatenate([real.sample(config.batch_size),
-                                 generated_frames(generator, config.batch_size, noise, dev)])
+                                 generated_frames(generator, config.batch_size, noise, dev,
+                                                  binary=config.binary_frames)])
         loss = F.binary_cross_entropy_with_logits(detector(frames_to_input(frames, dev)), labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -133,7 +138,7 @@ def train_detector(store_root: str | Path, wgan_weights: str | Path, weights_pat
             final_loss, window = float(np.mean(window)), []
     detector.eval()
     held_out = FrameSampler(store, validation_rows, seed=config.seed + 1).sample(config.validation_frames)
-    fakes = generated_frames(generator, config.validation_frames, noise, dev)
+    fakes = generated_frames(generator, config.validation_frames, noise, dev, binary=config.binary_frames)
     auc = detection_auc(detector.score(held_out, dev), detector.score(fakes, dev))
     seconds = time.perf_counter() - start
     log.info("validation ROC AUC %.4f (%d real frames of %d validation subjects against %d generated); %.1f s",

@@ -1,6 +1,7 @@
 """The attack engine against the plain one-by-one reference, and the pieces of Algorithm 1."""
 
 import math
+from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -23,7 +24,7 @@ from gaitcore.attacks.engine import (
 from gaitcore.attacks.plan import plan_frames
 from gaitcore.models.gaitset import build_gaitset, silhouettes_to_input
 from gaitcore.models.realism import RealismScore
-from gaitcore.models.wgan import build_critic, build_generator
+from gaitcore.models.wgan import binarize, build_critic, build_generator
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -65,10 +66,10 @@ def make_items(victim, settings, *, kinds=("alteration", "insertion"), placement
     return items
 
 
-@pytest.mark.parametrize("goal", ["nontargeted", "targeted"])
-def test_batched_engine_equals_the_plain_one_by_one_reference(victim, goal):
+@pytest.mark.parametrize("goal, binary", [("nontargeted", False), ("targeted", False), ("nontargeted", True)])
+def test_batched_engine_equals_the_plain_one_by_one_reference(victim, goal, binary):
     """Bit for bit: sign steps turn any last-bit difference into a different trajectory."""
-    settings = AttackSettings(goal=goal, iterations=20, chunk_size=3)
+    settings = AttackSettings(goal=goal, iterations=20, chunk_size=3, binary_frames=binary)
     items = make_items(victim, settings, lengths=(23, 41, 30, 12, 9))  # chunks of 3 and 2
     outcomes = TemporalSparseAttack(victim, settings).attack(items)
     for item, outcome in zip(items, outcomes):
@@ -118,6 +119,29 @@ def test_random_control_draws_gaussian_latents_and_does_not_optimise(victim):
         expected = torch.randn(item.plan.k, victim.latent_dim, generator=torch.Generator().manual_seed(item.seed))
         torch.testing.assert_close(outcome.latents, expected)
         assert outcome.iterations == 0 and np.isnan(outcome.cosine_history).all()
+
+
+def test_binarize_is_a_threshold_forward_and_the_identity_backward():
+    x = torch.tensor([-0.7, -0.0001, 0.0, 0.4], requires_grad=True)
+    y = binarize(x)
+    assert y.tolist() == [-1.0, -1.0, 1.0, 1.0]
+    (y * torch.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize("setting", ["adversary", "random"])
+def test_binary_frames_are_stored_and_scored_as_0_or_255(victim, setting):
+    settings = AttackSettings(setting=setting, iterations=4, binary_frames=True)
+    items = make_items(victim, settings)
+    grey = TemporalSparseAttack(victim, replace(settings, binary_frames=False)).attack(items)
+    for item, outcome, before in zip(items, TemporalSparseAttack(victim, settings).attack(items), grey):
+        assert set(np.unique(outcome.generated)) <= {0, 255}
+        sequence = item.plan.assemble(item.frames, outcome.generated)
+        with torch.no_grad():
+            full = victim.gaitset(silhouettes_to_input(sequence)[None])[0]
+        torch.testing.assert_close(outcome.features, full, rtol=1e-4, atol=1e-5)
+        if setting == "random":  # the same draws, thresholded at the store's foreground value 128
+            np.testing.assert_array_equal(outcome.generated, np.where(before.generated >= 128, 255, 0))
 
 
 def test_latents_stay_on_the_sphere_of_radius_sqrt_v():

@@ -208,6 +208,7 @@ def detector_train():
             "train_subjects": TRAIN_SUBJECTS,
             "validation_subjects": VALIDATION_SUBJECTS,
             "seed": config["seed"],
+            **binary_when_on({"binary_frames": ATTACK["binary_frames"]}),
         }
     )
 
@@ -416,6 +417,7 @@ def optimiser_settings(wildcards, variants):
         "realism_weight",
         "temporal_weight",
         "early_stop",
+        "binary_frames",
         "dtype",
     )
     settings = {key: ATTACK[key] for key in keys}
@@ -430,8 +432,15 @@ def optimiser_settings(wildcards, variants):
     if (
         setting == "random"
     ):  # no optimisation: the optimiser's knobs must not rerun the control
-        settings = {"dtype": settings["dtype"]}
-    return canonical({"goal": goal, "setting": setting, **settings})
+        settings = {k: settings[k] for k in ("dtype", "binary_frames")}
+    return canonical({"goal": goal, "setting": setting, **binary_when_on(settings)})
+
+
+def binary_when_on(settings):
+    """``settings`` without ``binary_frames`` while it is off, its default (gaitcore's
+    AttackSettings and DetectorTrainConfig): a job's params name the option only when it changes
+    what the job computes."""
+    return {k: v for k, v in settings.items() if k != "binary_frames" or v}
 
 
 def attack_settings(wildcards):
