@@ -153,7 +153,7 @@ def _detector_rows(imperceptibility_csv: str | Path) -> list[dict]:
     out = []
     for row in table[(table["dataset"] == CASIA_B) & (table["setting"] == "adversary")].itertuples(index=False):
         interval = Interval(100.0 * row.detector_auc - 50.0, 100.0 * row.detector_auc_low - 50.0,
-                            100.0 * row.detector_auc_high - 50.0, int(row.frames), int(row.subjects))
+                            100.0 * row.detector_auc_high - 50.0, int(row.probes), int(row.subjects))
         out.append(_row("passes_detector", interval, kind=f"{row.kind} {row.goal}", condition="all",
                         sparsity=row.sparsity))
     return out

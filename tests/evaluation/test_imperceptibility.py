@@ -238,3 +238,14 @@ def test_settings_of_different_budgets_are_compared_on_the_probes_they_share():
     assert kept[kept["condition"] == "nm"].groupby("setting")["subject"].apply(list).to_dict() == {
         "adversary": ["076", "077"], "pgd": ["076", "077"]}
     assert kept[kept["condition"] == "bg"]["subject"].tolist() == ["075"]  # its own group: one setting
+
+
+def test_the_best_detector_auc_is_the_one_nearest_chance():
+    """Below 0.5 the detector is fooled the other way round: 0.55 beats both 0.9 and 0.3."""
+    rows = [{"dataset": CASIA_B, "kind": "alteration", "goal": "nontargeted", "sparsity": "1/40", "setting": setting,
+             "attack_metric": "rank1", **dict.fromkeys(COLUMNS[COLUMNS.index("attack_value"):], np.nan),
+             "attack_value": 50.0, "detector_auc": auc}
+            for setting, auc in (("natural", 0.5), ("adversary", 0.9), ("fgsm", 0.3), ("pgd", 0.55))]
+    table = pd.DataFrame(rows)
+    assert best_rows(table)["detector_auc"] == {3}
+    assert "detector_auc →0.5" in imperceptibility_markdown(table.assign(frames=1, probes=1, subjects=1))

@@ -136,7 +136,7 @@ def test_the_imperceptibility_finding_reads_the_paired_realism_gain_of_each_base
                   "realism_gain_low": [None, None, 12.0, -9.0], "realism_gain_high": [None, None, 41.0, 4.0],
                   "realism_gain_probes": [0, 0, 44, 44], "realism_gain_subjects": [0, 0, 36, 36],
                   "detector_auc": [0.5, 0.9, 0.6, 0.7], "detector_auc_low": [0.5, 0.8, 0.5, 0.6],
-                  "detector_auc_high": [0.5, 0.95, 0.7, 0.8], "frames": 88, "subjects": 36}
+                  "detector_auc_high": [0.5, 0.95, 0.7, 0.8], "frames": 88, "probes": 44, "subjects": 36}
                  ).to_csv(imperceptibility, index=False)
     paths = [write(tmp_path / "adv.parquet", cell("adversary", 18))]
     table = findings_table(paths, imperceptibility_csv=imperceptibility)
@@ -155,8 +155,8 @@ def test_the_detector_finding_reads_the_adversarys_auc_as_points_from_chance(tmp
                   "setting": ["natural", "adversary", "pgd"], "realism_gain": None, "realism_gain_low": None,
                   "realism_gain_high": None, "realism_gain_probes": 0, "realism_gain_subjects": 0,
                   "detector_auc": [0.5, auc, 0.99], "detector_auc_low": [0.5, low, 0.98],
-                  "detector_auc_high": [0.5, high, 1.0], "frames": 120, "subjects": 40}).to_csv(imperceptibility,
-                                                                                              index=False)
+                  "detector_auc_high": [0.5, high, 1.0], "frames": 360, "probes": 120,
+                  "subjects": 40}).to_csv(imperceptibility, index=False)
     table = findings_table([write(tmp_path / "adv.parquet", cell("adversary", 18))],
                            imperceptibility_csv=imperceptibility)
     detected = table[table["finding"] == RULES["passes_detector"].finding]
