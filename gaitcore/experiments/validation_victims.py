@@ -29,7 +29,7 @@ import pandas as pd
 
 from gaitcore.attacks.records import load_attacks
 from gaitcore.attacks.vocabulary import sparsity_value
-from gaitcore.data.layout import CASIA_B
+from gaitcore.data.layout import CASIA_B, CONDITIONS
 from gaitcore.evaluation.attack_accuracy import cell_scores, paired_scores
 from gaitcore.evaluation.uncertainty import Interval, subject_bootstrap
 from gaitcore.reporting.attack_tables import with_interval
@@ -65,8 +65,9 @@ def victim_table(paths: Mapping[str, Sequence[str | Path]], *, seed: int = 0) ->
     rows = loaded[reference][0]
     rows = rows[rows["dataset"] == CASIA_B]
     cells = rows[CELL_KEYS].drop_duplicates()
-    cells = cells.assign(_order=cells["sparsity"].map(sparsity_value)).sort_values(
-        ["kind", "goal", "_order", "condition", "setting"]).drop(columns="_order")
+    cells = cells.assign(_order=cells["sparsity"].map(sparsity_value),
+                         _condition=cells["condition"].map(CONDITIONS.index)).sort_values(
+        ["kind", "goal", "_order", "_condition", "setting"]).drop(columns=["_order", "_condition"])
     out = []
     for cell in cells.to_dict("records"):
         effects: dict[str, pd.Series] = {}
