@@ -8,22 +8,11 @@ import torch.nn.functional as F
 from gaitcore.errors import CheckpointError
 from gaitcore.models import GaitPart, build_gaitpart, load_gaitpart, save_gaitpart
 from gaitcore.models.gaitpart import FocalConv2d, MicroMotionCapture
+from tests.models.walkers import silhouettes
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 NARROW = {"channels": (8, 16, 16), "hidden_dim": 12}
-
-
-def silhouettes(frames: int, seed: int) -> torch.Tensor:
-    """Walker-like binary blobs on a blank background, ``[frames, 64, 44]``."""
-    gen = torch.Generator().manual_seed(seed)
-    out = torch.zeros(frames, 64, 44)
-    for t in range(frames):
-        top, left = int(torch.randint(4, 12, (1,), generator=gen)), int(torch.randint(12, 20, (1,), generator=gen))
-        out[t, top : top + 40, left : left + 10] = 1.0
-        stride = int(torch.randint(-4, 5, (1,), generator=gen))
-        out[t, top + 40 : top + 52, left + 3 + stride : left + 7 + stride] = 1.0
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from gaitcore.errors import CheckpointError
 from gaitcore.models import GaitGL, GaitPart, GaitSet, load_opengait, map_opengait_state_dict
 from gaitcore.models.opengait import gaitset_part_order, model_from_opengait_state_dict
+from tests.models.walkers import silhouettes as walker_silhouettes
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -119,15 +120,7 @@ def opengait_state(arch, width="narrow", seed=0):
 
 
 def silhouettes(frames, seed):
-    """Walker-like binary blobs with a little grey noise, ``[frames, 64, 44]``."""
-    gen = torch.Generator().manual_seed(seed)
-    out = 0.05 * torch.rand(frames, 64, 44, generator=gen)
-    for t in range(frames):
-        top, left = int(torch.randint(4, 12, (1,), generator=gen)), int(torch.randint(12, 20, (1,), generator=gen))
-        out[t, top : top + 40, left : left + 10] = 1.0
-        stride = int(torch.randint(-4, 5, (1,), generator=gen))
-        out[t, top + 40 : top + 52, left + 3 + stride : left + 7 + stride] = 1.0
-    return out
+    return walker_silhouettes(frames, seed, noise=0.05)
 
 
 def lrelu(x):
