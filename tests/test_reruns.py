@@ -282,15 +282,15 @@ def test_the_judge_critic_retrains_alone_and_only_the_comparison_and_findings_fo
 def test_binary_frames_rerun_every_generating_attack_and_the_detector_but_no_baseline_or_model(built):
     """attack.binary_frames changes what the generator's frames are: the adversary and random-control
     jobs (and the detector, which learns the attack's kind of frames) rerun; the pixel baselines,
-    GaitSet and the WGAN do not; the validation candidate that already has binary frames does not."""
+    GaitSet and the WGAN do not; the validation candidate that already has grey frames does not."""
     workdir, _ = built
     config = ci_config()
-    config["attack"]["binary_frames"] = True
+    config["attack"]["binary_frames"] = False  # the default's (config/config.yaml) is on
     stats, jobs = dry_run(workdir, config)
     assert stats["train_frame_detector"] == 1 and stats["attack"] > 0
     assert not {"perturbation_attack", "train_gaitset", "train_wgan", "train_judge_critic"} & set(stats), stats
     validated = {job.wildcards["mode"] for job in jobs if job.rule == "attack_validation"}
-    assert validated and not any(mode.endswith("+binary") for mode in validated)
+    assert validated and not any(mode.endswith("+grey") for mode in validated)
     assert all(PARAMS_CHANGED in job.reason for job in jobs if job.rule in ("attack", "train_frame_detector"))
 
 

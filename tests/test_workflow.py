@@ -191,7 +191,7 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert ((natural["ci_low"] <= natural["rank1"] + 1e-9) & (natural["rank1"] <= natural["ci_high"] + 1e-9)).all()
     assert (results / "figures" / "fig8_wgan_samples.png").stat().st_size > 0
     quality = pd.read_csv(results / "tables" / "generator_quality.csv")
-    assert len(quality) == 3 and (quality["frechet_distance"] > 0).all()
+    assert len(quality) == 4 and (quality["frechet_distance"] > 0).all()
     # The attack jobs (one per mode, sparsity and condition, covering every view) and their aggregates.
     attack = yaml.safe_load(CI_CONFIG.read_text())["attack"]
     tables = sorted((results / "attacks" / "casia_b").glob("*/*/*.parquet"))

@@ -18,7 +18,7 @@ from gaitcore.data.layout import TRAIN_SUBJECTS, VALIDATION_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.evaluation.frechet import features_frechet_distance, gaitset_frame_features
 from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
-from gaitcore.models.wgan import load_wgan, to_gaitset_frames
+from gaitcore.models.wgan import binarize, load_wgan, to_gaitset_frames
 from gaitcore.reporting.figures import fig8_wgan_samples
 from gaitcore.training.sampler import subject_range
 from gaitcore.training.wgan import FrameSampler, subject_rows
@@ -32,14 +32,18 @@ CSV_COLUMNS = ("comparison", "set_a", "set_b", "frames_per_set", "feature", "fea
 
 
 def _generated_frames(generator: torch.nn.Module, n: int, seed: int, device: torch.device,
-                      batch: int) -> torch.Tensor:
+                      batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` generated frames as GaitSet input, grey-level and thresholded (:func:`binarize`, what
+    the attack emits with ``attack.binary_frames``), from the same latent codes."""
     noise = torch.Generator().manual_seed(seed)
-    out = []
+    grey, binary = [], []
     with torch.no_grad():
         for start in range(0, n, batch):
             z = torch.randn(min(batch, n - start), generator.latent_dim, generator=noise).to(device)
-            out.append(to_gaitset_frames(generator(z)))
-    return torch.cat(out)
+            frames = generator(z)
+            grey.append(to_gaitset_frames(frames))
+            binary.append(to_gaitset_frames(binarize(frames)))
+    return torch.cat(grey), torch.cat(binary)
 
 
 def evaluate_generator_quality(
@@ -56,7 +60,8 @@ def evaluate_generator_quality(
 ) -> pd.DataFrame:
     """The Fréchet distances of the generator's frames, the floor and (optionally) held-out subjects.
 
-    Rows: generated vs real training-subject frames; two disjoint halves of real training-subject
+    Rows: generated vs real training-subject frames, grey-level and thresholded to 0/255 (the
+    frames the attack emits with ``attack.binary_frames``); two disjoint halves of real training-subject
     frames (the floor); real held-out-subject frames vs real training-subject frames (how far
     another set of walkers is, for scale). Every set has ``frames_per_set`` frames; the real sets
     are drawn uniformly from all frames of the subjects' sequences.
@@ -69,12 +74,16 @@ def evaluate_generator_quality(
     real = FrameSampler(store, rows, seed=seed).sample(2 * frames_per_set)
     real_a = gaitset_frame_features(gaitset, silhouettes_to_input(real[:frames_per_set], dev), batch)
     real_b = gaitset_frame_features(gaitset, silhouettes_to_input(real[frames_per_set:], dev), batch)
-    fake = gaitset_frame_features(gaitset, _generated_frames(models.generator, frames_per_set, seed, dev, batch), batch)
+    grey, binary = _generated_frames(models.generator, frames_per_set, seed, dev, batch)
+    fake = gaitset_frame_features(gaitset, grey, batch)
+    fake_binary = gaitset_frame_features(gaitset, binary, batch)
     feature = "GaitSet frame CNN, last map, mean+max over space"
     dim = real_a.shape[1]
     floor = features_frechet_distance(real_a, real_b)
     records = [
         ("generated vs real", "generated (z ~ N(0, I), G in eval mode)", "real, training subjects", fake, real_a),
+        ("generated binary vs real", "generated, thresholded to 0/255 (attack.binary_frames)",
+         "real, training subjects", fake_binary, real_a),
         ("floor: real vs real", "real, training subjects (half B)", "real, training subjects (half A)", real_b, real_a),
     ]
     if heldout_subjects is not None:
@@ -110,13 +119,16 @@ def write_wgan_report(
     seed: int = 0,
     device: str = "cpu",
 ) -> pd.DataFrame:
-    """Fig. 8 (``samples`` generated frames, G in eval mode, above ``real_samples`` real ones) and the quality CSV."""
+    """Fig. 8 (``samples`` generated frames, G in eval mode, above the same thresholded to 0/255 and
+    ``real_samples`` real ones) and the quality CSV."""
     dev = resolve_device(device)
     models = load_wgan(wgan_weights, map_location=dev)
     noise = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         z = torch.randn(samples, models.generator.latent_dim, generator=noise).to(dev)
-        generated = models.generator(z).cpu().numpy()
+        generated = models.generator(z)
+    binary = binarize(generated).cpu().numpy()
+    generated = generated.cpu().numpy()
     real = None
     if real_samples:
         store = FrameStore(store_root)
@@ -124,7 +136,7 @@ def write_wgan_report(
         real = FrameSampler(store, rows, seed=seed).sample(real_samples)
     title = (f"WGAN-GP samples (dim {models.generator.dim}, "
              f"{models.extra.get('iterations', '?')} generator iterations)")
-    fig8_wgan_samples(generated, figure_path, real=real, cols=columns, title=title)
+    fig8_wgan_samples(generated, figure_path, real=real, binary=binary, cols=columns, title=title)
     log.info("wrote %s", figure_path)
     table = evaluate_generator_quality(
         wgan_weights, gaitset_weights, store_root, frames_per_set=quality_frames, train_subjects=train_subjects,

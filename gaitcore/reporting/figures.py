@@ -50,16 +50,21 @@ def fig8_wgan_samples(
     path: str | Path,
     *,
     real: np.ndarray | None = None,
+    binary: np.ndarray | None = None,
     cols: int = 8,
     title: str = "WGAN-GP generated silhouettes",
     dpi: int = 150,
 ) -> Path:
-    """The paper's Fig. 8: a grid of generated silhouettes, optionally above a grid of real ones.
+    """The paper's Fig. 8: a grid of generated silhouettes, optionally above the same frames
+    thresholded to 0/255 and a grid of real ones.
 
     ``generated``: frames ``[N, 1, 64, 64]`` or ``[N, 64, 64]``, float in [-1, 1] (the generator's
-    output) or uint8; ``real`` likewise (e.g. store frames) for comparison. Written atomically.
+    output) or uint8; ``binary`` and ``real`` likewise (the thresholded frames the attack emits with
+    ``attack.binary_frames``; e.g. store frames) for comparison. Written atomically.
     """
     panels = [("generated", to_unit(generated))]
+    if binary is not None:
+        panels.append(("generated, thresholded to 0/255", to_unit(binary)))
     if real is not None:
         panels.append(("real (training subjects)", to_unit(real)))
     grids = [(label, _grid(frames, cols)) for label, frames in panels]

@@ -86,14 +86,27 @@ def test_quality_table_has_the_floor_and_is_written_atomically(tmp_path):
         heldout_subjects=(4, 5), seed=1,
     )
     assert tuple(table.columns) == CSV_COLUMNS
-    assert list(table["comparison"]) == ["generated vs real", "floor: real vs real", "held-out subjects vs real"]
-    floor = table.loc[1, "frechet_distance"]
-    assert floor > 0 and table.loc[1, "ratio_to_floor"] == pytest.approx(1.0)
-    # an untrained generator is far from real silhouettes
-    assert table.loc[0, "frechet_distance"] > floor
+    assert list(table["comparison"]) == ["generated vs real", "generated binary vs real", "floor: real vs real",
+                                         "held-out subjects vs real"]
+    floor = table.loc[2, "frechet_distance"]
+    assert floor > 0 and table.loc[2, "ratio_to_floor"] == pytest.approx(1.0)
+    # an untrained generator is far from real silhouettes, grey or thresholded
+    assert table.loc[0, "frechet_distance"] > floor and table.loc[1, "frechet_distance"] > floor
+    assert table.loc[0, "frechet_distance"] != table.loc[1, "frechet_distance"]
     path = tmp_path / "tables" / "generator_quality.csv"
     write_table(table, path, float_format="%.6g")
-    assert pd.read_csv(path).shape == (3, len(CSV_COLUMNS)) and not list((tmp_path / "tables").glob("*.tmp"))
+    assert pd.read_csv(path).shape == (4, len(CSV_COLUMNS)) and not list((tmp_path / "tables").glob("*.tmp"))
+
+
+def test_binary_generated_frames_are_the_grey_ones_thresholded():
+    from gaitcore.experiments.generator_quality import _generated_frames
+
+    torch.manual_seed(0)
+    generator = build_generator(2, 8).eval()
+    grey, binary = _generated_frames(generator, 7, seed=3, device=torch.device("cpu"), batch=3)
+    assert grey.shape == binary.shape == (7, 64, 44)
+    assert set(binary.unique().tolist()) <= {0.0, 1.0}
+    assert torch.equal(binary, (grey >= 0.5).float())
 
 
 def test_fig8_grid_is_written_atomically_from_generator_frames(tmp_path):
@@ -119,4 +132,4 @@ def test_wgan_report_writes_the_figure_and_the_table(tmp_path):
         tmp_path / "wgan.pt", tmp_path / "gaitset.pt", store, tmp_path / "fig8.png", tmp_path / "q.csv",
         samples=6, columns=3, real_samples=3, quality_frames=20, train_subjects=(1, 3), heldout_subjects=(4, 5),
     )
-    assert (tmp_path / "fig8.png").stat().st_size > 0 and len(pd.read_csv(tmp_path / "q.csv")) == len(table) == 3
+    assert (tmp_path / "fig8.png").stat().st_size > 0 and len(pd.read_csv(tmp_path / "q.csv")) == len(table) == 4
