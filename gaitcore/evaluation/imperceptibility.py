@@ -78,5 +78,19 @@ def consecutive_iou(sequence: np.ndarray) -> np.ndarray:
     return iou(sequence[:-1], sequence[1:]) if len(sequence) > 1 else np.empty(0)
 
 
-__all__ = ["consecutive_iou", "foreground", "iou", "neighbour_iou", "pixel_change", "shape_statistics",
-           "wasserstein_1d"]
+def sequence_inconsistency(sequence: np.ndarray) -> float:
+    """A sequence detector's score (beyond He et al.; issue 23): the largest temporal inconsistency
+    of any frame of ``sequence`` ``[N, H, W]``, a frame's inconsistency being one minus its mean IoU
+    with the frames just before and after it. A walker's silhouette changes little from frame to
+    frame, so a foreign frame stands out against its neighbours; nothing is fitted, so the score
+    never sees any subject. A sequence of one frame scores 0."""
+    pairs = consecutive_iou(np.asarray(sequence))
+    if not len(pairs):
+        return 0.0
+    before = np.concatenate([[np.nan], pairs])  # IoU with the frame before, per frame
+    after = np.concatenate([pairs, [np.nan]])
+    return float(1.0 - np.nanmean(np.stack([before, after]), axis=0).min())
+
+
+__all__ = ["consecutive_iou", "foreground", "iou", "neighbour_iou", "pixel_change", "sequence_inconsistency",
+           "shape_statistics", "wasserstein_1d"]

@@ -23,6 +23,10 @@ attack:
   silhouettes from the generator's unoptimised frames, on training subjects only (rule
   ``train_frame_detector``, :mod:`gaitcore.training.detector`), ranks each altered frame above the
   natural frames at the same places (0.5: it cannot tell them apart; 1: it always can);
+* **sequence detector** (the defender's second view): the ROC AUC with which a sequence's largest
+  temporal inconsistency (:func:`gaitcore.evaluation.imperceptibility.sequence_inconsistency`: one
+  minus a frame's mean IoU with its neighbours; nothing fitted) ranks each adversarial sequence above
+  the clean sequence of the same probes;
 * **non-binary share**: the share of each altered frame's pixels that are neither 0 nor 255 (a
   sensor's silhouette is binary; the natural row shows what preprocessing leaves);
 * **pixel change**: L0 (share of the 64x64 pixels whose value changed) and L2 (``||x* - x||_2`` on
@@ -43,9 +47,10 @@ subject-level bootstrap interval (``attack_value_low``, ``attack_value_high``; f
 same estimator (per condition the mean over probe views of the mean over gallery views, then the
 mean over conditions), with the ``probes`` and ``subjects`` behind it; the judge realism, a mean over
 the altered frames, its interval with the frames of one subject resampled together
-(``judge_realism_low``, ``judge_realism_high``); the detector's AUC its interval with a subject's
-altered and natural frames resampled together (``detector_auc_low``, ``detector_auc_high``;
-:func:`gaitcore.evaluation.uncertainty.auc_interval`). The distribution distances (Fréchet,
+(``judge_realism_low``, ``judge_realism_high``); the detectors' AUCs their intervals with a subject's
+altered and natural frames (sequences) resampled together (``detector_auc_low``, ``detector_auc_high``,
+``sequence_auc_low``, ``sequence_auc_high``; :func:`gaitcore.evaluation.uncertainty.auc_interval`).
+The distribution distances (Fréchet,
 Wasserstein) get none.
 """
 
@@ -83,6 +88,7 @@ from gaitcore.evaluation.imperceptibility import (
     neighbour_iou,
     non_binary,
     pixel_change,
+    sequence_inconsistency,
     shape_statistics,
     wasserstein_1d,
 )
@@ -110,14 +116,16 @@ GAIN_COLUMNS = ["realism_gain", "realism_gain_low", "realism_gain_high", "realis
 ADVERSARY = "adversary"
 COLUMNS = [*GROUP, "frames", "attack_metric", "attack_value", "attack_value_low", "attack_value_high", "probes",
            "subjects", "judge_realism", "judge_realism_low", "judge_realism_high", "detector_auc",
-           "detector_auc_low", "detector_auc_high", "frechet_distance", "area_w1", "width_w1", "height_w1",
+           "detector_auc_low", "detector_auc_high", "sequence_auc", "sequence_auc_low", "sequence_auc_high",
+           "frechet_distance", "area_w1", "width_w1", "height_w1",
            "neighbour_iou", "clean_neighbour_iou", "non_binary", "l0", "l2"]
 # Which way is better, per measured column (the natural row is the reference, never marked); a
 # detector's AUC is best at chance (0.5): below it the detector is fooled the other way round.
-HIGHER_BETTER = {"judge_realism": True, "detector_auc": False, "frechet_distance": False, "area_w1": False,
-                 "width_w1": False, "height_w1": False, "neighbour_iou": True, "non_binary": False, "l0": False,
-                 "l2": False}
-BEST_AT = {"detector_auc": 0.5}  # columns judged by their distance to this value (smaller is better)
+HIGHER_BETTER = {"judge_realism": True, "detector_auc": False, "sequence_auc": False, "frechet_distance": False,
+                 "area_w1": False, "width_w1": False, "height_w1": False, "neighbour_iou": True, "non_binary": False,
+                 "l0": False, "l2": False}
+# Columns judged by their distance to this value (smaller is better).
+BEST_AT = {"detector_auc": 0.5, "sequence_auc": 0.5}
 OUTPUT_NAMES = ("imperceptibility_csv", "imperceptibility_md", "fig6", "fig7")
 
 
@@ -132,6 +140,7 @@ class FrameSet:
     natural: list[np.ndarray] = field(default_factory=list)
     neighbour_iou: list[np.ndarray] = field(default_factory=list)
     clean_iou: list[np.ndarray] = field(default_factory=list)
+    sequence_scores: list[float] = field(default_factory=list)  # the sequence detector's, per probe
 
     def stacked(self) -> np.ndarray:
         return np.concatenate(self.frames) if self.frames else np.empty((0, 64, 64), np.uint8)
@@ -190,6 +199,7 @@ def collect_frames(rows: pd.DataFrame,
             entry.natural.append(natural)
             entry.neighbour_iou.append(neighbour_iou(adversarial, plan.generated))
             entry.clean_iou.append(consecutive_iou(clean))
+            entry.sequence_scores.append(sequence_inconsistency(adversarial))
             natural_group = (dataset, row["kind"], row["goal"], NATURAL, row["sparsity"])
             if (natural_group, *key) not in seen_natural:  # each probe once, whatever the settings
                 seen_natural.add((natural_group, *key))
@@ -200,6 +210,7 @@ def collect_frames(rows: pd.DataFrame,
                 reference.natural.append(natural)
                 reference.neighbour_iou.append(neighbour_iou(clean, _natural_places(plan)))
                 reference.clean_iou.append(consecutive_iou(clean))
+                reference.sequence_scores.append(sequence_inconsistency(clean))
     return dict(sets), {d: list(rows_) for d, rows_ in probes.items()}
 
 
@@ -360,6 +371,8 @@ def imperceptibility_table(
         natural_group = (dataset, kind, goal, NATURAL, sparsity)
         detected = auc_interval(logits[natural_group], sets[natural_group].frame_subjects(), logits[group],
                                 entry.frame_subjects(), seed=seed)
+        sequences = auc_interval(sets[natural_group].sequence_scores, sets[natural_group].subjects,
+                                 entry.sequence_scores, entry.subjects, seed=seed)
         bounds = np.cumsum([0, *(len(f) for f in entry.frames)])
         probe_realism[group] = pd.Series(
             [100.0 * float(realism[a:b].mean()) for a, b in zip(bounds[:-1], bounds[1:])],
@@ -371,6 +384,8 @@ def imperceptibility_table(
             "subjects": interval.n_subjects, "judge_realism": float(realism.mean()),
             "judge_realism_low": realism_interval.low, "judge_realism_high": realism_interval.high,
             "detector_auc": detected.estimate, "detector_auc_low": detected.low, "detector_auc_high": detected.high,
+            "sequence_auc": sequences.estimate, "sequence_auc_low": sequences.low,
+            "sequence_auc_high": sequences.high,
             "frechet_distance": features_frechet_distance(features(frames), real_features[dataset])
             if len(frames) >= 2 else float("nan"),
             **{f"{name}_w1": wasserstein_1d(shapes[name], real_shapes[dataset][name])
@@ -430,7 +445,7 @@ def best_rows(table: pd.DataFrame) -> dict[str, set[int]]:
     return best
 
 
-INTERVAL_COLUMNS = ("attack_value", "judge_realism", "detector_auc")  # shown as ``value [low, high]``
+INTERVAL_COLUMNS = ("attack_value", "judge_realism", "detector_auc", "sequence_auc")  # shown as ``value [low, high]``
 
 
 def _format(column: str, value: object, row: pd.Series | None = None) -> str:
@@ -473,8 +488,10 @@ def imperceptibility_markdown(table: pd.DataFrame) -> str:
             "that number of frames). ↑/↓: higher/lower is better, →0.5: closest to 0.5 is; bold: the best attack "
             "setting per sparsity. "
             f"{INTERVAL_NOTE}: of the attack result (probes, subjects: those behind it; averaged over conditions), "
-            "of the judge realism and of the frame detector's ROC AUC against the natural frames (the frames of a "
-            "subject resampled together). non_binary: the share of pixels neither 0 nor 255.\n")
+            "of the judge realism and of the frame and sequence detectors' ROC AUCs against the natural frames and "
+            "the clean sequences of the same probes (a subject's frames or sequences resampled together). "
+            "sequence_auc: a sequence's largest temporal inconsistency (one minus a frame's mean IoU with its "
+            "neighbours) as its score. non_binary: the share of pixels neither 0 nor 255.\n")
     return "\n\n".join(parts) + "\n\n" + note
 
 

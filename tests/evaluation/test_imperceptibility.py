@@ -1,5 +1,7 @@
 """Imperceptibility measures (known answers, naive references) and the table of real attack jobs."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,7 @@ import torch
 
 from gaitcore.attacks.engine import AttackSettings
 from gaitcore.attacks.perturbation import PerturbationSettings
-from gaitcore.attacks.records import load_attacks
+from gaitcore.attacks.records import load_attacks, read_attack_frames
 from gaitcore.data.layout import CASIA_B
 from gaitcore.data.store import FrameStore
 from gaitcore.evaluation.attack_accuracy import attack_accuracy
@@ -17,6 +19,7 @@ from gaitcore.evaluation.imperceptibility import (
     neighbour_iou,
     non_binary,
     pixel_change,
+    sequence_inconsistency,
     shape_statistics,
     wasserstein_1d,
 )
@@ -90,6 +93,35 @@ def test_non_binary_is_the_share_of_grey_pixels():
     frames[1, 1, :3] = (1, 128, 254)
     np.testing.assert_allclose(non_binary(frames), [0.0, 3 / 16])
     assert non_binary(np.empty((0, 4, 4), np.uint8)).shape == (0,)
+
+
+def naive_inconsistency(sequence: np.ndarray) -> float:
+    """The sequence detector's score, frame by frame: one minus the mean IoU with the existing neighbours."""
+    worst = 0.0
+    for t in range(len(sequence)):
+        others = [u for u in (t - 1, t + 1) if 0 <= u < len(sequence)]
+        if others:
+            mean = np.mean([iou(sequence[t][None], sequence[u][None])[0] for u in others])
+            worst = max(worst, 1.0 - mean)
+    return worst
+
+
+def test_sequence_inconsistency_known_answers():
+    still = np.zeros((4, 8, 8), np.uint8)
+    still[:, 2:6, 2:6] = 255
+    assert sequence_inconsistency(still) == 0.0  # a silhouette that does not change
+    assert sequence_inconsistency(still[:1]) == 0.0  # one frame: no neighbour
+    foreign = still.copy()
+    foreign[2] = 0
+    foreign[2, 0:2, 0:2] = 255  # disjoint from its neighbours: IoU 0 with both
+    assert sequence_inconsistency(foreign) == pytest.approx(1.0)
+    last = still.copy()
+    last[3] = 0
+    last[3, 2:6, 2:4] = 255  # half the box, at the end: one neighbour, IoU 1/2
+    assert sequence_inconsistency(last) == pytest.approx(0.5)
+    rng = np.random.default_rng(0)
+    walk = (rng.random((9, 8, 8)) > 0.5).astype(np.uint8) * 255
+    assert sequence_inconsistency(walk) == pytest.approx(naive_inconsistency(walk))
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +209,27 @@ def test_the_table_of_real_jobs(world, jobs, tmp_path):  # noqa: F811
     assert nontargeted.loc["adversary", "detector_auc"] == pytest.approx(expected)
     assert ((table["detector_auc_low"] <= table["detector_auc"] + 1e-9)
             & (table["detector_auc"] <= table["detector_auc_high"] + 1e-9)).all()
+    # The sequence detector: each adversarial sequence's score (its largest temporal inconsistency)
+    # against the clean sequences of the same probes, computed naively here from the stored frames.
+    assert natural[["sequence_auc", "sequence_auc_low", "sequence_auc_high"]].tolist() == [0.5, 0.5, 0.5]
+    store = FrameStore(world / "casia_b")
+    rows = shared_probes(load_attacks(paths)[0])
+    adversary_rows = rows[(rows["kind"] == "alteration") & (rows["goal"] == "nontargeted")
+                          & (rows["setting"] == "adversary")]
+    clean_scores, attacked_scores = [], []
+    for _, probe in adversary_rows.iterrows():
+        clean = np.asarray(store.sequence(int(store.index.index[
+            (store.index["subject"] == probe["subject"]) & (store.index["condition"] == probe["condition"])
+            & (store.index["seq"] == probe["seq"]) & (store.index["view"] == probe["view"])][0])))
+        frames, offsets, _ = read_attack_frames(Path(probe["_file"]).with_suffix(".npz"))
+        attacked = clean.copy()
+        attacked[np.asarray(probe["positions"])] = frames[offsets[probe["_row"]] : offsets[probe["_row"] + 1]]
+        clean_scores.append(naive_inconsistency(clean))
+        attacked_scores.append(naive_inconsistency(attacked))
+    assert nontargeted.loc["adversary", "sequence_auc"] == pytest.approx(
+        detection_auc(np.array(clean_scores), np.array(attacked_scores)))
+    assert ((table["sequence_auc_low"] <= table["sequence_auc"] + 1e-9)
+            & (table["sequence_auc"] <= table["sequence_auc_high"] + 1e-9)).all()
     # Generated frames are grey-level where the store's are (nearly) binary.
     assert nontargeted.loc["adversary", "non_binary"] > natural["non_binary"]
     markdown = (tmp_path / "i.md").read_text()

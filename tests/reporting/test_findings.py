@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 from gaitcore.evaluation.uncertainty import Interval
-from gaitcore.experiments.findings import CLOSE_POINTS, FAR_POINTS, RULES, Rule, findings_table, write_findings
+from gaitcore.experiments.findings import (
+    CLOSE_POINTS,
+    DETECTOR_RULES,
+    FAR_POINTS,
+    RULES,
+    Rule,
+    findings_table,
+    write_findings,
+)
 from tests.reporting.test_attack_tables import row, write
 
 
@@ -136,7 +144,8 @@ def test_the_imperceptibility_finding_reads_the_paired_realism_gain_of_each_base
                   "realism_gain_low": [None, None, 12.0, -9.0], "realism_gain_high": [None, None, 41.0, 4.0],
                   "realism_gain_probes": [0, 0, 44, 44], "realism_gain_subjects": [0, 0, 36, 36],
                   "detector_auc": [0.5, 0.9, 0.6, 0.7], "detector_auc_low": [0.5, 0.8, 0.5, 0.6],
-                  "detector_auc_high": [0.5, 0.95, 0.7, 0.8], "frames": 88, "probes": 44, "subjects": 36}
+                  "detector_auc_high": [0.5, 0.95, 0.7, 0.8], "sequence_auc": 0.5, "sequence_auc_low": 0.5,
+                  "sequence_auc_high": 0.5, "frames": 88, "probes": 44, "subjects": 36}
                  ).to_csv(imperceptibility, index=False)
     paths = [write(tmp_path / "adv.parquet", cell("adversary", 18))]
     table = findings_table(paths, imperceptibility_csv=imperceptibility)
@@ -146,20 +155,26 @@ def test_the_imperceptibility_finding_reads_the_paired_realism_gain_of_each_base
     assert realism["probes"].tolist() == [44, 44] and realism["subjects"].tolist() == [36, 36]
 
 
+@pytest.mark.parametrize("detector", ["detector_auc", "sequence_auc"])
 @pytest.mark.parametrize("auc, low, high, verdict", [(0.9, 0.8, 0.95, "fails"), (0.55, 0.45, 0.58, "holds"),
                                                      (0.62, 0.55, 0.7, "inconclusive")])
-def test_the_detector_finding_reads_the_adversarys_auc_as_points_from_chance(tmp_path, auc, low, high, verdict):
-    """Passes a detector: the AUC's interval within 10 points of chance (0.4..0.6); fails entirely beyond."""
+def test_the_detector_findings_read_the_adversarys_auc_as_points_from_chance(tmp_path, detector, auc, low, high,
+                                                                             verdict):
+    """Passes a (frame or sequence) detector: the AUC's interval within 10 points of chance (0.4..0.6);
+    fails entirely beyond. Each detector's column is read by its own finding only."""
     imperceptibility = tmp_path / "imperceptibility.csv"
+    other = "sequence_auc" if detector == "detector_auc" else "detector_auc"
     pd.DataFrame({"dataset": "casia_b", "kind": "insertion", "goal": "targeted", "sparsity": "1/10",
                   "setting": ["natural", "adversary", "pgd"], "realism_gain": None, "realism_gain_low": None,
                   "realism_gain_high": None, "realism_gain_probes": 0, "realism_gain_subjects": 0,
-                  "detector_auc": [0.5, auc, 0.99], "detector_auc_low": [0.5, low, 0.98],
-                  "detector_auc_high": [0.5, high, 1.0], "frames": 360, "probes": 120,
-                  "subjects": 40}).to_csv(imperceptibility, index=False)
+                  detector: [0.5, auc, 0.99], f"{detector}_low": [0.5, low, 0.98],
+                  f"{detector}_high": [0.5, high, 1.0], other: 0.5, f"{other}_low": 0.5, f"{other}_high": 0.5,
+                  "frames": 360, "probes": 120, "subjects": 40}).to_csv(imperceptibility, index=False)
     table = findings_table([write(tmp_path / "adv.parquet", cell("adversary", 18))],
                            imperceptibility_csv=imperceptibility)
-    detected = table[table["finding"] == RULES["passes_detector"].finding]
+    key = DETECTOR_RULES[detector]
+    assert table[table["finding"] == RULES[DETECTOR_RULES[other]].finding]["verdict"].tolist() == ["holds"]
+    detected = table[table["finding"] == RULES[key].finding]
     assert len(detected) == 1  # the adversary only, not the baselines
     row = detected.iloc[0]
     assert (row.kind, row.sparsity, row.condition, row.probes, row.subjects) == ("insertion targeted", "1/10", "all",
