@@ -2,7 +2,8 @@
 
 For each attacked sequence ``X`` (``N`` frames) the attack searches latents ``Z`` (``K x V``) of
 the pretrained generator ``G`` so that the sequence with ``G(Z)`` at the planned places
-(:mod:`gaitcore.attacks.plan`) fools GaitSet ``f``:
+(:mod:`gaitcore.attacks.plan`) fools the victim ``f`` (GaitSet in the paper; GaitPart and GaitGL too,
+:mod:`gaitcore.models.victims`):
 
 * **Latents on the sphere** (Sec. 3.2, Algorithm 1 line 1): the optimised variable ``W`` is mapped
   inside the forward pass to ``Z = sqrt(V) W / ||W||`` per frame (the paper's code does the same
@@ -26,8 +27,10 @@ gradient normalisation, and their losses are summed (each sequence's loss depend
 latents only, as ``G`` is used in eval mode), so the gradients are those of one-by-one attacks.
 GaitSet runs on the ``K`` generated frames only: the set-pooled maps of each sequence's clean
 frames are computed once (:meth:`GaitSet.pooled_cache`) and merged exactly
-(:meth:`GaitSet.forward_with_cache`). :func:`reference_attack` is the plain method (one sequence,
-full forward every iteration), the oracle of the tests and the benchmark.
+(:meth:`GaitSet.forward_with_cache`); GaitPart and GaitGL, whose features depend on frame order,
+run the full forward on the assembled sequences through the same two calls
+(:class:`gaitcore.models._blocks.FullForwardIncremental`). :func:`reference_attack` is the plain
+method (one sequence, full forward every iteration), the oracle of the tests and the benchmark.
 """
 
 from __future__ import annotations
@@ -47,8 +50,9 @@ from torch import Tensor
 
 from gaitcore.attacks.plan import FramePlan
 from gaitcore.attacks.vocabulary import GOALS, SETTINGS
-from gaitcore.models.gaitset import GaitSet, silhouettes_to_input
+from gaitcore.models.gaitset import silhouettes_to_input
 from gaitcore.models.realism import RealismScore
+from gaitcore.models.victims import VictimModel, uses_channels_last
 from gaitcore.models.wgan import Generator, binarize, to_gaitset_frames, to_store_frames
 
 log = logging.getLogger(__name__)
@@ -68,10 +72,10 @@ class AttackSettings:
     needed for the cosine term to get its turn: see docs/attack.md "Which lambda").
     ``temporal_weight`` is gamma of the optional
     temporal-consistency term (0: off, the paper's method). ``binary_frames`` (beyond the paper)
-    thresholds every generated frame to a binary silhouette, as a sensor's, before D and GaitSet see
+    thresholds every generated frame to a binary silhouette, as a sensor's, before D and the victim see
     it and before it is stored, optimising through the threshold with a straight-through gradient
     (:func:`gaitcore.models.wgan.binarize`). ``chunk_size`` sequences are attacked at once;
-    ``dtype`` ``bfloat16`` runs G, D and GaitSet under autocast.
+    ``dtype`` ``bfloat16`` runs G, D and the victim under autocast.
     """
 
     goal: str = "nontargeted"
@@ -102,9 +106,10 @@ class AttackSettings:
 
 @dataclass(frozen=True)
 class Victim:
-    """The white-box models: GaitSet ``f``, the generator ``G`` and the calibrated realism ``D``."""
+    """The white-box models: the victim ``f`` (GaitSet, GaitPart or GaitGL), the generator ``G`` and the
+    calibrated realism ``D``."""
 
-    gaitset: GaitSet
+    model: VictimModel
     generator: Generator
     realism: RealismScore
 
@@ -113,8 +118,10 @@ class Victim:
         return self.generator.latent_dim
 
     def to_channels_last(self) -> Victim:
-        """The same models with NHWC convolutions (same values; on CPU G and D run ~1.6x faster)."""
-        return Victim(*(m.to(memory_format=torch.channels_last) for m in (self.gaitset, self.generator, self.realism)))
+        """The same models with NHWC convolutions (same values; on CPU G and D run ~1.6x faster); a
+        victim with 3-D convolutions (GaitGL) keeps its layout."""
+        model = self.model.to(memory_format=torch.channels_last) if uses_channels_last(self.model) else self.model
+        return Victim(model, *(m.to(memory_format=torch.channels_last) for m in (self.generator, self.realism)))
 
 
 @dataclass(frozen=True)
@@ -136,7 +143,7 @@ class AttackOutcome:
     """What the attack made of one sequence.
 
     ``generated`` are the final frames as stored (uint8 ``[K, 64, 64]``, ``round((x + 1) * 127.5)``)
-    and ``features`` GaitSet's features of the adversarial sequence made with them (what is stored
+    and ``features`` the victim's features of the adversarial sequence made with them (what is stored
     is what is scored). ``objective`` is Eq. 5's value at the final latents (float frames),
     ``cosine`` the cosine similarity of ``features`` to the reference, ``realism`` the mean realism
     probability of the generated frames, ``cosine_history`` the cosine at each iteration and
@@ -226,7 +233,7 @@ def precision(device: torch.device, dtype: str) -> contextlib.AbstractContextMan
 
 # ---------------------------------------------------------------------------------------- engine
 class TemporalSparseAttack:
-    """Algorithm 1 on many sequences at once, with GaitSet's exact incremental set pooling.
+    """Algorithm 1 on many sequences at once, with the victim's incremental pair (GaitSet: exact set pooling).
 
     ``attack(items)`` returns one :class:`AttackOutcome` per item, in order, processing
     ``settings.chunk_size`` sequences at a time. ``succeeded`` (with ``settings.early_stop``)
@@ -238,7 +245,7 @@ class TemporalSparseAttack:
         self.victim = victim
         self.settings = settings
         self.device = torch.device(device)
-        for model in (victim.gaitset, victim.generator, victim.realism):
+        for model in (victim.model, victim.generator, victim.realism):
             model.eval().requires_grad_(False)
 
     def attack(self, items: Sequence[AttackItem], succeeded: SuccessCheck | None = None) -> list[AttackOutcome]:
@@ -257,7 +264,7 @@ class TemporalSparseAttack:
     # ---------------------------------------------------------------- one chunk
     def _attack_chunk(self, items: list[AttackItem], succeeded: SuccessCheck | None) -> list[AttackOutcome]:
         s, dev = self.settings, self.device
-        gaitset, generator, realism = self.victim.gaitset, self.victim.generator, self.victim.realism
+        model, generator, realism = self.victim.model, self.victim.generator, self.victim.realism
         n = len(items)
         ks = [item.plan.k for item in items]
         offsets = np.concatenate([[0], np.cumsum(ks)])
@@ -267,7 +274,7 @@ class TemporalSparseAttack:
         new_positions = torch.from_numpy(np.concatenate([it.plan.generated for it in items])).to(dev)
         reference = torch.stack([it.reference for it in items]).to(dev)
         with precision(dev, s.dtype):
-            cache = gaitset.pooled_cache(clean, [len(it.plan.kept) for it in items], positions=kept_positions)
+            cache = model.pooled_cache(clean, [len(it.plan.kept) for it in items], positions=kept_positions)
         neighbours = self._neighbour_frames(items) if s.temporal_weight else None
         w = torch.cat([initial_latents(k, self.victim.latent_dim, it.seed, s.setting)
                        for k, it in zip(ks, items)]).to(dev)
@@ -284,7 +291,7 @@ class TemporalSparseAttack:
             with precision(dev, s.dtype):
                 x = generated_frames(generator, latents, s)
                 logits = realism.logits(x)
-                feats = gaitset.forward_with_cache(sub_cache, to_gaitset_frames(x), [ks[i] for i in seqs],
+                feats = model.forward_with_cache(sub_cache, to_gaitset_frames(x), [ks[i] for i in seqs],
                                                    positions=new_positions[rows])
             gap = None
             if neighbours is not None:
@@ -325,11 +332,11 @@ class TemporalSparseAttack:
             final_z = (on_sphere(w) if s.setting == "adversary" else w).cpu()
             probability = torch.sigmoid(realism.logits(x.float()))
             generated = to_store_frames(x)
-            # GaitSet scores what is stored at its own precision (float32, as the clean features),
+            # The victim scores what is stored at its own precision (float32, as the clean features),
             # whatever precision ran the attack.
             if s.dtype != "float32":
-                cache = gaitset.pooled_cache(clean, [len(it.plan.kept) for it in items], positions=kept_positions)
-            stored = gaitset.forward_with_cache(cache, silhouettes_to_input(generated, dev), ks,
+                cache = model.pooled_cache(clean, [len(it.plan.kept) for it in items], positions=kept_positions)
+            stored = model.forward_with_cache(cache, silhouettes_to_input(generated, dev), ks,
                                                 positions=new_positions)
             cosine = F.cosine_similarity(stored.flatten(1).float(), reference.flatten(1).float(), dim=1)
         return [
@@ -366,7 +373,7 @@ def _offset_check(succeeded: SuccessCheck, offset: int, features: Tensor, sequen
 # ---------------------------------------------------------------------------------------- oracle
 def reference_attack(victim: Victim, item: AttackItem, settings: AttackSettings,
                      device: torch.device | str = "cpu") -> tuple[Tensor, np.ndarray]:
-    """The plain attack of one sequence, as the paper's code runs it: full GaitSet forward every iteration.
+    """The plain attack of one sequence, as the paper's code runs it: full victim forward every iteration.
 
     Same models, objective, initial latents and update rule as :class:`TemporalSparseAttack`;
     returns the final latents ``Z`` (``[K, V]``) and generated frames (uint8 ``[K, 64, 64]``).
@@ -391,7 +398,7 @@ def reference_attack(victim: Victim, item: AttackItem, settings: AttackSettings,
             sequence = clean.new_zeros((plan.length, *clean.shape[1:]))
             sequence = sequence.index_copy(0, kept, clean[torch.from_numpy(plan.kept_source).to(dev)])
             sequence = sequence.index_copy(0, new, to_gaitset_frames(x).to(sequence.dtype))
-            features = victim.gaitset(sequence[None])
+            features = victim.model(sequence[None])
         objective, _ = attack_objective(features, reference, logits, rows, settings)
         (grad,) = torch.autograd.grad(objective.sum(), latents)
         w, momentum = momentum_step(w, grad, momentum, rows, 1, settings)

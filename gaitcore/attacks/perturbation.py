@@ -48,7 +48,8 @@ from torch import Tensor
 
 from gaitcore.attacks.engine import AttackItem, AttackOutcome, segment_sum
 from gaitcore.attacks.vocabulary import GOALS, METHODS
-from gaitcore.models.gaitset import CROP, INPUT_HEIGHT, INPUT_WIDTH, GaitSet, silhouettes_to_input
+from gaitcore.models.gaitset import CROP, INPUT_HEIGHT, INPUT_WIDTH, silhouettes_to_input
+from gaitcore.models.victims import VictimModel
 
 log = logging.getLogger(__name__)
 
@@ -161,18 +162,18 @@ def to_store(start: np.ndarray, x: Tensor) -> np.ndarray:
 
 
 class PerturbationAttack:
-    """A perturbation baseline on many sequences at once, with GaitSet's exact incremental set pooling.
+    """A perturbation baseline on many sequences at once, against any victim (:mod:`gaitcore.models.victims`).
 
     Like :class:`gaitcore.attacks.engine.TemporalSparseAttack`: the clean kept frames of each
-    sequence are pooled once (:meth:`GaitSet.pooled_cache`) and only the ``K`` perturbed frames pass
-    through the frame CNN; each sequence keeps its own normalisation and random start, so results do
-    not depend on the chunk a sequence ran in. ``attack(items)`` returns one
+    sequence are cached once (``model.pooled_cache``; GaitSet's exact set pooling, where only the
+    ``K`` perturbed frames pass through the frame CNN); each sequence keeps its own normalisation and
+    random start, so results do not depend on the chunk a sequence ran in. ``attack(items)`` returns one
     :class:`~gaitcore.attacks.engine.AttackOutcome` per item (``latents`` empty, ``realism`` NaN:
     no generator or critic is involved).
     """
 
-    def __init__(self, gaitset: GaitSet, settings: PerturbationSettings, device: torch.device | str = "cpu") -> None:
-        self.gaitset = gaitset.eval().requires_grad_(False)
+    def __init__(self, model: VictimModel, settings: PerturbationSettings, device: torch.device | str = "cpu") -> None:
+        self.model = model.eval().requires_grad_(False)
         self.settings = settings
         self.device = torch.device(device)
 
@@ -186,7 +187,7 @@ class PerturbationAttack:
         return outcomes
 
     def _attack_chunk(self, items: list[AttackItem]) -> list[AttackOutcome]:
-        s, dev, gaitset = self.settings, self.device, self.gaitset
+        s, dev, model = self.settings, self.device, self.model
         ks = [item.plan.k for item in items]
         offsets = np.concatenate([[0], np.cumsum(ks)])
         segments = torch.repeat_interleave(torch.arange(len(items)), torch.tensor(ks)).to(dev)
@@ -194,13 +195,13 @@ class PerturbationAttack:
         kept_positions = torch.from_numpy(np.concatenate([it.plan.kept for it in items]))
         new_positions = torch.from_numpy(np.concatenate([it.plan.generated for it in items])).to(dev)
         reference = torch.stack([it.reference for it in items]).to(dev)
-        cache = gaitset.pooled_cache(clean_kept, [len(it.plan.kept) for it in items], positions=kept_positions)
+        cache = model.pooled_cache(clean_kept, [len(it.plan.kept) for it in items], positions=kept_positions)
         starts = [it.plan.start_frames(it.frames) for it in items]
         x0 = silhouettes_to_input(np.concatenate(starts), dev)
         noise = torch.cat([start_noise((k, INPUT_HEIGHT, INPUT_WIDTH), it.seed) for k, it in zip(ks, items)])
 
         def cosine(x: Tensor) -> Tensor:
-            features = gaitset.forward_with_cache(cache, x, ks, positions=new_positions)
+            features = model.forward_with_cache(cache, x, ks, positions=new_positions)
             return F.cosine_similarity(features.flatten(1).float(), reference.flatten(1).float(), dim=1)
 
         def objective(x: Tensor) -> Tensor:
@@ -210,8 +211,8 @@ class PerturbationAttack:
         with torch.no_grad():
             final = objective(x)
             stored = [to_store(start, x[offsets[i] : offsets[i + 1]]) for i, start in enumerate(starts)]
-            features = gaitset.forward_with_cache(cache, silhouettes_to_input(np.concatenate(stored), dev), ks,
-                                                  positions=new_positions)
+            features = model.forward_with_cache(cache, silhouettes_to_input(np.concatenate(stored), dev), ks,
+                                                positions=new_positions)
             stored_cosine = F.cosine_similarity(features.flatten(1).float(), reference.flatten(1).float(), dim=1)
         return [
             AttackOutcome(

@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     items = []
     for i, frames in enumerate(sequences):
         with torch.no_grad():
-            reference = victim.gaitset(silhouettes_to_input(frames, device)[None])[0]
+            reference = victim.model(silhouettes_to_input(frames, device)[None])[0]
         items.append(AttackItem(frames, plan_frames(len(frames), sparsity), reference, seed=i))
     lengths = [len(s) for s in sequences]
     print(f"{len(items)} probes of {min(lengths)}-{max(lengths)} frames, S={args.sparsity} "

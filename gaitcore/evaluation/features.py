@@ -1,10 +1,11 @@
-"""Batched GaitSet features of whole test sequences, computed once per checkpoint and stored.
+"""Batched victim features of whole test sequences, computed once per checkpoint and stored.
 
 He et al. (Sec. 4.1) use *all* frames of a sequence as its set. Sequences of different lengths are
 batched as one flat frame tensor: consecutive sequences are grouped up to ``batch_frames`` frames,
 the frame CNN runs over the group in chunks of ``frame_chunk`` frames (small chunks keep the
 activations in cache, which on CPU is faster than one large batch), and each sequence's maps are
-max-pooled over its own frames (:meth:`GaitSet.pool_sets`).
+max-pooled over its own frames (:meth:`GaitSet.pool_sets`). GaitPart and GaitGL
+(:mod:`gaitcore.models.victims`) run their full forward on the same groups.
 
 Storage: ``<name>.npy`` holds float32 features ``[sequences, parts, hidden]`` (memory-mappable, so
 attack jobs read only the rows they need) and ``<name>.parquet`` one row per sequence with its key,
@@ -32,7 +33,8 @@ from gaitcore.data.layout import CASIA_B, TEST_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.protocols import protocol_for
-from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
+from gaitcore.models.gaitset import GaitSet, silhouettes_to_input
+from gaitcore.models.victims import VictimModel, architecture_of, load_victim, uses_channels_last
 from gaitcore.utils.device import resolve_device
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ META_KEY = b"gaitcore.features"
 
 
 def extract_features(
-    model: GaitSet,
+    model: VictimModel,
     store: FrameStore,
     rows: pd.DataFrame,
     *,
@@ -54,7 +56,8 @@ def extract_features(
     """Features ``[len(rows), parts, hidden]`` (float32) of the sequences in ``rows``, all frames each.
 
     ``rows`` are rows of ``store.index``; the result follows their order. The model is used as it
-    is (device, memory format); it should be in eval mode (GaitSet has no layer that differs).
+    is (device, memory format); it should be in eval mode. ``frame_chunk`` applies to GaitSet's
+    frame CNN (the others take the group at once).
     With ``workers > 1`` (CPU), that many batches run at once in threads, each with one torch
     thread: on small convolutions this beats one batch on several OpenMP threads, and degrades
     far less when other processes compete for the cores. The result does not depend on ``workers``.
@@ -75,7 +78,11 @@ def extract_features(
         frames = np.concatenate([store.frames[s : s + c] for s, c in zip(starts[first:last], counts[first:last])])
         with torch.inference_mode():
             flat = silhouettes_to_input(frames, device)
-            features = model(flat, counts[first:last].tolist(), frame_chunk=frame_chunk)
+            lengths = counts[first:last].tolist()
+            if isinstance(model, GaitSet):
+                features = model(flat, lengths, frame_chunk=frame_chunk)
+            else:
+                features = model(flat, lengths)
         out[first:last] = features.float().cpu().numpy()
         return last
 
@@ -172,8 +179,8 @@ def extract_store_features(
     (None: none); the other arguments are those of :func:`extract_features`.
     """
     torch_device = resolve_device(device)
-    model, extra = load_gaitset(weights_path, map_location=torch_device)
-    if channels_last:
+    model, extra = load_victim(weights_path, map_location=torch_device)
+    if channels_last and uses_channels_last(model):
         model = model.to(memory_format=torch.channels_last)
     store = FrameStore(store_root)
     rows = protocol_for(store.dataset, test_subjects).sequences(store.index)
@@ -199,6 +206,6 @@ def extract_store_features(
     log.info("extracted in %.1f s (%.0f frames/s)", seconds, rows["frame_count"].sum() / seconds)
     index = feature_index(rows)
     meta = {"weights": str(weights_path), "iterations": extra.get("iterations"), "model": model.config(),
-            "dataset": store.dataset, "seconds": round(seconds, 3)}
+            "architecture": architecture_of(model).name, "dataset": store.dataset, "seconds": round(seconds, 3)}
     write_features(features, index, array_path, index_path, meta)
     return index

@@ -69,7 +69,7 @@ from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.probe_design import SLOT, design_probes
 from gaitcore.evaluation.protocols import protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery, distances
-from gaitcore.models.gaitset import load_gaitset
+from gaitcore.models.victims import architecture_of, load_victim, uses_channels_last
 from gaitcore.models.wgan import load_wgan
 from gaitcore.utils.device import resolve_device
 
@@ -168,7 +168,7 @@ def _success_check(gallery: ProtocolGallery, wanted: list[str], avoid: bool, vie
 
 def run_attack_job(
     *,
-    gaitset_weights: str | Path,
+    victim_weights: str | Path,
     wgan_weights: str | Path | None,
     store_root: str | Path,
     features_array: str | Path,
@@ -182,6 +182,8 @@ def run_attack_job(
 ) -> pd.DataFrame:
     """Attack the job's probes and write its table and frames (atomically); returns the table.
 
+    ``victim_weights``: the attacked model's weights (GaitSet, GaitPart or GaitGL,
+    :func:`gaitcore.models.victims.load_victim`), whose features ``features_array`` holds.
     ``settings`` are :class:`AttackSettings` for the attack and its random control (they need the
     WGAN, ``wgan_weights``) or :class:`PerturbationSettings` for a baseline (no WGAN: pass None).
     """
@@ -192,15 +194,16 @@ def run_attack_job(
         raise ValueError(f"mode {job.mode} does not match the settings' goal {settings.goal} / {settings.setting}")
     sparsity = Sparsity.parse(job.sparsity)
     dev = resolve_device(device)
-    gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
+    model, _ = load_victim(victim_weights, map_location=dev)
     if isinstance(settings, PerturbationSettings):
-        attacker = PerturbationAttack(gaitset.to(memory_format=torch.channels_last) if channels_last else gaitset,
-                                      settings, dev)
+        if channels_last and uses_channels_last(model):
+            model = model.to(memory_format=torch.channels_last)
+        attacker = PerturbationAttack(model, settings, dev)
     else:
         if wgan_weights is None:
             raise ValueError(f"mode {job.mode} generates frames: it needs the WGAN weights")
         wgan = load_wgan(wgan_weights, map_location=dev)
-        victim = Victim(gaitset, wgan.generator, wgan.realism)
+        victim = Victim(model, wgan.generator, wgan.realism)
         if channels_last:
             victim = victim.to_channels_last()
     store = FrameStore(store_root)
@@ -268,8 +271,8 @@ def run_attack_job(
     meta = {
         "gallery_views": views, "exclude_identical_view": protocol.exclude_identical_view,
         "job": asdict(job), "settings": asdict(settings), "device": str(dev), "seconds": round(seconds, 3),
-        "peak_rss_mb": round(peak_mb, 1), "gaitset_weights": str(gaitset_weights),
-        "wgan_weights": None if wgan_weights is None else str(wgan_weights),
+        "peak_rss_mb": round(peak_mb, 1), "victim_weights": str(victim_weights),
+        "victim": architecture_of(model).name, "wgan_weights": None if wgan_weights is None else str(wgan_weights),
     }
     write_attack_frames(out_frames, [o.generated for o in outcomes], plans)
     write_attack_table(table, out_table, meta)

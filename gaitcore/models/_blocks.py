@@ -9,6 +9,12 @@
 * **Generalized-mean (GeM) pooling** with a learned exponent (GaitGL's feature mapping).
 * **Separate fully connected layers**: one bias-free linear map per part (GaitSet's HPM mapping,
   GaitPart's and GaitGL's heads).
+* **The incremental pair every victim offers the attacks** (issue 22): ``pooled_cache`` over a
+  sequence's unchanged frames, then ``forward_with_cache`` for the sequence completed by new frames
+  at given places. GaitSet's is its exact set-pooling fast path
+  (:meth:`gaitcore.models.gaitset.GaitSet.pooled_cache`); GaitPart and GaitGL, whose temporal
+  modules depend on frame order, get :class:`FullForwardIncremental`: the cache keeps the frames and
+  each call assembles the full sequences and runs the full forward.
 
 Weights files of every model: :mod:`gaitcore.models._api`.
 
@@ -18,6 +24,7 @@ Feature layout throughout: ``[n, parts, channels]`` (OpenGait keeps ``[n, channe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -62,6 +69,83 @@ def map_sets(fn: Callable[[Tensor], Tensor], flat: Tensor, counts: Sequence[int]
     if batched and all(c == longest for c in counts):
         return fn(flat.reshape(n, longest, *flat.shape[1:]))
     return torch.cat([fn(segment.unsqueeze(0)) for segment in flat.split(list(counts))])
+
+
+def sequence_positions(positions: Tensor | Sequence[int] | None, counts: tuple[int, ...], device: torch.device,
+                       start: int | Sequence[int]) -> Tensor:
+    """Per-frame places in the full sequences (int64, flat), defaulting to ``start[i], start[i] + 1, ...``
+    per set; given ones must increase within each set."""
+    starts = [start] * len(counts) if isinstance(start, int) else list(start)
+    if positions is None:
+        return torch.cat([torch.arange(s, s + c) for s, c in zip(starts, counts, strict=True)]).to(device)
+    pos = torch.as_tensor(positions, dtype=torch.int64, device=device).flatten()
+    if pos.numel() != sum(counts):
+        raise ValueError(f"{pos.numel()} positions for {sum(counts)} frames")
+    for chunk in pos.split(list(counts)):
+        if chunk.numel() > 1 and not bool((chunk[1:] > chunk[:-1]).all()):
+            raise ValueError("positions must increase within each sequence")
+    return pos
+
+
+# ---------------------------------------------------------------------------------------- incremental pair
+@dataclass(frozen=True)
+class SequenceCache:
+    """The unchanged frames of ``n`` sequences (flat ``[F, 64, 44]``, no autograd history), their
+    places in the full sequences and how many each sequence has (:class:`FullForwardIncremental`)."""
+
+    frames: Tensor
+    positions: Tensor
+    counts: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def select(self, index: Sequence[int]) -> SequenceCache:
+        """The cache of a subset of the sequences, in the given order (e.g. those still attacked)."""
+        starts = [0, *torch.tensor(self.counts).cumsum(0).tolist()]
+        rows = torch.cat([torch.arange(starts[i], starts[i + 1]) for i in index]).to(self.frames.device)
+        return SequenceCache(self.frames.index_select(0, rows), self.positions.index_select(0, rows),
+                             tuple(self.counts[i] for i in index))
+
+
+def assemble_sequences(cache: SequenceCache, new_frames: Tensor, new_positions: Tensor,
+                       new_counts: tuple[int, ...]) -> tuple[Tensor, tuple[int, ...]]:
+    """The full sequences, flat, each frame at its place (cached and new frames interleaved), and their
+    lengths; differentiable with respect to ``new_frames``. Places must differ within a sequence."""
+    n, dev = len(new_counts), new_frames.device
+    sequence = torch.cat([torch.repeat_interleave(torch.arange(n, device=dev), torch.tensor(c, device=dev))
+                          for c in (cache.counts, new_counts)])
+    places = torch.cat([cache.positions.to(dev), new_positions])
+    key = sequence * (int(places.max()) + 1) + places
+    order = torch.argsort(key)
+    if bool((key[order][1:] == key[order][:-1]).any()):
+        raise ValueError("a new frame's position equals a cached frame's")
+    frames = torch.cat([cache.frames.to(dev, new_frames.dtype), new_frames])
+    return frames[order], tuple(a + b for a, b in zip(cache.counts, new_counts, strict=True))
+
+
+class FullForwardIncremental:
+    """``pooled_cache`` / ``forward_with_cache`` for a model whose features depend on frame order
+    (GaitPart's micro-motion module, GaitGL's 3-D convolutions): the cache keeps the unchanged frames,
+    and each call runs the full forward on the assembled sequences (the same values as the model's
+    own forward on them; what it costs per sequence-iteration: ``python -m gaitcore.bench.attack``)."""
+
+    @torch.no_grad()
+    def pooled_cache(self, frames: Tensor, lengths: Lengths = None, positions: Tensor | None = None) -> SequenceCache:
+        """The unchanged frames of ``n`` sequences at ``positions`` (default ``0, 1, ...`` per sequence)."""
+        flat, counts = flatten_sets(frames, lengths)
+        return SequenceCache(flat.detach(), sequence_positions(positions, counts, flat.device, start=0), counts)
+
+    def forward_with_cache(self, cache: SequenceCache, new_frames: Tensor, lengths: Lengths = None,
+                           positions: Tensor | None = None) -> Tensor:
+        """Features of the sequences made of the cached frames plus ``new_frames`` at ``positions``
+        (default: after the cached frames), as ``GaitSet.forward_with_cache``."""
+        flat, counts = flatten_sets(new_frames, lengths)
+        if len(counts) != len(cache):
+            raise ValueError(f"{len(counts)} sets of new frames for a cache of {len(cache)} sequences")
+        places = sequence_positions(positions, counts, flat.device, start=cache.counts)
+        frames, full = assemble_sequences(cache, flat, places, counts)
+        return self(frames, full)  # type: ignore[operator]
 
 
 # ---------------------------------------------------------------------------------------- part pooling

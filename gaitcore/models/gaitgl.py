@@ -45,6 +45,7 @@ from torch import Tensor, nn
 from gaitcore.models._api import load_model_weights, save_model_weights
 from gaitcore.models._blocks import (
     LEAKY_SLOPE,
+    FullForwardIncremental,
     GeneralizedMeanPooling,
     Lengths,
     SeparateFCs,
@@ -91,7 +92,7 @@ class GLConv(nn.Module):
         return F.leaky_relu(self.global_conv(x), LEAKY_SLOPE) + F.leaky_relu(local, LEAKY_SLOPE)
 
 
-class GaitGL(nn.Module):
+class GaitGL(FullForwardIncremental, nn.Module):
     """GaitGL (Lin et al., ICCV 2021) with configurable widths; see the module docstring.
 
     Args:
@@ -126,6 +127,11 @@ class GaitGL(nn.Module):
     def num_parts(self) -> int:
         """Number of parts (64)."""
         return PARTS
+
+    @property
+    def hidden_dim(self) -> int:
+        """Size of each part's embedding (c3)."""
+        return self.channels[2]
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments, as plain values (stored with the weights)."""

@@ -46,6 +46,7 @@ from gaitcore.models._api import load_model_weights, save_model_weights
 from gaitcore.models._blocks import (
     INPUT_HEIGHT,
     LEAKY_SLOPE,
+    FullForwardIncremental,
     Lengths,
     SeparateFCs,
     flatten_sets,
@@ -128,7 +129,7 @@ class MicroMotionCapture(nn.Module):
         return (self.mtb1(x) + self.mtb2(x)).max(-1).values
 
 
-class GaitPart(nn.Module):
+class GaitPart(FullForwardIncremental, nn.Module):
     """GaitPart (Fan et al., CVPR 2020) with configurable widths; see the module docstring.
 
     Args:

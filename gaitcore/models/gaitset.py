@@ -55,7 +55,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gaitcore.models._api import load_model_weights, save_model_weights
-from gaitcore.models._blocks import INPUT_HEIGHT, INPUT_WIDTH, LEAKY_SLOPE, Lengths, flatten_sets
+from gaitcore.models._blocks import (
+    INPUT_HEIGHT,
+    INPUT_WIDTH,
+    LEAKY_SLOPE,
+    Lengths,
+    flatten_sets,
+    sequence_positions,
+)
 from gaitcore.models._utils import batch_invariant
 
 PAPER_CHANNELS: tuple[int, int, int] = (32, 64, 128)
@@ -254,7 +261,7 @@ class GaitSet(nn.Module):
         alteration of the first K frames pass the unchanged frames with positions ``K..N-1``.
         """
         flat, counts = flatten_sets(frames, lengths)
-        pos = _positions(positions, counts, flat.device, start=0)
+        pos = sequence_positions(positions, counts, flat.device, start=0)
         pos_padded = _pad_sets(pos, counts, torch.iinfo(torch.int64).max)
         maxima, firsts = [], []
         for maps in self.frame_maps(flat):
@@ -278,7 +285,7 @@ class GaitSet(nn.Module):
         flat, counts = flatten_sets(new_frames, lengths)
         if len(counts) != len(cache):
             raise ValueError(f"{len(counts)} sets of new frames for a cache of {len(cache)} sequences")
-        pos = _positions(positions, counts, flat.device, start=cache.counts)
+        pos = sequence_positions(positions, counts, flat.device, start=cache.counts)
         pos_padded = _pad_sets(pos, counts, torch.iinfo(torch.int64).max)
         pooled = []
         for maps, cached_max, cached_pos in zip(self.frame_maps(flat), cache.maxima, cache.positions, strict=True):
@@ -334,21 +341,6 @@ def _pad_sets(flat: Tensor, counts: tuple[int, ...], fill: float | int) -> Tenso
     slots = torch.cat([torch.arange(c) + i * longest for i, c in enumerate(counts)]).to(flat.device)
     padded = flat.new_full((n * longest, *flat.shape[1:]), fill).index_copy(0, slots, flat)
     return padded.view(n, longest, *flat.shape[1:])
-
-
-def _positions(positions: Tensor | None, counts: tuple[int, ...], device: torch.device,
-               start: int | Sequence[int]) -> Tensor:
-    """Per-frame positions (int64, flat), defaulting to ``start[i], start[i] + 1, ...`` per set."""
-    starts = [start] * len(counts) if isinstance(start, int) else list(start)
-    if positions is None:
-        return torch.cat([torch.arange(s, s + c) for s, c in zip(starts, counts, strict=True)]).to(device)
-    pos = torch.as_tensor(positions, dtype=torch.int64, device=device).flatten()
-    if pos.numel() != sum(counts):
-        raise ValueError(f"{pos.numel()} positions for {sum(counts)} frames")
-    for chunk in pos.split(list(counts)):
-        if chunk.numel() > 1 and not bool((chunk[1:] > chunk[:-1]).all()):
-            raise ValueError("positions must increase within each sequence")
-    return pos
 
 
 def build_gaitset(

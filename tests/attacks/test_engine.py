@@ -22,6 +22,8 @@ from gaitcore.attacks.engine import (
     soft_iou,
 )
 from gaitcore.attacks.plan import plan_frames
+from gaitcore.models.gaitgl import build_gaitgl
+from gaitcore.models.gaitpart import build_gaitpart
 from gaitcore.models.gaitset import build_gaitset, silhouettes_to_input
 from gaitcore.models.realism import RealismScore
 from gaitcore.models.wgan import binarize, build_critic, build_generator
@@ -59,9 +61,9 @@ def make_items(victim, settings, *, kinds=("alteration", "insertion"), placement
         plan = plan_frames(n, Fraction(1, 10), kind=kinds[i % len(kinds)], placement=placement, rng=rng)
         with torch.no_grad():
             if settings.goal == "nontargeted":
-                reference = victim.gaitset(silhouettes_to_input(frames)[None])[0]
+                reference = victim.model(silhouettes_to_input(frames)[None])[0]
             else:
-                reference = victim.gaitset(silhouettes_to_input(walking_frames(rng, 20)[:, :, ::-1].copy())[None])[0]
+                reference = victim.model(silhouettes_to_input(walking_frames(rng, 20)[:, :, ::-1].copy())[None])[0]
         items.append(AttackItem(frames, plan, reference, seed=100 + i))
     return items
 
@@ -78,6 +80,25 @@ def test_batched_engine_equals_the_plain_one_by_one_reference(victim, goal, bina
         assert torch.equal(outcome.latents, latents)
         assert np.array_equal(outcome.generated, frames)
         assert outcome.iterations == 20
+
+
+@pytest.mark.parametrize("build", [lambda: build_gaitpart(channels=(2, 4, 8), hidden_dim=8),
+                                   lambda: build_gaitgl(channels=(2, 4, 8), class_num=5)], ids=["GaitPart", "GaitGL"])
+def test_order_dependent_victims_run_the_full_forward_and_equal_the_reference(victim, build):
+    """GaitPart and GaitGL through the engine's incremental pair (full forward on the assembled
+    sequences, channels-last where it applies): bit for bit the plain one-by-one reference, and the
+    stored features are those of the assembled uint8 sequence."""
+    torch.manual_seed(1)
+    other = Victim(build().eval(), victim.generator, victim.realism).to_channels_last()
+    settings = AttackSettings(iterations=6, chunk_size=2)
+    items = make_items(other, settings, lengths=(23, 17, 12))
+    outcomes = TemporalSparseAttack(other, settings).attack(items)
+    for item, outcome in zip(items, outcomes):
+        latents, frames = reference_attack(other, item, settings)
+        assert torch.equal(outcome.latents, latents) and np.array_equal(outcome.generated, frames)
+        with torch.no_grad():
+            full = other.model(silhouettes_to_input(item.plan.assemble(item.frames, outcome.generated))[None])[0]
+        torch.testing.assert_close(outcome.features, full, rtol=1e-4, atol=1e-5)
 
 
 def test_results_do_not_depend_on_the_chunk_size(victim):
@@ -97,7 +118,7 @@ def test_stored_features_are_those_of_the_assembled_uint8_sequence(victim):
         sequence = item.plan.assemble(item.frames, outcome.generated)
         assert len(sequence) == item.plan.length
         with torch.no_grad():
-            full = victim.gaitset(silhouettes_to_input(sequence)[None])[0]
+            full = victim.model(silhouettes_to_input(sequence)[None])[0]
         torch.testing.assert_close(outcome.features, full, rtol=1e-4, atol=1e-5)
         expected = F.cosine_similarity(full.flatten(), item.reference.flatten(), dim=0)
         assert outcome.cosine == pytest.approx(float(expected), abs=1e-5)
@@ -138,7 +159,7 @@ def test_binary_frames_are_stored_and_scored_as_0_or_255(victim, setting):
         assert set(np.unique(outcome.generated)) <= {0, 255}
         sequence = item.plan.assemble(item.frames, outcome.generated)
         with torch.no_grad():
-            full = victim.gaitset(silhouettes_to_input(sequence)[None])[0]
+            full = victim.model(silhouettes_to_input(sequence)[None])[0]
         torch.testing.assert_close(outcome.features, full, rtol=1e-4, atol=1e-5)
         if setting == "random":  # the same draws, thresholded at the store's foreground value 128
             np.testing.assert_array_equal(outcome.generated, np.where(before.generated >= 128, 255, 0))
@@ -245,7 +266,7 @@ def test_a_bfloat16_attack_is_scored_in_float32_on_its_stored_frames(victim):
                                                          ).attack(items)):
         sequence = item.plan.assemble(item.frames, outcome.generated)
         with torch.no_grad():
-            full = victim.gaitset(silhouettes_to_input(sequence)[None])[0]
+            full = victim.model(silhouettes_to_input(sequence)[None])[0]
         assert outcome.features.dtype == torch.float32
         torch.testing.assert_close(outcome.features, full, rtol=1e-4, atol=1e-5)
 

@@ -149,7 +149,7 @@ def test_a_budgeted_job_attacks_its_design_one_probe_per_subject_and_view(world,
 def test_mode_and_settings_must_agree(world, tmp_path):
     job = AttackJob(CASIA_B, "nm", (90,), "1/10", "alteration_targeted_adversary", subjects=(75, 78))
     with pytest.raises(ValueError, match="does not match"):
-        run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt",
+        run_attack_job(victim_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt",
                        store_root=world / "casia_b",
                        features_array=world / "f.npy", features_index=world / "f.parquet", job=job,
                        settings=AttackSettings(), out_table=tmp_path / "t.parquet", out_frames=tmp_path / "f.npz")
@@ -171,7 +171,7 @@ def test_a_baseline_job_attacks_the_adversarys_probes_targets_and_places_without
     assert job.seed_mode == mode
     settings = PerturbationSettings(goal="targeted", method=method, budget=0.5, step_size=0.1, iterations=3)
     table = run_attack_job(
-        gaitset_weights=world / "gaitset.pt", wgan_weights=None, store_root=world / "casia_b",
+        victim_weights=world / "gaitset.pt", wgan_weights=None, store_root=world / "casia_b",
         features_array=world / "f.npy", features_index=world / "f.parquet", job=job, settings=settings,
         out_table=tmp_path / "b.parquet", out_frames=tmp_path / "b.npz", device="cpu", channels_last=True,
     )
@@ -194,6 +194,6 @@ def test_a_baseline_job_attacks_the_adversarys_probes_targets_and_places_without
 def test_a_generating_mode_needs_the_wgan(world, tmp_path):
     job = AttackJob(CASIA_B, "nm", (90,), "1/10", "alteration_nontargeted_adversary", subjects=(75, 78))
     with pytest.raises(ValueError, match="needs the WGAN"):
-        run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=None, store_root=world / "casia_b",
+        run_attack_job(victim_weights=world / "gaitset.pt", wgan_weights=None, store_root=world / "casia_b",
                        features_array=world / "f.npy", features_index=world / "f.parquet", job=job,
                        settings=AttackSettings(), out_table=tmp_path / "t.parquet", out_frames=tmp_path / "f.npz")

@@ -16,6 +16,8 @@ from gaitcore.attacks.perturbation import (
     to_store,
 )
 from gaitcore.attacks.plan import plan_frames
+from gaitcore.models.gaitgl import build_gaitgl
+from gaitcore.models.gaitpart import build_gaitpart
 from gaitcore.models.gaitset import CROP, INPUT_WIDTH, build_gaitset, silhouettes_to_input
 from tests.attacks.test_engine import walking_frames
 
@@ -152,6 +154,24 @@ def test_batched_equals_one_by_one_and_moves_the_cosine_the_right_way(gaitset, m
                 silhouettes_to_input(item.plan.assemble(item.frames, item.plan.start_frames(item.frames)))[None])
         before = float(F.cosine_similarity(start.flatten(1), item.reference.flatten()[None]))
         assert (a.cosine < before) if goal == "nontargeted" else (a.cosine > before)
+
+
+@pytest.mark.parametrize("build", [lambda: build_gaitpart(channels=(2, 4, 8), hidden_dim=8),
+                                   lambda: build_gaitgl(channels=(2, 4, 8), class_num=5)], ids=["GaitPart", "GaitGL"])
+def test_baselines_attack_order_dependent_victims_by_their_full_forward(build):
+    """PGD against GaitPart / GaitGL: batched equals one by one, and the stored features are those of
+    the assembled sequence (the full-forward incremental pair)."""
+    torch.manual_seed(2)
+    model = build().eval()
+    batch = items(model, "alteration")
+    settings = PerturbationSettings(method="pgd", budget=0.1, step_size=0.03, iterations=3, chunk_size=3)
+    together = PerturbationAttack(model, settings).attack(batch)
+    alone = PerturbationAttack(model, PerturbationSettings(**{**settings.__dict__, "chunk_size": 1})).attack(batch)
+    for a, b, item in zip(together, alone, batch):
+        assert np.array_equal(a.generated, b.generated) and torch.equal(a.features, b.features)
+        with torch.no_grad():
+            full = model(silhouettes_to_input(item.plan.assemble(item.frames, a.generated))[None])[0]
+        torch.testing.assert_close(a.features, full, rtol=1e-5, atol=1e-5)
 
 
 def test_to_store_keeps_the_cut_columns_and_rounds():

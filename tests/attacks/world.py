@@ -51,7 +51,7 @@ def run(world, tmp_path, mode="alteration_nontargeted_adversary", condition="nm"
     job = AttackJob(CASIA_B, condition, views, "1/10", mode, subjects=(75, 78), **job_args)
     settings = settings or AttackSettings(goal=goal, setting=setting, iterations=3, chunk_size=3)
     table = run_attack_job(
-        gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt", store_root=world / "casia_b",
+        victim_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt", store_root=world / "casia_b",
         features_array=world / "f.npy", features_index=world / "f.parquet", job=job, settings=settings,
         out_table=tmp_path / "t.parquet", out_frames=tmp_path / "f.npz", device="cpu", channels_last=False,
     )

@@ -142,7 +142,7 @@ def jobs(world, tmp_path_factory):
             else:
                 settings = PerturbationSettings(goal=goal, method=setting, iterations=2, step_size=0.5)
             path = out / mode / "1-10" / f"{condition}.parquet"
-            run_attack_job(gaitset_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt",
+            run_attack_job(victim_weights=world / "gaitset.pt", wgan_weights=world / "wgan.pt",
                            store_root=world / "casia_b", features_array=world / "f.npy",
                            features_index=world / "f.parquet", job=job, settings=settings, out_table=path,
                            out_frames=path.with_suffix(".npz"), device="cpu", channels_last=False)

@@ -1,0 +1,98 @@
+"""The recognition models an attack can target, behind one interface (beyond He et al., who attack
+GaitSet only; issue 22): GaitSet (the paper's victim, Sec. 4.1), GaitPart and GaitGL.
+
+Every victim maps silhouette sets (``[n, T, 64, 44]``, or flat frames plus per-set lengths) in
+[0, 1] to features ``[n, parts, hidden]``, compared by the Euclidean distance of the flattened
+features, and offers the incremental pair the attacks use (``pooled_cache`` over a sequence's
+unchanged frames, ``forward_with_cache`` for the sequence completed by new frames): GaitSet's exact
+set-pooling fast path, the full forward for GaitPart and GaitGL
+(:class:`gaitcore.models._blocks.FullForwardIncremental`).
+
+A victim's weights are either gaitcore's own file (``save_*``, read back by :func:`load_victim`,
+which recognises the architecture from the file) or an OpenGait checkpoint
+(:func:`gaitcore.models.opengait.load_opengait`, ``architecture`` named).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from gaitcore.errors import CheckpointError
+from gaitcore.models import gaitgl, gaitpart, gaitset
+from gaitcore.models.opengait import load_opengait
+from gaitcore.utils.io import load_torch_file
+
+VictimModel = gaitset.GaitSet | gaitpart.GaitPart | gaitgl.GaitGL
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """How to build, save and load one victim architecture."""
+
+    name: str
+    model_class: type[nn.Module]
+    build: Callable[..., nn.Module]
+    save: Callable[..., Path]
+    load: Callable[..., tuple[nn.Module, dict[str, Any]]]
+    weights_format: str
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "GaitSet": Architecture("GaitSet", gaitset.GaitSet, gaitset.build_gaitset, gaitset.save_gaitset,
+                            gaitset.load_gaitset, gaitset.WEIGHTS_FORMAT),
+    "GaitPart": Architecture("GaitPart", gaitpart.GaitPart, gaitpart.build_gaitpart, gaitpart.save_gaitpart,
+                             gaitpart.load_gaitpart, gaitpart.WEIGHTS_FORMAT),
+    "GaitGL": Architecture("GaitGL", gaitgl.GaitGL, gaitgl.build_gaitgl, gaitgl.save_gaitgl, gaitgl.load_gaitgl,
+                           gaitgl.WEIGHTS_FORMAT),
+}
+
+
+def architecture(name: str) -> Architecture:
+    """The architecture called ``name`` (any case)."""
+    names = {key.lower(): spec for key, spec in ARCHITECTURES.items()}
+    try:
+        return names[str(name).lower()]
+    except KeyError:
+        raise ValueError(f"unknown victim architecture {name!r}; expected one of {', '.join(ARCHITECTURES)}") from None
+
+
+def architecture_of(model: nn.Module) -> Architecture:
+    """The architecture of a victim model."""
+    for spec in ARCHITECTURES.values():
+        if isinstance(model, spec.model_class):
+            return spec
+    raise TypeError(f"{type(model).__name__} is not a victim ({', '.join(ARCHITECTURES)})")
+
+
+def load_victim(path: str | Path, map_location: str | torch.device = "cpu",
+                opengait: str | None = None) -> tuple[VictimModel, dict[str, Any]]:
+    """The victim in ``path`` (eval mode, on ``map_location``) and the extras saved with it.
+
+    gaitcore weights files name their architecture; with ``opengait`` (an architecture name) ``path``
+    is an OpenGait checkpoint of it instead (extras: ``{"opengait": path}``).
+    """
+    if opengait is not None:
+        return load_opengait(path, opengait, map_location=map_location), {"opengait": str(path)}
+    formats = {spec.weights_format: spec for spec in ARCHITECTURES.values()}
+    fix = (f"point to weights written by gaitcore ({', '.join(ARCHITECTURES)}), or name the architecture of an "
+           f"OpenGait checkpoint")
+    stored = load_torch_file(path, "victim weights file", fix, "cpu").get("format")
+    if stored not in formats:
+        raise CheckpointError(path, f"not the weights of a victim (format {stored!r})", fix)
+    model, extra = formats[stored].load(path, map_location=map_location)
+    return model, extra  # type: ignore[return-value]
+
+
+def uses_channels_last(model: nn.Module) -> bool:
+    """Whether the model can run NHWC convolutions (2-D ones only; GaitGL's 3-D convolutions cannot)."""
+    return not any(p.dim() == 5 for p in model.parameters())
+
+
+__all__ = ["ARCHITECTURES", "Architecture", "VictimModel", "architecture", "architecture_of", "load_victim",
+           "uses_channels_last"]
