@@ -64,7 +64,8 @@ def _check_resumable(config: TrainConfigMixin, path: str | Path, payload: dict[s
             f"was written by a training run on other data ({stored_data!r}, now {data!r})",
             "delete it to train from scratch on the current data",
         )
-    stored, current = payload["config"], config.as_dict()
+    stored = {**config.checkpointing.implied, **payload["config"]}
+    current = config.as_dict()
     changed = sorted(k for k in current if k not in config.checkpointing.resumable and stored.get(k) != current[k])
     if changed:
         detail = ", ".join(f"{k}: {stored.get(k)!r} -> {current[k]!r}" for k in changed)

@@ -4,7 +4,7 @@ from config mappings, their subjects, and the facts :mod:`gaitcore.training.chec
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Self
 
 from gaitcore.training.sampler import subject_range
@@ -20,6 +20,9 @@ class Checkpointing:
     # Of those, the ones that choose where and how fast training runs, not what it trains: the
     # pipeline passes them as runtime knobs, whose change reruns nothing.
     runtime: frozenset[str]
+    # Settings added after checkpoints of this format were first written, with the value such an
+    # older checkpoint (which lacks them) was trained with: it resumes as if it held that value.
+    implied: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
 class TrainConfigMixin:

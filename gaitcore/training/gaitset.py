@@ -1,4 +1,5 @@
-"""Training GaitSet on CASIA-B's training subjects, resumable after any interruption.
+"""Training a victim on CASIA-B's training subjects (GaitSet, GaitPart or GaitGL, one loop),
+resumable after any interruption.
 
 The paper's victim is GaitSet trained by its authors' recipe (He et al. Sec. 4.1; GaitSet Sec. 4.1):
 P x K = 8 x 16 batches of 30-frame sets, the per-part batch-all triplet loss with margin 0.2
@@ -6,17 +7,32 @@ P x K = 8 x 16 batches of 30-frame sets, the per-part batch-all triplet loss wit
 001-074. :class:`GaitSetTrainConfig` holds these values as defaults; CPU configurations trade
 width, learning rate, batch and set size for time.
 
+``architecture`` picks the victim from :mod:`gaitcore.models.victims`; sampler, optimiser, loop and
+checkpoints are shared, the loss is each model's own recipe:
+
+* **GaitSet** (Chao et al., AAAI 2019) and **GaitPart** (Fan et al., CVPR 2020; 16 parts): the
+  batch-all triplet loss above on every part.
+* **GaitGL** (Lin et al., ICCV 2021): that triplet loss plus the softmax cross-entropy of
+  :meth:`~gaitcore.models.gaitgl.GaitGL.classify` on every part, both with weight 1.0 (OpenGait's
+  ``configs/gaitgl/gaitgl.yaml``: cross-entropy scale 1, no label smoothing). Its classes are the
+  run's training subjects in sorted order (the sampler's labels), ``class_num`` their number.
+
+All three draw frames unordered, as GaitSet's loader does, and use plain Adam at a constant rate
+(OpenGait trains GaitPart and GaitGL on consecutive frames, ``fixed_ordered``, and GaitGL with weight
+decay 5e-4 and a tenfold rate drop at 70,000 iterations).
+
 Like the original, an iteration whose loss is below 1e-9 (no active triplet) takes no optimiser
 step.
 
 **Checkpoints.** Every ``checkpoint_every`` iterations (and at the end) one file is written
 atomically (temporary name, fsync, ``os.replace``) holding the model, the optimiser, the iteration,
-the training config, the identity of the store it trained on (its content hash), every random
-state (Python, NumPy global, torch, CUDA, the sampler's generator) and the run's log so far.
-Rerunning with the same checkpoint path resumes from it; on CPU with the same thread
-count the resumed run ends with exactly the weights of an uninterrupted run. On CUDA, cuDNN's
+the training config (the architecture included), the identity of the store it trained on (its
+content hash), every random state (Python, NumPy global, torch, CUDA, the sampler's generator) and
+the run's log so far. Rerunning with the same checkpoint path resumes from it; on CPU with the same
+thread count the resumed run ends with exactly the weights of an uninterrupted run. On CUDA, cuDNN's
 non-deterministic kernels make runs (interrupted or not) differ slightly. The final weights are a
-separate file written by :func:`gaitcore.models.gaitset.save_gaitset`.
+separate file written by the architecture's ``save`` (:func:`gaitcore.models.victims.load_victim`
+reads it back).
 """
 
 from __future__ import annotations
@@ -24,17 +40,22 @@ from __future__ import annotations
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
 
 from gaitcore.data.layout import TRAIN_SUBJECTS
 from gaitcore.data.store import FrameStore
-from gaitcore.models.gaitset import build_gaitset, save_gaitset, silhouettes_to_input
+from gaitcore.models.gaitgl import GaitGL
+from gaitcore.models.gaitset import GaitSet, silhouettes_to_input
+from gaitcore.models.victims import ARCHITECTURES, uses_channels_last
+from gaitcore.models.victims import architecture as victim_architecture
 from gaitcore.training.checkpoint import (
     global_rng_state,
     restore_global_rng_state,
@@ -43,7 +64,7 @@ from gaitcore.training.checkpoint import (
     write_checkpoint,
 )
 from gaitcore.training.config import Checkpointing, TrainConfigMixin
-from gaitcore.training.losses import batch_all_triplet_loss
+from gaitcore.training.losses import TripletStats, batch_all_triplet_loss
 from gaitcore.training.sampler import TripletSampler
 from gaitcore.utils.device import resolve_device
 
@@ -55,18 +76,28 @@ CHECKPOINT_KEYS = frozenset({"format", "iteration", "config", "model", "optimize
 RESUMABLE_CHANGES = frozenset({"iterations", "checkpoint_every", "log_every", "device", "frame_chunk"})
 # Fields that choose where and how fast it runs, not what it trains (no pipeline rerun).
 RUNTIME_SETTINGS = frozenset({"checkpoint_every", "log_every", "device", "frame_chunk"})
+# Checkpoints written before ``architecture`` existed trained GaitSet.
+IMPLIED_SETTINGS = {"architecture": "GaitSet"}
 SKIP_STEP_BELOW = 1e-9  # the original's `if loss > 1e-9: step`
+# GaitGL's cross-entropy term (OpenGait configs/gaitgl/gaitgl.yaml, loss_cfg CrossEntropyLoss: scale 1,
+# label_smooth false, loss_term_weight 1.0; its TripletLoss: margin 0.2, loss_term_weight 1.0).
+CROSS_ENTROPY_SCALE = 1.0
+CROSS_ENTROPY_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
 class GaitSetTrainConfig(TrainConfigMixin):
-    """Every value that determines a GaitSet training run; defaults are the paper's recipe."""
+    """Every value that determines a victim's training run; defaults are the paper's GaitSet recipe.
+
+    ``architecture`` is GaitSet, GaitPart or GaitGL; ``hidden_dim`` is the feature width of GaitSet
+    and GaitPart (GaitGL's is ``channels[2]``); ``frame_chunk`` applies to GaitSet only.
+    """
 
     label: ClassVar[str] = "gaitset training"
     model_name: ClassVar[str] = "GaitSet"
     config_block: ClassVar[str] = "gaitset.train"
     checkpointing: ClassVar[Checkpointing] = Checkpointing(CHECKPOINT_FORMAT, CHECKPOINT_KEYS, RESUMABLE_CHANGES,
-                                                         RUNTIME_SETTINGS)
+                                                         RUNTIME_SETTINGS, IMPLIED_SETTINGS)
 
     channels: tuple[int, int, int] = (32, 64, 128)
     hidden_dim: int = 256
@@ -85,6 +116,7 @@ class GaitSetTrainConfig(TrainConfigMixin):
     train_subjects: tuple[int, int] = TRAIN_SUBJECTS  # inclusive CASIA-B subject number range
     exclude_subjects: tuple[str, ...] = ()  # the original drops "005" (incomplete in the release)
     snapshots: tuple[int, ...] = ()  # iterations whose weights are kept too (the validation curve)
+    architecture: str = "GaitSet"  # the victim trained: GaitSet | GaitPart | GaitGL
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -109,7 +141,18 @@ class GaitSetTrainConfig(TrainConfigMixin):
             raise ValueError(f"gaitset training: device must be cpu, cuda or auto, got {self.device!r}")
         if not (self.learning_rate > 0 and self.margin >= 0):
             raise ValueError("gaitset training: learning_rate must be positive and margin non-negative")
+        self._check_architecture()
 
+    def _check_architecture(self) -> None:
+        """Name the architecture as the registry does; refuse an unknown one and GaitSet-only settings."""
+        try:
+            name = victim_architecture(self.architecture).name
+        except ValueError:
+            raise ValueError(f"gaitset training: architecture must be one of {', '.join(ARCHITECTURES)}, "
+                             f"got {self.architecture!r}") from None
+        object.__setattr__(self, "architecture", name)
+        if self.frame_chunk is not None and name != "GaitSet":
+            raise ValueError(f"gaitset training: frame_chunk chunks GaitSet's frame CNN; leave it null for {name}")
 
 
 @dataclass(frozen=True)
@@ -122,7 +165,39 @@ class TrainResult:
     sequences_per_second: float
     frames_per_second: float
     seconds_per_iteration: float
-    last_loss: float
+    last_loss: float  # the total loss (GaitGL: triplet + cross-entropy)
+
+
+@dataclass(frozen=True)
+class LossTerms:
+    """The training loss of one batch and its terms."""
+
+    total: Tensor  # scalar, differentiable
+    triplet: TripletStats
+    cross_entropy: float | None  # GaitGL's classification term; None for GaitSet and GaitPart
+
+
+@dataclass
+class _Run:
+    """One training run's state: the model, its optimiser and sampler, and where it stands."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    sampler: TripletSampler
+    build_arguments: dict[str, Any]
+    start: int = 0
+    seconds_before: float = 0.0
+    snapshots: dict[int, dict[str, Tensor]] = field(default_factory=dict)
+
+
+@dataclass
+class _Window:
+    """Loss terms and wall time since the last progress line."""
+
+    started: float = field(default_factory=time.perf_counter)
+    losses: list[float] = field(default_factory=list)
+    active: list[float] = field(default_factory=list)
+    cross_entropy: list[float] = field(default_factory=list)
 
 
 def training_rows(store: FrameStore, config: GaitSetTrainConfig) -> pd.DataFrame:
@@ -137,11 +212,31 @@ def training_rows(store: FrameStore, config: GaitSetTrainConfig) -> pd.DataFrame
     return rows
 
 
+def build_arguments(config: GaitSetTrainConfig, class_num: int) -> dict[str, Any]:
+    """The arguments of the registry's ``build`` for ``config``'s victim; ``class_num`` (the run's
+    training subjects) sizes GaitGL's classifier, GaitPart keeps the paper's 16 parts."""
+    if config.architecture == "GaitGL":
+        return {"channels": config.channels, "class_num": class_num}
+    return {"channels": config.channels, "hidden_dim": config.hidden_dim}
+
+
+def victim_loss(model: nn.Module, features: Tensor, labels: Tensor, margin: float) -> LossTerms:
+    """The batch-all triplet loss of ``features [m, parts, d]``, plus for GaitGL the softmax
+    cross-entropy of its per-part logits (``labels``: class indices 0..class_num-1), averaged over
+    samples and parts as OpenGait's ``CrossEntropyLoss``."""
+    triplet = batch_all_triplet_loss(features, labels, margin)
+    if not isinstance(model, GaitGL):
+        return LossTerms(triplet.loss, triplet, None)
+    logits = model.classify(features) * CROSS_ENTROPY_SCALE  # [m, parts, classes]
+    cross_entropy = F.cross_entropy(logits.flatten(0, 1), labels.repeat_interleave(logits.shape[1]))
+    return LossTerms(triplet.loss + CROSS_ENTROPY_WEIGHT * cross_entropy, triplet, float(cross_entropy.detach()))
+
+
 def train_gaitset(store_root: str | Path, weights_path: str | Path, checkpoint_path: str | Path,
                   config: GaitSetTrainConfig, *, set_aside_stale: bool = False,
                   snapshot_dir: str | Path | None = None) -> TrainResult:
-    """Train GaitSet on ``store_root`` up to ``config.iterations``, resuming from ``checkpoint_path``
-    (:func:`~gaitcore.training.checkpoint.resume_from`: a checkpoint of other data or
+    """Train ``config.architecture`` on ``store_root`` up to ``config.iterations``, resuming from
+    ``checkpoint_path`` (:func:`~gaitcore.training.checkpoint.resume_from`: a checkpoint of other data or
     settings raises, or with ``set_aside_stale`` is set aside).
 
     Writes the resume checkpoint every ``config.checkpoint_every`` iterations and at the end, then
@@ -154,85 +249,111 @@ def train_gaitset(store_root: str | Path, weights_path: str | Path, checkpoint_p
     store = FrameStore(store_root)
     data = store_identity(store)
     rows = training_rows(store, config)
+    run = _start_run(store, rows, config, device)
+    payload = resume_from(config, checkpoint_path, data, set_aside_stale=set_aside_stale)
+    if payload is not None:
+        _restore(run, payload)
+    log.info(
+        "training %s %s on %d sequences of %d subjects, device %s, %d parameters; "
+        "batches %dx%dx%d, lr %g, iterations %d..%d",
+        config.architecture, run.build_arguments, len(rows), len(run.sampler.subjects), device,
+        sum(p.numel() for p in run.model.parameters()), config.subjects_per_batch, config.sequences_per_subject,
+        config.frames_per_sequence, config.learning_rate, run.start, config.iterations,
+    )
+    run.model.train()
+    run_start = time.perf_counter()
+    window = _Window()
+    last_loss = float("nan")
+    iteration = run.start
+    for iteration in range(run.start + 1, config.iterations + 1):
+        terms = _train_step(run, config, device)
+        last_loss = float(terms.total.detach())
+        window.losses.append(last_loss)
+        window.active.append(terms.triplet.active_triplets)
+        if terms.cross_entropy is not None:
+            window.cross_entropy.append(terms.cross_entropy)
+        if iteration % config.log_every == 0 or iteration == config.iterations:
+            _log_progress(window, iteration, config, run.sampler.batch_sequences, terms.triplet.mean_distance)
+            window = _Window()
+        if iteration in config.snapshots:
+            run.snapshots[iteration] = {k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()}
+        if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
+            spent = run.seconds_before + time.perf_counter() - run_start
+            write_checkpoint(config, checkpoint_path, iteration, spent, data, model=run.model.state_dict(),
+                             optimizer=run.optimizer.state_dict(),
+                             rng={**global_rng_state(), "sampler": run.sampler.state_dict()}, snapshots=run.snapshots)
+    result = _result(run, config, iteration, time.perf_counter() - run_start, last_loss)
+    _save_weights(run, config, weights_path, snapshot_dir, result.iterations)
+    return result
+
+
+def _start_run(store: FrameStore, rows: pd.DataFrame, config: GaitSetTrainConfig, device: torch.device) -> _Run:
+    """Seed every generator, then build the victim, its Adam optimiser and the P x K sampler."""
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
-    model = build_gaitset(channels=config.channels, hidden_dim=config.hidden_dim).to(device)
+    arguments = build_arguments(config, class_num=int(rows["subject"].nunique()))
+    model = victim_architecture(config.architecture).build(**arguments).to(device)
+    if config.channels_last and not uses_channels_last(model):
+        raise ValueError(f"gaitset training: {config.architecture} has 3-D convolutions; set channels_last false")
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     model = model.to(memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    sampler = TripletSampler(
-        store,
-        rows,
-        config.subjects_per_batch,
-        config.sequences_per_subject,
-        config.frames_per_sequence,
-        seed=config.seed,
-    )
-    start, seconds_before = 0, 0.0
-    snapshots: dict[int, dict[str, torch.Tensor]] = {}
-    payload = resume_from(config, checkpoint_path, data, set_aside_stale=set_aside_stale)
-    if payload is not None:
-        model.load_state_dict(payload["model"])  # copies into the parameters, keeping their layout
-        optimizer.load_state_dict(payload["optimizer"])
-        restore_global_rng_state(payload["rng"])
-        sampler.load_state_dict(payload["rng"]["sampler"])
-        start, seconds_before = int(payload["iteration"]), float(payload["seconds"])
-        snapshots = dict(payload.get("snapshots", {}))
+    sampler = TripletSampler(store, rows, config.subjects_per_batch, config.sequences_per_subject,
+                             config.frames_per_sequence, seed=config.seed)
+    return _Run(model, optimizer, sampler, arguments)
+
+
+def _restore(run: _Run, payload: dict[str, Any]) -> None:
+    """Continue ``run`` from a resume checkpoint's states."""
+    run.model.load_state_dict(payload["model"])  # copies into the parameters, keeping their layout
+    run.optimizer.load_state_dict(payload["optimizer"])
+    restore_global_rng_state(payload["rng"])
+    run.sampler.load_state_dict(payload["rng"]["sampler"])
+    run.start, run.seconds_before = int(payload["iteration"]), float(payload["seconds"])
+    run.snapshots = dict(payload.get("snapshots", {}))
+
+
+def _train_step(run: _Run, config: GaitSetTrainConfig, device: torch.device) -> LossTerms:
+    """One P x K batch: forward, loss, and (unless the loss is below ``SKIP_STEP_BELOW``) one Adam step."""
+    frames, labels = run.sampler.sample()
+    batch = silhouettes_to_input(frames, device)
+    if isinstance(run.model, GaitSet):
+        features = run.model(batch, frame_chunk=config.frame_chunk)
+    else:
+        features = run.model(batch)
+    terms = victim_loss(run.model, features, torch.from_numpy(labels).to(device), config.margin)
+    run.optimizer.zero_grad(set_to_none=True)
+    if float(terms.total.detach()) > SKIP_STEP_BELOW:
+        terms.total.backward()
+        run.optimizer.step()
+    return terms
+
+
+def _log_progress(window: _Window, iteration: int, config: GaitSetTrainConfig, sequences: int,
+                  mean_distance: float) -> None:
+    """One progress line: mean loss terms and throughput over ``window``."""
+    elapsed, done = time.perf_counter() - window.started, len(window.losses)
+    per_second = sequences * done / elapsed
+    cross_entropy = f" (cross-entropy {np.mean(window.cross_entropy):.4f})" if window.cross_entropy else ""
     log.info(
-        "training GaitSet %s hidden %d on %d sequences of %d subjects, device %s, %d parameters; "
-        "batches %dx%dx%d, lr %g, iterations %d..%d",
-        config.channels, config.hidden_dim, len(rows), len(sampler.subjects), device,
-        sum(p.numel() for p in model.parameters()), config.subjects_per_batch, config.sequences_per_subject,
-        config.frames_per_sequence, config.learning_rate, start, config.iterations,
+        "iteration %d/%d loss %.4f%s active triplets/part %.0f mean distance %.3f | "
+        "%.2f s/it %.1f sequences/s %.0f frames/s",
+        iteration, config.iterations, float(np.mean(window.losses)), cross_entropy, float(np.mean(window.active)),
+        mean_distance, elapsed / done, per_second, per_second * config.frames_per_sequence,
     )
-    model.train()
-    seqs_per_iter = sampler.batch_sequences
-    frames_per_iter = seqs_per_iter * config.frames_per_sequence
-    run_start = window_start = time.perf_counter()
-    window_loss: list[float] = []
-    window_active: list[float] = []
-    last_loss = float("nan")
-    iteration = start
-    for iteration in range(start + 1, config.iterations + 1):
-        frames, labels = sampler.sample()
-        batch = silhouettes_to_input(frames, device)
-        features = model(batch, frame_chunk=config.frame_chunk)
-        stats = batch_all_triplet_loss(features, torch.from_numpy(labels).to(device), config.margin)
-        optimizer.zero_grad(set_to_none=True)
-        last_loss = float(stats.loss.detach())
-        if last_loss > SKIP_STEP_BELOW:
-            stats.loss.backward()
-            optimizer.step()
-        window_loss.append(last_loss)
-        window_active.append(stats.active_triplets)
-        if iteration % config.log_every == 0 or iteration == config.iterations:
-            elapsed = time.perf_counter() - window_start
-            done = len(window_loss)
-            log.info(
-                "iteration %d/%d loss %.4f active triplets/part %.0f mean distance %.3f | "
-                "%.2f s/it %.1f sequences/s %.0f frames/s",
-                iteration, config.iterations, float(np.mean(window_loss)), float(np.mean(window_active)),
-                stats.mean_distance, elapsed / done, seqs_per_iter * done / elapsed,
-                frames_per_iter * done / elapsed,
-            )
-            window_loss, window_active = [], []
-            window_start = time.perf_counter()
-        if iteration in config.snapshots:
-            snapshots[iteration] = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-        if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
-            spent = seconds_before + time.perf_counter() - run_start
-            write_checkpoint(config, checkpoint_path, iteration, spent, data, model=model.state_dict(),
-                             optimizer=optimizer.state_dict(),
-                             rng={**global_rng_state(), "sampler": sampler.state_dict()}, snapshots=snapshots)
-    seconds = time.perf_counter() - run_start
-    ran = iteration - start
+
+
+def _result(run: _Run, config: GaitSetTrainConfig, iteration: int, seconds: float, last_loss: float) -> TrainResult:
+    """What this call did, logged."""
+    ran = iteration - run.start
+    sequences = run.sampler.batch_sequences * ran
     result = TrainResult(
         iterations=iteration,
-        resumed_from=start,
+        resumed_from=run.start,
         seconds=seconds,
-        sequences_per_second=seqs_per_iter * ran / seconds if ran else 0.0,
-        frames_per_second=frames_per_iter * ran / seconds if ran else 0.0,
+        sequences_per_second=sequences / seconds if ran else 0.0,
+        frames_per_second=sequences * config.frames_per_sequence / seconds if ran else 0.0,
         seconds_per_iteration=seconds / ran if ran else 0.0,
         last_loss=last_loss,
     )
@@ -240,19 +361,25 @@ def train_gaitset(store_root: str | Path, weights_path: str | Path, checkpoint_p
         "trained %d iterations in %.1f s (%.3f s/it, %.1f sequences/s, %.0f frames/s; %.0f s in all runs); "
         "final loss %.4f",
         ran, seconds, result.seconds_per_iteration, result.sequences_per_second, result.frames_per_second,
-        seconds_before + seconds, last_loss,
+        run.seconds_before + seconds, last_loss,
     )
+    return result
+
+
+def _save_weights(run: _Run, config: GaitSetTrainConfig, weights_path: str | Path,
+                  snapshot_dir: str | Path | None, iterations: int) -> None:
+    """Write the kept snapshots (with ``snapshot_dir``) and the final weights through the registry's ``save``."""
+    spec = victim_architecture(config.architecture)
     if snapshot_dir is not None:
         Path(snapshot_dir).mkdir(parents=True, exist_ok=True)
-        for at, state in sorted(snapshots.items()):
-            snapshot = build_gaitset(channels=config.channels, hidden_dim=config.hidden_dim)
+        for at, state in sorted(run.snapshots.items()):
+            snapshot = spec.build(**run.build_arguments)
             snapshot.load_state_dict(state)
-            save_gaitset(snapshot, snapshot_path(snapshot_dir, at), extra={"iterations": at,
-                                                                           "train_config": config.as_dict()})
-        log.info("wrote %d snapshots (iterations %s) to %s", len(snapshots), sorted(snapshots), snapshot_dir)
-    save_gaitset(model, weights_path, extra={"iterations": result.iterations, "train_config": config.as_dict()})
+            spec.save(snapshot, snapshot_path(snapshot_dir, at), extra={"iterations": at,
+                                                                        "train_config": config.as_dict()})
+        log.info("wrote %d snapshots (iterations %s) to %s", len(run.snapshots), sorted(run.snapshots), snapshot_dir)
+    spec.save(run.model, weights_path, extra={"iterations": iterations, "train_config": config.as_dict()})
     log.info("wrote weights %s", weights_path)
-    return result
 
 
 def snapshot_path(snapshot_dir: str | Path, iteration: int) -> Path:
