@@ -17,9 +17,10 @@ checkpoints are shared, the loss is each model's own recipe:
   ``configs/gaitgl/gaitgl.yaml``: cross-entropy scale 1, no label smoothing). Its classes are the
   run's training subjects in sorted order (the sampler's labels), ``class_num`` their number.
 
-All three draw frames unordered, as GaitSet's loader does, and use plain Adam at a constant rate
-(OpenGait trains GaitPart and GaitGL on consecutive frames, ``fixed_ordered``, and GaitGL with weight
-decay 5e-4 and a tenfold rate drop at 70,000 iterations).
+GaitSet draws each set's frames unordered, as its loader does; with ``ordered_frames`` a set is
+consecutive frames from a random start (OpenGait's ``fixed_ordered`` for GaitPart and GaitGL). All
+three use plain Adam at a constant rate (OpenGait trains GaitGL with weight decay 5e-4 and a tenfold
+rate drop at 70,000 iterations).
 
 Like the original, an iteration whose loss is below 1e-9 (no active triplet) takes no optimiser
 step.
@@ -76,8 +77,8 @@ CHECKPOINT_KEYS = frozenset({"format", "iteration", "config", "model", "optimize
 RESUMABLE_CHANGES = frozenset({"iterations", "checkpoint_every", "log_every", "device", "frame_chunk"})
 # Fields that choose where and how fast it runs, not what it trains (no pipeline rerun).
 RUNTIME_SETTINGS = frozenset({"checkpoint_every", "log_every", "device", "frame_chunk"})
-# Checkpoints written before ``architecture`` existed trained GaitSet.
-IMPLIED_SETTINGS = {"architecture": "GaitSet"}
+# Checkpoints written before ``architecture`` and ``ordered_frames`` existed trained GaitSet on unordered sets.
+IMPLIED_SETTINGS = {"architecture": "GaitSet", "ordered_frames": False}
 SKIP_STEP_BELOW = 1e-9  # the original's `if loss > 1e-9: step`
 # GaitGL's cross-entropy term (OpenGait configs/gaitgl/gaitgl.yaml, loss_cfg CrossEntropyLoss: scale 1,
 # label_smooth false, loss_term_weight 1.0; its TripletLoss: margin 0.2, loss_term_weight 1.0).
@@ -117,6 +118,7 @@ class GaitSetTrainConfig(TrainConfigMixin):
     exclude_subjects: tuple[str, ...] = ()  # the original drops "005" (incomplete in the release)
     snapshots: tuple[int, ...] = ()  # iterations whose weights are kept too (the validation curve)
     architecture: str = "GaitSet"  # the victim trained: GaitSet | GaitPart | GaitGL
+    ordered_frames: bool = False  # consecutive frames per set (GaitPart, GaitGL) instead of unordered draws
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -300,7 +302,7 @@ def _start_run(store: FrameStore, rows: pd.DataFrame, config: GaitSetTrainConfig
     model = model.to(memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     sampler = TripletSampler(store, rows, config.subjects_per_batch, config.sequences_per_subject,
-                             config.frames_per_sequence, seed=config.seed)
+                             config.frames_per_sequence, seed=config.seed, ordered=config.ordered_frames)
     return _Run(model, optimizer, sampler, arguments)
 
 

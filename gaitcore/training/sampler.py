@@ -3,7 +3,9 @@
 GaitSet (Chao et al., AAAI 2019, Sec. 4.1; AbnerHqC/GaitSet ``sampler.py`` and ``model.py``)
 trains on batches of P subjects x K sequences: the P subjects are drawn without replacement, the K
 sequences of each subject with replacement, and from each sequence a set of S frames is drawn with
-replacement ("unordered"). All draws come from one seeded NumPy generator whose state is part of
+replacement ("unordered"). GaitPart and GaitGL, whose temporal modules read frame order, train on
+S consecutive frames from a random start instead (OpenGait's ``fixed_ordered`` sampling; a sequence
+shorter than S is repeated), with ``ordered``. All draws come from one seeded NumPy generator whose state is part of
 the training checkpoint, so a resumed run draws exactly the batches an uninterrupted run draws.
 """
 
@@ -28,6 +30,8 @@ class TripletSampler:
         sequences_per_subject: K.
         frames_per_sequence: S.
         seed: seed of the sampler's own generator.
+        ordered: S consecutive frames per sequence (from a random start, wrapping around) instead
+            of S frames drawn with replacement.
 
     Labels are positions of the subjects in the sorted list :attr:`subjects`.
     """
@@ -40,6 +44,7 @@ class TripletSampler:
         sequences_per_subject: int,
         frames_per_sequence: int,
         seed: int,
+        ordered: bool = False,
     ) -> None:
         self.subjects: list[str] = sorted(rows["subject"].unique())
         if len(self.subjects) < subjects_per_batch:
@@ -49,6 +54,7 @@ class TripletSampler:
             )
         self.frames = store.frames
         self.p, self.k, self.s = subjects_per_batch, sequences_per_subject, frames_per_sequence
+        self.ordered = bool(ordered)
         starts = rows["frame_start"].to_numpy(np.int64)
         counts = rows["frame_count"].to_numpy(np.int64)
         by_subject = rows["subject"].to_numpy()
@@ -69,7 +75,11 @@ class TripletSampler:
         for i, subject in enumerate(chosen):
             starts, counts = self._sequences[subject]
             seqs = self.rng.integers(0, len(starts), size=self.k)
-            offsets = self.rng.integers(0, counts[seqs, None], size=(self.k, self.s))
+            if self.ordered:
+                first = self.rng.integers(0, counts[seqs])
+                offsets = (first[:, None] + np.arange(self.s)[None]) % counts[seqs, None]
+            else:
+                offsets = self.rng.integers(0, counts[seqs, None], size=(self.k, self.s))
             frame_ids[i * self.k : (i + 1) * self.k] = starts[seqs, None] + offsets
         frames = self.frames[frame_ids.ravel()].reshape(*frame_ids.shape, *self.frames.shape[1:])
         return frames, np.repeat(chosen.astype(np.int64), self.k)

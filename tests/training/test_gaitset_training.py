@@ -78,6 +78,23 @@ def test_sampler_draws_p_subjects_k_sequences_s_frames_and_replays_from_its_stat
         TripletSampler(store, rows, 5, 2, 4, seed=1)
 
 
+def test_ordered_sampling_draws_consecutive_frames_of_one_sequence(store_root):
+    """GaitPart / GaitGL batches: each set is S consecutive frames of one of its subject's sequences
+    (wrapping around a sequence shorter than S)."""
+    store = FrameStore(store_root)
+    rows = training_rows(store, TINY)
+    longest = int(rows["frame_count"].max())
+    sampler = TripletSampler(store, rows, 3, 2, longest + 3, seed=2, ordered=True)
+    frames, labels = sampler.sample()
+    for sample, label in zip(frames, labels, strict=True):
+        runs = []
+        for r in rows.index[rows["subject"] == sampler.subjects[label]]:
+            sequence = np.asarray(store.sequence(r))
+            n = len(sequence)
+            runs += [sequence[(start + np.arange(len(sample))) % n] for start in range(n)]
+        assert any(np.array_equal(sample, run) for run in runs)
+
+
 def test_triplet_loss_is_the_mean_over_active_triplets_per_part():
     # One part, 1-D features; subjects A = {0, 1}, B = {2, 3}.
     features = torch.tensor([[[0.0]], [[1.0]], [[1.5]], [[5.0]]])
