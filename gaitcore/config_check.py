@@ -23,7 +23,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from gaitcore.attacks.vocabulary import Sparsity
+from gaitcore.attacks.vocabulary import Mode, Sparsity
 from gaitcore.errors import GaitcoreError
 
 SCHEMA_NAME = "workflow/schemas/config.schema.yaml"  # named in the messages
@@ -33,6 +33,7 @@ MAX_VALUE = 80  # characters of a value quoted in a message
 ROLES = ("train", "validation", "test")  # the subjects' roles (config key subjects.casia_b)
 MIN_VALIDATION_SUBJECTS = 2  # a rank-1 gallery of one subject cannot be wrong; a calibration needs variety
 CASIA_A_SUBJECTS = 20  # the release's subjects (a real CASIA-A store has every one as a test subject)
+HEADLINE = {("nontargeted", "adversary"), ("nontargeted", "random")}  # (goal, setting) of the headline budget
 # Keys that moved: the old dotted key and where its value lives now.
 MOVED_KEYS = {
     "gaitset.train.train_subjects": "subjects.casia_b.train",
@@ -293,14 +294,47 @@ def check_roles(config: Mapping) -> None:
 
 
 def victim_problems(config: Mapping) -> list[str]:
-    """One line per candidate victim of ``attack.validation.victims`` (a validated config) that names
-    no recipe of ``gaitset.recipes``."""
+    """One line per problem of the victims (a validated config): a candidate victim of
+    ``attack.validation.victims`` that names no recipe of ``gaitset.recipes``; a ``victims`` cell the
+    reference GaitSet's attack jobs do not cover (the victims table reads GaitSet's rows from rule
+    ``attack``: ``victims.modes``, ``sparsities`` and ``conditions`` must be among ``attack``'s, and
+    ``victims.subjects_per_view`` at most the budget of those modes, so that its probes are among
+    GaitSet's); ``victims.transfer_sparsity`` not among ``victims.sparsities``; an OpenGait checkpoint
+    that does not exist."""
+    problems = []
     recipes = list(config["gaitset"]["recipes"])
     unknown = [victim for victim in config["attack"]["validation"]["victims"] if victim not in recipes]
-    if not unknown:
-        return []
-    return [f"attack.validation.victims {unknown} are not among gaitset.recipes {recipes}: each candidate victim "
-            "is a GaitSet recipe; define it under gaitset.recipes or drop it from attack.validation.victims"]
+    if unknown:
+        problems.append(f"attack.validation.victims {unknown} are not among gaitset.recipes {recipes}: each "
+                        "candidate victim is a GaitSet recipe; define it under gaitset.recipes or drop it from "
+                        "attack.validation.victims")
+    victims, attack = config.get("victims", {}), config["attack"]
+    if not victims.get("models"):
+        return problems
+    for key, allowed in (("modes", attack["modes"]), ("sparsities", attack["sparsities"]),
+                         ("conditions", attack["conditions"])):
+        outside = [value for value in victims[key] if value not in allowed]
+        if outside:
+            problems.append(f"victims.{key} {outside} are not among attack.{key} {list(allowed)}: the victims table "
+                            f"compares with GaitSet's own attack jobs; add them to attack.{key} or drop them")
+    budget = attack["subjects_per_view"]
+    smallest = min(budget["headline"] if (Mode.parse(mode).goal, Mode.parse(mode).setting) in HEADLINE
+                   else budget["other"] for mode in victims["modes"])
+    if victims["subjects_per_view"] > smallest:
+        problems.append(f"victims.subjects_per_view {victims['subjects_per_view']} is above GaitSet's budget "
+                        f"{smallest} for victims.modes (attack.subjects_per_view): lower it so that every victim's "
+                        "probes are among GaitSet's")
+    if "alteration_nontargeted_adversary" not in victims["modes"]:
+        problems.append(f"victims.modes {victims['modes']} lack alteration_nontargeted_adversary: the transfer "
+                        "matrix scores those sequences on every victim; add it")
+    if victims["transfer_sparsity"] not in victims["sparsities"]:
+        problems.append(f"victims.transfer_sparsity {victims['transfer_sparsity']!r} is not among victims.sparsities "
+                        f"{victims['sparsities']}: the transfer matrix reads those attacks; add it")
+    for name, spec in victims["models"].items():
+        if spec.get("opengait") and not Path(spec["opengait"]).is_file():
+            problems.append(f"victims.models.{name}.opengait: {spec['opengait']} does not exist; point it to an "
+                            f"OpenGait {spec['architecture']} checkpoint, or drop the key to train the victim")
+    return problems
 
 
 def check_victims(config: Mapping) -> None:

@@ -13,7 +13,7 @@ torch.set_num_threads(snakemake.threads)
 job = AttackJob(**snakemake.params.job)
 runtime = snakemake.params.runtime
 run_attack_job(
-    victim_weights=snakemake.input.gaitset,
+    victim_weights=snakemake.input.victim,
     wgan_weights=snakemake.input.get("wgan"),
     store_root=Path(snakemake.input.meta).parent,
     features_array=snakemake.input.features,

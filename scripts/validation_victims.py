@@ -1,7 +1,7 @@
 """Snakemake glue: the plain validation attacks against each candidate victim beside the victim's own
 (rule `validation_victims`); the input lists each victim's jobs in turn, the default victim's first."""
 
-from gaitcore.experiments.validation_victims import REFERENCE, write_victim_table
+from gaitcore.experiments.victims import REFERENCE, write_victim_table
 from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])

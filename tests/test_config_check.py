@@ -226,3 +226,30 @@ def test_a_candidate_victim_must_name_a_gaitset_recipe():
     message = str(raised.value)
     assert "attack.validation.victims ['missing'] are not among gaitset.recipes ['longer']" in message
     assert "define it under gaitset.recipes or drop it" in message
+
+
+def test_further_victims_must_lie_inside_gaitsets_attack_jobs(tmp_path):
+    """The victims table reads GaitSet's own attack jobs: victims' cells, budget and transfer sparsity
+    must be among them; an OpenGait checkpoint must exist."""
+    attack = {"modes": ["alteration_nontargeted_adversary", "alteration_nontargeted_random"],
+              "sparsities": ["1/40", "1/10"], "conditions": ["nm", "bg"],
+              "subjects_per_view": {"headline": 10, "other": 4, "casia_a": 20}, "validation": {"victims": []}}
+    victims = {"models": {"part": {"architecture": "GaitPart"}},
+               "modes": ["alteration_nontargeted_adversary"], "sparsities": ["1/10"], "conditions": ["nm"],
+               "subjects_per_view": 4, "transfer_sparsity": "1/10"}
+    config = {"gaitset": {"recipes": {}}, "attack": attack, "victims": victims}
+    check_victims(config)
+    check_victims({**config, "victims": {**victims, "models": {}, "sparsities": ["1/7"]}})  # no victims: no check
+    zoo = {"architecture": "GaitGL", "opengait": str(tmp_path / "no.pt")}
+    bad = {**victims, "sparsities": ["1/20"], "conditions": ["cl"], "subjects_per_view": 12,
+           "transfer_sparsity": "1/40", "models": {"zoo": zoo}}
+    with pytest.raises(ConfigError) as raised:
+        check_victims({**config, "victims": bad})
+    message = str(raised.value)
+    assert "victims.sparsities ['1/20'] are not among attack.sparsities ['1/40', '1/10']" in message
+    assert "victims.conditions ['cl'] are not among attack.conditions ['nm', 'bg']" in message
+    assert "victims.subjects_per_view 12 is above GaitSet's budget 10" in message
+    assert "victims.transfer_sparsity '1/40' is not among victims.sparsities ['1/20']" in message
+    assert f"victims.models.zoo.opengait: {tmp_path / 'no.pt'} does not exist" in message
+    with pytest.raises(ConfigError, match="lack alteration_nontargeted_adversary"):
+        check_victims({**config, "victims": {**victims, "modes": ["alteration_nontargeted_random"]}})

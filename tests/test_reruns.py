@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import ast
 import copy
+import os
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 from tests.snakemake_run import CI_CONFIG, REPO, job_stats, rule_names, scheduled_jobs, snakemake
@@ -144,7 +147,7 @@ def test_new_test_subjects_rerun_evaluation_and_attacks_but_no_training(built):
     config["subjects"]["casia_b"]["test"] = [8, 12]
     stats, jobs = dry_run(workdir, config)
     trainings = {"train_gaitset", "train_wgan", "train_judge_critic", "train_frame_detector", "train_gaitgan",
-                 "train_spade", "preprocess"}
+                 "train_spade", "train_victim", "preprocess"}
     assert not trainings & set(stats), stats
     assert {"extract_features", "natural_accuracy", "attack", "findings"} <= set(stats)
     # The validation jobs read no test subject: they rerun only because the features file they share
@@ -196,9 +199,12 @@ def test_an_optimiser_setting_reruns_the_adversary_jobs_but_not_the_random_contr
     # The video attack (docs/spade.md) renders the adversary's new silhouettes again; Tables 3 and 4
     # read the frame-alteration adversary's outputs (docs/gaitgan.md); the validation runs compare
     # their candidates with the plain settings, which changed (docs/knobs.md).
+    # The further victims' adversaries (docs/victims.md) take the same settings.
     assert set(stats) == {"attack", "aggregate_attacks", "compare_perturbations", "video_attack",
                           "aggregate_video_attacks", "table3_blackbox_gaitgan", "table4_cross_dataset", "findings",
-                          "headline_precision", "attack_validation", "validation_settings", "all"}
+                          "headline_precision", "attack_validation", "validation_settings", "attack_victim",
+                          "victims_table", "transfer_matrix", "all"}
+    assert all("_adversary" in job.wildcards["mode"] for job in jobs if job.rule == "attack_victim")
     validated = [job for job in jobs if job.rule == "attack_validation"]
     assert validated and all(PARAMS_CHANGED in job.reason for job in validated)
 
@@ -267,6 +273,52 @@ def test_a_candidate_victim_is_attacked_on_the_validation_probes_and_set_beside_
     assert table.loc[table["victim"] == "longer", "difference"].notna().all()
     first, second = (table[table["victim"] == v].reset_index(drop=True) for v in ("default", "longer"))
     assert (first["probes"] == second["probes"]).all() and (first["subjects"] == second["subjects"]).all()
+
+
+def victim_cells(workdir: Path, config: dict) -> int:
+    """The attack jobs of one further victim in the built world (victims.modes x sparsities x conditions)."""
+    cells = len(list((workdir / config["results"] / "victims" / "gaitpart" / "attacks").glob("casia_b/*/*/*.parquet")))
+    assert cells == 2 * len(config["victims"]["sparsities"]) * len(config["victims"]["conditions"])  # default modes
+    return cells
+
+
+def test_a_further_victims_setting_retrains_only_that_victim_and_its_tables(built):
+    """victims.models.<name> reaches only that victim's training, features and attacks (docs/victims.md)."""
+    workdir, _ = built
+    config = ci_config()
+    config["victims"]["models"]["gaitpart"]["iterations"] += 1
+    stats, jobs = dry_run(workdir, config)
+    cells = victim_cells(workdir, config)
+    assert stats == Counter({"train_victim": 1, "extract_features_victim": 1, "attack_victim": cells,
+                             "victims_table": 1, "transfer_matrix": 1, "all": 1}), jobs
+    assert {job.wildcards["victim"] for job in jobs if "victim" in job.wildcards.keys()} == {"gaitpart"}
+    assert PARAMS_CHANGED in next(job for job in jobs if job.rule == "train_victim").reason
+
+
+def test_an_opengait_checkpoint_replaces_a_victims_training(built, tmp_path):
+    """victims.models.<name>.opengait: the checkpoint is imported (rule import_victim), never trained,
+    and the victim is attacked and tabled beside the others (a real run)."""
+    from tests.models.test_opengait import opengait_state
+
+    workdir, _ = built
+    config = ci_config()
+    # A hard-linked copy of the built results, so that the other tests' world stays as built.
+    shutil.copytree(workdir / config["results"], workdir / "results-zoo", copy_function=os.link)
+    config["results"] = "results-zoo"
+    torch.save({"model": opengait_state("GaitPart", seed=4), "iteration": 1}, tmp_path / "zoo.pt")
+    config["victims"]["models"]["zoo"] = {"architecture": "GaitPart", "opengait": str(tmp_path / "zoo.pt")}
+    stats, jobs = dry_run(workdir, config)
+    cells = victim_cells(workdir, config)
+    assert stats == Counter({"import_victim": 1, "extract_features_victim": 1, "attack_victim": cells,
+                             "victims_table": 1, "transfer_matrix": 1, "all": 1}), jobs
+    path = workdir / "zoo-config.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    result = snakemake(workdir, "--cores", "2", "all", "--configfile", str(path))
+    assert result.returncode == 0, result.stdout[-5000:]
+    table = pd.read_csv(workdir / config["results"] / "tables" / "victims.csv")
+    assert table["victim"].unique().tolist() == ["gaitset", "gaitpart", "gaitgl", "zoo"]
+    matrix = pd.read_csv(workdir / config["results"] / "tables" / "transfer_matrix.csv")
+    assert "zoo" in set(matrix["source"]) and "zoo" in set(matrix["target"])
 
 
 def test_the_judge_critic_retrains_alone_and_only_the_comparison_and_findings_follow(built):

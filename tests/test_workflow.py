@@ -12,6 +12,7 @@ import yaml
 
 from gaitcore.attacks.records import read_attack_table
 from gaitcore.data.store import FrameStore
+from gaitcore.models.victims import architecture_of, load_victim
 from tests.snakemake_run import CI_CONFIG, REPO, snakemake
 
 
@@ -257,6 +258,24 @@ def test_ci_config_runs_end_to_end(tmp_path):
     table4 = pd.read_csv(results / "tables" / "table4_cross_dataset.csv", dtype={"sparsity": str})
     assert table4["sparsity"].tolist() == ["0", *attack["sparsities"], "0 (all probes)"]
     assert table4[["average"]].stack().between(0, 100).all()
+    # Further victims (docs/victims.md): GaitPart and GaitGL trained on the training subjects by the
+    # victim's recipe, attacked like GaitSet; the victims table and the transfer matrix.
+    victims = yaml.safe_load(CI_CONFIG.read_text())["victims"]
+    for name, spec in victims["models"].items():
+        model, extra = load_victim(results / "models" / "victims" / name / "weights.pt")
+        assert architecture_of(model).name == spec["architecture"]
+        trained = extra["train_config"]
+        assert list(trained["train_subjects"]) == roles["train"] and trained["ordered_frames"]
+    victim_rows = pd.read_csv(results / "tables" / "victims.csv")
+    assert victim_rows["victim"].unique().tolist() == ["gaitset", *victims["models"]]
+    assert (victim_rows["probes"] == victims["subjects_per_view"] * len(attack["views"])).all()
+    assert victim_rows.loc[victim_rows["victim"] == "gaitset", "difference"].isna().all()
+    assert victim_rows.loc[victim_rows["victim"] != "gaitset", "difference"].notna().all()
+    matrix = pd.read_csv(results / "tables" / "transfer_matrix.csv")
+    names = ["gaitset", *victims["models"]]
+    assert matrix["source"].unique().tolist() == names and matrix["target"].unique().tolist() == [*names, "GaitGAN"]
+    assert ((matrix["drop_low"] <= matrix["drop"] + 1e-9) & (matrix["drop"] <= matrix["drop_high"] + 1e-9)).all()
+    assert (results / "figures" / "transfer_matrix.png").stat().st_size > 0
     # SPADE (Fig. 9) and the video attack through the sensor path (Fig. 4, video_attack), docs/spade.md.
     video = yaml.safe_load(CI_CONFIG.read_text())["video_attack"]
     video_tables = sorted((results / "video_attacks" / "casia_b").glob("*/*/*.parquet"))
@@ -279,6 +298,7 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert "fig6_perturbation_comparison.png" in html and "imperceptibility.csv" in html
     assert "table3_blackbox_gaitgan.csv" in html and "table4_cross_dataset.csv" in html
     assert "random_control_sources.csv" in html
+    assert "victims.csv" in html and "transfer_matrix.csv" in html and "transfer_matrix.png" in html
     assert "fig9_spade_examples.png" in html and "video_attack.csv" in html and "fig4_video_frames.png" in html
     # Nothing is left to do afterwards: a rerun schedules no job.
     rerun = snakemake(tmp_path, "-n", "all", "--configfile", str(CI_CONFIG))

@@ -13,6 +13,12 @@ time, a full GaitSet forward every iteration), and prints, as its last line::
 * ``floor-multiple``: the engine's time per sequence-iteration divided by the floor, the time of
   G and D forward+backward on the same generated frames alone (work neither method can skip).
 
+``--victim GaitPart`` (or ``GaitGL``) attacks another victim (:mod:`gaitcore.models.victims`; full
+forward every iteration); ``--compare-victims`` runs only the engine, once per victim on the same
+probes, and prints each victim's time per sequence-iteration as a multiple of GaitSet's::
+
+    victim-cost GaitPart: <ms> ms per sequence-iteration (<ratio>x GaitSet's)
+
 Probes are synthetic CASIA-B sequences (rendered and preprocessed here), or a store's probes with
 ``--store``. Models are freshly initialised at the default config's widths unless weights are given
 (speed does not depend on training). Defaults: 16 probes, S = 1/40, T = 100, one thread (as the
@@ -43,8 +49,9 @@ from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.preprocess import preprocess_sequence
 from gaitcore.data.store import FrameStore
 from gaitcore.data.synthetic import SyntheticConfig, render_sequence
-from gaitcore.models.gaitset import build_gaitset, load_gaitset, silhouettes_to_input
+from gaitcore.models.gaitset import silhouettes_to_input
 from gaitcore.models.realism import RealismScore
+from gaitcore.models.victims import ARCHITECTURES, architecture, load_victim
 from gaitcore.models.wgan import build_critic, build_generator, load_wgan
 
 
@@ -59,11 +66,22 @@ def probe_sequences(count: int, store: str | None) -> list[np.ndarray]:
     return [preprocess_sequence(render_sequence(cfg, key))[0] for key in keys]
 
 
-def build_victim(args: argparse.Namespace, device: torch.device) -> Victim:
+HIDDEN = {"GaitSet": 256, "GaitPart": 128}  # the default config's / OpenGait's feature widths (GaitGL: channels[2])
+
+
+def build_model(name: str, args: argparse.Namespace, device: torch.device) -> torch.nn.Module:
+    """A freshly initialised victim ``name`` at ``--gaitset-channels``, or the weights given."""
     if args.gaitset_weights:
-        gaitset, _ = load_gaitset(args.gaitset_weights, map_location=device)
-    else:
-        gaitset = build_gaitset(channels=args.gaitset_channels, hidden_dim=256).to(device).eval()
+        return load_victim(args.gaitset_weights, map_location=device)[0]
+    spec = architecture(name)
+    arguments = {"channels": args.gaitset_channels}
+    if spec.name in HIDDEN:
+        arguments["hidden_dim"] = HIDDEN[spec.name]
+    return spec.build(**arguments).to(device).eval()
+
+
+def build_victim(args: argparse.Namespace, device: torch.device, name: str | None = None) -> Victim:
+    gaitset = build_model(name or args.victim, args, device)
     if args.wgan_weights:
         wgan = load_wgan(args.wgan_weights, map_location=device)
         generator, realism = wgan.generator, wgan.realism
@@ -101,7 +119,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wgan-weights")
     parser.add_argument("--store", help="a preprocessed CASIA-B store whose NM probes to attack")
     parser.add_argument("--no-channels-last", dest="channels_last", action="store_false")
+    parser.add_argument("--victim", default="GaitSet", choices=list(ARCHITECTURES))
+    parser.add_argument("--compare-victims", action="store_true",
+                        help="time the engine against every victim (no reference run)")
     args = parser.parse_args(argv)
+    if args.compare_victims:
+        compare_victims(args)
+        return
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -145,6 +169,35 @@ def main(argv: list[str] | None = None) -> None:
     print(f"floor (G+D fwd+bwd): {floor_s:8.2f} s")
     print(f"attack-speedup: {reference_s / engine_s:.2f}x max-abs-diff: {diff:.3g} "
           f"floor-multiple: {engine_s / floor_s:.2f}x")
+
+
+def compare_victims(args: argparse.Namespace) -> None:
+    """The engine's time per sequence-iteration against each victim, on the same probes and seeds."""
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    settings = AttackSettings(iterations=args.iterations, chunk_size=args.chunk_size, dtype=args.dtype,
+                              early_stop=False)
+    sequences = probe_sequences(args.probes, args.store)
+    sparsity: Fraction = Sparsity.parse(args.sparsity).value
+    per_iteration = {}
+    for name in ARCHITECTURES:
+        torch.manual_seed(0)
+        victim = build_victim(args, device, name)
+        items = []
+        for i, frames in enumerate(sequences):
+            with torch.no_grad():
+                reference = victim.model(silhouettes_to_input(frames, device)[None])[0]
+            items.append(AttackItem(frames, plan_frames(len(frames), sparsity), reference, seed=i))
+        engine = TemporalSparseAttack(victim, settings, device)
+        engine.attack(items[:1])  # warm-up
+        began = time.perf_counter()
+        engine.attack(items)
+        per_iteration[name] = (time.perf_counter() - began) / (len(items) * args.iterations)
+    print(f"{len(sequences)} probes, S={args.sparsity}, T={args.iterations}, chunk {args.chunk_size}, "
+          f"{args.threads} threads, {device}, {args.dtype}, widths {tuple(args.gaitset_channels)}")
+    for name, seconds in per_iteration.items():
+        print(f"victim-cost {name}: {1e3 * seconds:.1f} ms per sequence-iteration "
+              f"({seconds / per_iteration['GaitSet']:.2f}x GaitSet's)")
 
 
 if __name__ == "__main__":

@@ -33,8 +33,14 @@ from gaitcore.data.layout import CASIA_B, TEST_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
 from gaitcore.evaluation.protocols import protocol_for
-from gaitcore.models.gaitset import GaitSet, silhouettes_to_input
-from gaitcore.models.victims import VictimModel, architecture_of, load_victim, uses_channels_last
+from gaitcore.models.gaitset import silhouettes_to_input
+from gaitcore.models.victims import (
+    VictimModel,
+    architecture_of,
+    load_victim,
+    sequence_features,
+    uses_channels_last,
+)
 from gaitcore.utils.device import resolve_device
 
 log = logging.getLogger(__name__)
@@ -78,11 +84,7 @@ def extract_features(
         frames = np.concatenate([store.frames[s : s + c] for s, c in zip(starts[first:last], counts[first:last])])
         with torch.inference_mode():
             flat = silhouettes_to_input(frames, device)
-            lengths = counts[first:last].tolist()
-            if isinstance(model, GaitSet):
-                features = model(flat, lengths, frame_chunk=frame_chunk)
-            else:
-                features = model(flat, lengths)
+            features = sequence_features(model, flat, counts[first:last].tolist(), frame_chunk)
         out[first:last] = features.float().cpu().numpy()
         return last
 

@@ -33,11 +33,12 @@ average over the attacked probe views, so that it compares with the other rows).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from gaitcore.attacks.records import load_attacks, read_attack_frames, read_attack_table
 from gaitcore.attacks.vocabulary import sparsity_value
@@ -55,8 +56,8 @@ from gaitcore.evaluation.attack_accuracy import (
 from gaitcore.evaluation.gei import METRIC, adversarial_sequence, gaitgan_templates, template_rank1
 from gaitcore.evaluation.protocols import Protocol, casia_b_protocol
 from gaitcore.evaluation.rank1 import MEAN_ROW, rank1_hits
-from gaitcore.evaluation.uncertainty import Interval, paired_difference, view_columns
-from gaitcore.models.gaitgan import load_gaitgan
+from gaitcore.evaluation.uncertainty import SEED, Interval, paired_difference, view_columns
+from gaitcore.models.gaitgan import GaitGANGenerator, load_gaitgan
 from gaitcore.reporting.transfer_tables import (
     AFTER,
     DROP,
@@ -111,11 +112,14 @@ def _check_mode(rows: pd.DataFrame, mode: tuple[str, str, str], sparsities: Sequ
 
 
 # ---------------------------------------------------------------------------------------- Table 3
-def attacked_geis(store: FrameStore, table_path: str | Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """One attack job's probes (its table), their clean GEIs and the GEIs of their adversarial sequences.
+def attacked_sequences(store: FrameStore, table_path: str | Path
+                       ) -> tuple[pd.DataFrame, Iterator[tuple[np.ndarray, np.ndarray]]]:
+    """One attack job's probes (its table) and, lazily in the table's row order, each probe's stored
+    (clean) sequence and its adversarial sequence: the stored probe with the job's generated frames
+    (``.npz`` beside the table) at their places (:func:`gaitcore.evaluation.gei.adversarial_sequence`).
 
-    The adversarial sequence is the stored probe with the job's generated frames (``.npz`` beside the
-    table) at their places. Raises :class:`DataError` naming the file when table, frames and store disagree.
+    Raises :class:`DataError` naming the file when table, frames and store disagree (the frames file
+    at once, a probe when the iterator reaches it).
     """
     table_path = Path(table_path)
     frames_path = table_path.with_suffix(".npz")
@@ -126,41 +130,71 @@ def attacked_geis(store: FrameStore, table_path: str | Path) -> tuple[pd.DataFra
                         f"lists {len(table)} (or their frame counts differ)", REGENERATE)
     key = ["subject", "condition", "seq", "view"]
     where = store.index.reset_index().set_index(key)["index"]
+
+    def sequences() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for i, row in enumerate(table.itertuples(index=False)):
+            probe = (row.subject, row.condition, int(row.seq), int(row.view))
+            if probe not in where.index:
+                raise DataError(table_path, f"attacks probe {probe}, which is not in the store {store.root}",
+                                "rerun the attack against this store")
+            original = np.asarray(store.sequence(int(where.loc[probe])))
+            if len(original) != int(row.frame_count):
+                raise DataError(table_path, f"probe {probe} had {row.frame_count} frames when attacked, the store "
+                                f"has {len(original)}", REGENERATE)
+            yield original, adversarial_sequence(original, generated[offsets[i] : offsets[i + 1]], row.positions,
+                                                 row.kind)
+
+    return table, sequences()
+
+
+def attacked_geis(store: FrameStore, table_path: str | Path) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One attack job's probes (its table), their clean GEIs and the GEIs of their adversarial sequences.
+
+    The adversarial sequence is the stored probe with the job's generated frames (``.npz`` beside the
+    table) at their places (:func:`attacked_sequences`). Raises :class:`DataError` naming the file when
+    table, frames and store disagree.
+    """
+    table, sequences = attacked_sequences(store, table_path)
     clean = np.empty((len(table), 64, 64), dtype=np.float32)
     attacked = np.empty_like(clean)
-    for i, row in enumerate(table.itertuples(index=False)):
-        probe = (row.subject, row.condition, int(row.seq), int(row.view))
-        if probe not in where.index:
-            raise DataError(table_path, f"attacks probe {probe}, which is not in the store {store.root}",
-                            "rerun the attack against this store")
-        original = np.asarray(store.sequence(int(where.loc[probe])))
-        if len(original) != int(row.frame_count):
-            raise DataError(table_path, f"probe {probe} had {row.frame_count} frames when attacked, the store has "
-                            f"{len(original)}", REGENERATE)
+    for i, (original, frames) in enumerate(sequences):
         clean[i] = gait_energy_image(original)
-        frames = adversarial_sequence(original, generated[offsets[i] : offsets[i + 1]], row.positions, row.kind)
         attacked[i] = gait_energy_image(frames)
     return table, clean, attacked
 
 
-def _gaitgan_hits(templates: np.ndarray, index: pd.DataFrame, protocol: Protocol, n_gallery: int,
+def with_gallery(generator: GaitGANGenerator, gallery_templates: np.ndarray, gallery_index: pd.DataFrame,
+                  probes: pd.DataFrame, probe_geis: np.ndarray, protocol: Protocol, *, device: torch.device,
+                  batch: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """The gallery's templates followed by those of the probes (their GEIs ``probe_geis`` at their views
+    through ``generator``), and the index of both (``gallery_index``'s rows, then ``probes``'), as
+    :func:`template_rank1` and :func:`gaitgan_hits` take them."""
+    probe_templates = gaitgan_templates(generator, probe_geis, probes["view"].to_numpy(), device=device, batch=batch)
+    combined = pd.concat([gallery_index, probes[gallery_index.columns.intersection(probes.columns)]], ignore_index=True)
+    combined["dataset"] = protocol.dataset
+    return np.concatenate([gallery_templates, probe_templates]), combined
+
+
+def gaitgan_hits(templates: np.ndarray, index: pd.DataFrame, protocol: Protocol, n_gallery: int,
                   n_probes: int) -> np.ndarray:
     """Per-probe GaitGAN hits ``[n_probes, len(protocol.views)]`` of the matching :func:`template_rank1`
     summarises: ``index`` (and ``templates``) holds ``n_gallery`` gallery rows, then the probes.
 
     The same 1-NN matching (:func:`gaitcore.evaluation.rank1.rank1_hits`, metric of
-    :mod:`gaitcore.evaluation.gei`) on the same templates; a probe outside the protocol's NM probe
-    set (which the summary leaves out) gets a NaN row.
+    :mod:`gaitcore.evaluation.gei`) on the same templates; a probe outside the protocol's probe sets
+    (which the summary leaves out) gets a NaN row.
     """
     index = index.reset_index(drop=True)
     _, hits = rank1_hits(np.asarray(templates)[:, None, :], index, protocol, METRIC)
-    counted = np.flatnonzero(protocol.probe_mask(index, "nm")) - n_gallery  # rank1_hits keeps index order
+    # rank1_hits lists the probe sets in the protocol's order, each in index order
+    counted = np.concatenate([np.flatnonzero(protocol.probe_mask(index, name)) for name, _ in protocol.probes])
+    counted = counted.astype(np.int64) - n_gallery
     out = np.full((n_probes, len(protocol.views)), np.nan)
     out[counted] = hits
     return out
 
 
-def _cell_columns(values: np.ndarray, probe_views: np.ndarray, used: dict[int, np.ndarray], cell: str
+def cell_columns(values: np.ndarray, probe_views: np.ndarray, used: dict[int, np.ndarray], cell: str
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The rows of ``cell`` (a probe view or the average) and their values and weights laid out for its
     estimator (:func:`gaitcore.evaluation.uncertainty.view_columns`)."""
@@ -169,16 +203,17 @@ def _cell_columns(values: np.ndarray, probe_views: np.ndarray, used: dict[int, n
     return rows, spread, weights
 
 
-def _paired_drops(natural: np.ndarray, after: np.ndarray, probe_views: np.ndarray, subjects: np.ndarray,
-                  used: dict[int, np.ndarray], cells: Sequence[str]) -> dict[str, Interval]:
-    """Per cell, natural minus after on the same probes with its paired subject-level interval."""
+def paired_drops(natural: np.ndarray, after: np.ndarray, probe_views: np.ndarray, subjects: np.ndarray,
+                  used: dict[int, np.ndarray], cells: Sequence[str], seed: int = SEED) -> dict[str, Interval]:
+    """Per cell, natural minus after on the same probes with its paired subject-level interval (``seed``: the
+    bootstrap's)."""
     out = {}
     for cell in cells:
         if cell != AVERAGE and int(cell) not in used:
             continue
-        rows, before, weights = _cell_columns(natural, probe_views, used, cell)
-        out[cell] = paired_difference(before, _cell_columns(after, probe_views, used, cell)[1], subjects[rows],
-                                      weights=weights)
+        rows, before, weights = cell_columns(natural, probe_views, used, cell)
+        out[cell] = paired_difference(before, cell_columns(after, probe_views, used, cell)[1], subjects[rows],
+                                      weights=weights, seed=seed)
     return out
 
 
@@ -198,7 +233,7 @@ def _paired_drop_difference(gaitset: tuple[np.ndarray, np.ndarray, dict[int, np.
         if cell != AVERAGE and int(cell) not in views:
             continue
         (rows, a, wa), (_, b, wb) = (
-            _cell_columns(natural - after, probe_views, {v: used[v] for v in views}, cell)
+            cell_columns(natural - after, probe_views, {v: used[v] for v in views}, cell)
             for natural, after, used in (gaitset, gaitgan))
         if not rows.any():
             continue
@@ -266,14 +301,12 @@ def table3_blackbox_gaitgan(
     shown = is_gallery | used["view"].isin(set(probe_views)).to_numpy()  # all probes of the attacked views
     _, all_probes = template_rank1(templates[shown], used[shown], protocol)
     gallery_index = used[is_gallery].reset_index(drop=True)
-    combined = pd.concat([gallery_index, probes[gallery_index.columns.intersection(probes.columns)]], ignore_index=True)
-    combined["dataset"] = CASIA_B
     summaries, gan_hits = {}, {}
     for setting, probe_geis in ((NATURAL_ATTACKED, np.concatenate(clean)), (AFTER, np.concatenate(attacked))):
-        probe_templates = gaitgan_templates(model.generator, probe_geis, probe_views, device=dev, batch=batch)
-        matched = np.concatenate([templates[is_gallery], probe_templates])
+        matched, combined = with_gallery(model.generator, templates[is_gallery], gallery_index, probes, probe_geis,
+                                          protocol, device=dev, batch=batch)
         _, summaries[setting] = template_rank1(matched, combined, protocol)
-        gan_hits[setting] = _gaitgan_hits(matched, combined, protocol, len(gallery_index), len(probes))
+        gan_hits[setting] = gaitgan_hits(matched, combined, protocol, len(gallery_index), len(probes))
 
     attack_rows, metas = load_attacks(list(attack_paths))
     long = attack_accuracy(attack_rows, metas)
@@ -309,7 +342,7 @@ def table3_blackbox_gaitgan(
     for name, (natural_rows, after_rows, natural_hits, after_hits, counted) in models.items():
         natural, after = _by_view(natural_rows), _by_view(after_rows)
         drops[name] = {k: natural[k] - after[k] for k in natural if k in after}
-        paired = _paired_drops(natural_hits, after_hits, probe_views, subjects, counted, values_columns)
+        paired = paired_drops(natural_hits, after_hits, probe_views, subjects, counted, values_columns)
         _check_estimates(f"{name} {DROP}", drops[name], paired)
         add(name, NATURAL_ATTACKED, n_attacked, natural, _subjects(natural_rows), _bounds(natural_rows))
         add(name, AFTER, n_attacked, after, _subjects(after_rows), _bounds(after_rows))
@@ -397,4 +430,5 @@ def table4_cross_dataset(attack_paths: Sequence[str | Path], natural_csv: str | 
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
-__all__ = ["attacked_geis", "table3_blackbox_gaitgan", "table4_cross_dataset"]
+__all__ = ["attacked_geis", "attacked_sequences", "cell_columns", "gaitgan_hits", "paired_drops",
+           "table3_blackbox_gaitgan", "table4_cross_dataset", "with_gallery"]

@@ -89,10 +89,29 @@ def load_victim(path: str | Path, map_location: str | torch.device = "cpu",
     return model, extra  # type: ignore[return-value]
 
 
+def import_opengait(checkpoint: str | Path, architecture_name: str, out: str | Path) -> Path:
+    """Convert an OpenGait checkpoint of ``architecture_name`` into gaitcore's weights file ``out``
+    (written atomically; its extras name the checkpoint), so that every stage reads it with
+    :func:`load_victim`. A mismatched or hostile file is refused by
+    :func:`gaitcore.models.opengait.load_opengait`."""
+    spec = architecture(architecture_name)
+    model = load_opengait(checkpoint, spec.name)
+    return spec.save(model, out, extra={"opengait": str(checkpoint)})
+
+
+def sequence_features(model: nn.Module, frames: torch.Tensor, lengths: list[int],
+                      frame_chunk: int | None = None) -> torch.Tensor:
+    """Features ``[n, parts, hidden]`` of sets given as flat frames + lengths; ``frame_chunk`` runs
+    GaitSet's frame CNN that many frames at a time (the others take the sets whole)."""
+    if isinstance(model, gaitset.GaitSet):
+        return model(frames, lengths, frame_chunk=frame_chunk)
+    return model(frames, lengths)
+
+
 def uses_channels_last(model: nn.Module) -> bool:
     """Whether the model can run NHWC convolutions (2-D ones only; GaitGL's 3-D convolutions cannot)."""
     return not any(p.dim() == 5 for p in model.parameters())
 
 
-__all__ = ["ARCHITECTURES", "Architecture", "VictimModel", "architecture", "architecture_of", "load_victim",
-           "uses_channels_last"]
+__all__ = ["ARCHITECTURES", "Architecture", "VictimModel", "architecture", "architecture_of", "import_opengait",
+           "load_victim", "uses_channels_last"]

@@ -9,7 +9,14 @@ from gaitcore.models.detector import build_detector, save_detector
 from gaitcore.models.gaitgl import build_gaitgl
 from gaitcore.models.gaitpart import build_gaitpart
 from gaitcore.models.gaitset import build_gaitset
-from gaitcore.models.victims import architecture, architecture_of, load_victim, uses_channels_last
+from gaitcore.models.victims import (
+    architecture,
+    architecture_of,
+    import_opengait,
+    load_victim,
+    uses_channels_last,
+)
+from tests.models.test_opengait import opengait_state
 from tests.models.walkers import silhouettes
 
 BUILDS = {
@@ -119,3 +126,20 @@ def test_victim_registry_refusals(tmp_path):
 def test_gaitset_keeps_its_fast_path_and_only_gaitgl_its_memory_layout():
     assert [isinstance(build(), FullForwardIncremental) for build in BUILDS.values()] == [False, True, True]
     assert [uses_channels_last(build()) for build in BUILDS.values()] == [True, True, False]
+
+
+@pytest.mark.parametrize("name", list(BUILDS))
+def test_an_imported_opengait_checkpoint_is_a_victims_weights_file(tmp_path, name):
+    """Rule import_victim: the OpenGait checkpoint becomes gaitcore's weights file, read back by
+    load_victim with the same features as the checkpoint itself; a mismatched one is refused."""
+    torch.save({"model": opengait_state(name, seed=3), "iteration": 7}, tmp_path / "zoo.pt")
+    import_opengait(tmp_path / "zoo.pt", name.lower(), tmp_path / "victim.pt")
+    model, extra = load_victim(tmp_path / "victim.pt")
+    assert architecture_of(model).name == name and extra == {"opengait": str(tmp_path / "zoo.pt")}
+    frames = silhouettes(6, seed=4)[None]
+    with torch.no_grad():
+        torch.testing.assert_close(model(frames), load_victim(tmp_path / "zoo.pt", opengait=name)[0](frames))
+    other = next(arch for arch in BUILDS if arch != name)
+    with pytest.raises(CheckpointError, match=f"zoo.pt.*{name}"):
+        import_opengait(tmp_path / "zoo.pt", other, tmp_path / "wrong.pt")
+    assert not (tmp_path / "wrong.pt").exists()

@@ -33,7 +33,7 @@ rule attack:
     # Also the body of rule perturbation_attack (baselines.smk).
     input:
         **store_files("{dataset}"),
-        gaitset=rules.train_gaitset.output.weights,
+        victim=rules.train_gaitset.output.weights,
         wgan=rules.train_wgan.output.weights,
         features=rules.extract_features.output.features,
         feature_index=rules.extract_features.output.index,

@@ -17,7 +17,7 @@ JUDGE_TRAIN, JUDGE_RUNTIME = wgan_training_params(
 use rule attack as perturbation_attack with:
     input:
         **store_files("{dataset}"),
-        gaitset=rules.train_gaitset.output.weights,
+        victim=rules.train_gaitset.output.weights,
         features=rules.extract_features.output.features,
         feature_index=rules.extract_features.output.index,
     wildcard_constraints:

@@ -50,6 +50,7 @@ GAITGAN = config["gaitgan"]
 SPADE = config["spade"]
 VIDEO_ATTACK = config["video_attack"]
 VALIDATION = ATTACK["validation"]
+VICTIMS = config["victims"]
 
 # The subjects' roles (CASIA-B; CASIA-A is test only): models train on TRAIN_SUBJECTS, fits and
 # setting choices read VALIDATION_SUBJECTS, and TEST_SUBJECTS are attacked and reported only.
@@ -68,6 +69,9 @@ ATTACKS = f"{RESULTS}/attacks"
 VALIDATION_ATTACKS = f"{RESULTS}/validation/attacks"  # attacks on validation subjects
 VICTIM_ATTACKS = f"{RESULTS}/validation/victims"  # the same against candidate victims
 VIDEO_ATTACKS = f"{RESULTS}/video_attacks"
+VICTIMS_ROOT = (
+    f"{RESULTS}/victims"  # further victims' attacks on the test subjects (victims.smk)
+)
 
 # The modes of the temporal sparse attack (rule attack) and of the perturbation baselines (rule
 # perturbation_attack), which write the same kind of job files.
@@ -85,6 +89,7 @@ wildcard_constraints:
     sparsity=r"\d+-\d+",
     mode=ATTACK_MODE_PATTERN,
     recipe=r"[A-Za-z0-9_.-]+",
+    victim=r"[A-Za-z0-9_.-]+",
 
 
 def store_files(dataset):
@@ -492,6 +497,118 @@ def victim_files(ext):
     ]
 
 
+# ---------------------------------------------------------------------------------------- victims
+# Further victims beside GaitSet (victims.smk; docs/victims.md): `victims.models`, each trained by
+# the victim's recipe or read from an OpenGait checkpoint, attacked on the test subjects.
+REFERENCE_VICTIM = "gaitset"  # the pipeline's own victim (rules train_gaitset, attack)
+
+
+def victim_spec(wildcards):
+    """The config of one further victim (victims.models)."""
+    return VICTIMS["models"][wildcards.victim]
+
+
+def victim_weights(wildcards):
+    """A further victim's weights (rule train_victim or import_victim)."""
+    return victim_weights_of(wildcards.victim)
+
+
+def victim_weights_of(victim):
+    """The weights of further victim ``victim``: trained (rule train_victim) or imported from its
+    OpenGait checkpoint (rule import_victim)."""
+    kind = "opengait" if VICTIMS["models"][victim].get("opengait") else "weights"
+    return f"{RESULTS}/models/victims/{victim}/{kind}.pt"
+
+
+def victim_train(wildcards):
+    """The ``train`` param of a further victim: GaitSet's (GAITSET_TRAIN, gaitset.smk) with the
+    victim's architecture and overrides, no snapshots; GaitPart and GaitGL train on ordered frames
+    (OpenGait's fixed_ordered) unless told otherwise, GaitGL without channels-last (3-D convolutions).
+    """
+    spec = {k: v for k, v in victim_spec(wildcards).items() if k != "opengait"}
+    architecture = spec["architecture"]
+    defaults = {"ordered_frames": architecture != "GaitSet"}
+    if architecture == "GaitGL":
+        defaults["channels_last"] = False
+    return canonical({**GAITSET_TRAIN, "snapshots": [], **defaults, **spec})
+
+
+def victim_runtime(wildcards):
+    """The runtime param of a further victim's training: GaitSet's, frame chunks for GaitSet only."""
+    knobs = GAITSET_RUNTIME.as_dict()
+    if victim_spec(wildcards)["architecture"] != "GaitSet":
+        knobs["frame_chunk"] = None
+    return runtime_knobs(knobs)
+
+
+def victim_job(wildcards):
+    """The job description of one attack on a further victim, for rule attack_victim. GaitSet's job
+    (rule attack) at the victims' probe budget, so that its probes are among GaitSet's.
+    """
+    return _job(wildcards, TEST_SUBJECTS, VICTIMS["subjects_per_view"])
+
+
+def victim_attack_files(victim, ext, sparsities=None, modes=None):
+    """The ``ext`` files of the CASIA-B attack jobs of ``victim`` (REFERENCE_VICTIM: rule attack's)
+    over victims.modes (or ``modes``), victims.sparsities (or ``sparsities``) and victims.conditions.
+    """
+    root = ATTACKS if victim == REFERENCE_VICTIM else f"{VICTIMS_ROOT}/{victim}/attacks"
+    return expand(
+        attack_path(ext, root=root, dataset="casia_b"),
+        mode=modes or VICTIMS["modes"],
+        sparsity=[sparsity_wildcard(s) for s in sparsities or VICTIMS["sparsities"]],
+        condition=VICTIMS["conditions"],
+    )
+
+
+def victim_files_of(victim):
+    """A victim's ``weights`` and its CASIA-B ``features`` and ``index`` (REFERENCE_VICTIM: GaitSet's,
+    rules train_gaitset and extract_features)."""
+    if victim == REFERENCE_VICTIM:
+        return {
+            "weights": rules.train_gaitset.output.weights,
+            "features": fill_wildcards(
+                rules.extract_features.output.features, dataset="casia_b"
+            ),
+            "index": fill_wildcards(
+                rules.extract_features.output.index, dataset="casia_b"
+            ),
+        }
+    root = f"{RESULTS}/features/victims/{victim}"
+    return {
+        "weights": victim_weights_of(victim),
+        "features": f"{root}/casia_b.npy",
+        "index": f"{root}/casia_b.parquet",
+    }
+
+
+def victims_order():
+    """Every victim of the victims tables: GaitSet first, then victims.models in config order."""
+    return [REFERENCE_VICTIM, *VICTIMS["models"]]
+
+
+def victims_table_files(ext):
+    """The attack tables of every victim, one victim after another (rule victims_table)."""
+    return [
+        path for victim in victims_order() for path in victim_attack_files(victim, ext)
+    ]
+
+
+def transfer_source_files(ext):
+    """The nontargeted alteration adversaries at victims.transfer_sparsity of every victim, one
+    victim after another (rule transfer_matrix)."""
+    return [
+        path
+        for victim in victims_order()
+        for path in victim_attack_files(
+            victim,
+            ext,
+            sparsities=[VICTIMS["transfer_sparsity"]],
+            modes=["alteration_nontargeted_adversary"],
+        )
+    ]
+
+
 # ---------------------------------------------------------------------------------------- baselines
 # Sec. 4.5's perturbation baselines: more attack modes, `{kind}_{goal}_{fgsm|pgd|mifgsm}` (rule
 # perturbation_attack), at `attack.baselines.sparsities` (docs/baselines.md).
@@ -697,6 +814,11 @@ def final_outputs():
         *(
             rules.validation_victims.output
             if VALIDATION["victims"] and validation_files("parquet")
+            else []
+        ),
+        *(
+            [*rules.victims_table.output, *rules.transfer_matrix.output]
+            if VICTIMS["models"] and "casia_b" in attacked
             else []
         ),
     ]

@@ -50,7 +50,7 @@ use rule attack_validation as attack_validation_victim with:
     # the same attack against a candidate GaitSet recipe (gaitset.recipes)
     input:
         **store_files("{dataset}"),
-        gaitset=rules.train_gaitset_recipe.output.weights,
+        victim=rules.train_gaitset_recipe.output.weights,
         wgan=rules.train_wgan.output.weights,
         features=rules.extract_features_recipe.output.features,
         feature_index=rules.extract_features_recipe.output.index,

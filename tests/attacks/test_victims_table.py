@@ -9,7 +9,7 @@ from gaitcore.data.store import FrameStore
 from gaitcore.evaluation.attack_accuracy import cell_scores
 from gaitcore.evaluation.features import extract_features, feature_index, write_features
 from gaitcore.evaluation.protocols import casia_b_protocol
-from gaitcore.experiments.validation_victims import victim_markdown, victim_table, write_victim_table
+from gaitcore.experiments.victims import victim_markdown, victim_table, write_victim_table
 from gaitcore.models.gaitset import build_gaitset, save_gaitset
 from tests.attacks.world import run
 
@@ -88,6 +88,24 @@ def test_victims_attacked_on_other_probes_are_refused(victims, other_world, tmp_
     narrower = _jobs(other_world, tmp_path, views=(90,))
     with pytest.raises(ValueError, match="victim 'other' was attacked on other probes than 'default'"):
         victim_table({"default": victims["default"], "other": narrower})
+
+
+def test_further_victims_are_compared_on_the_probes_every_victim_attacked(victims, other_world, tmp_path):
+    """The test-subject table: GaitSet's jobs cover more probes than a further victim's; each cell keeps
+    the shared ones, and the reference's values are those of its own rows restricted to them."""
+    narrower = _jobs(other_world, tmp_path / "narrow", views=(90,))
+    table = victim_table({"default": victims["default"], "other": narrower}, shared_probes=True)
+    assert (table["probes"] == 8).all() and (table["subjects"] == 4).all()
+    full = victim_table({"default": victims["default"], "other": victims["other"]})
+    assert (full["probes"] == 16).all()
+    for (goal, setting), rows in table.groupby(["goal", "setting"]):
+        reference = _effect(victims["default"], setting, goal)
+        at_90 = reference[reference.index.get_level_values("view") == 90]
+        assert rows.iloc[0]["effect"] == pytest.approx(at_90.mean())
+        assert rows.iloc[1]["difference"] == pytest.approx((_effect(narrower, setting, goal) - at_90).mean())
+    write_victim_table({"default": victims["default"], "other": narrower}, tmp_path / "t.csv", tmp_path / "t.md",
+                       test=True)
+    assert (tmp_path / "t.md").read_text().startswith("# The attack against further victims, on the test subjects")
 
 
 def test_the_table_is_written_as_csv_and_markdown(victims, tmp_path):

@@ -1,0 +1,390 @@
+"""The transfer matrix of adversarial sequences across victims (beyond the paper).
+
+He et al. (Sec. 4.3, Table 3) measure black-box transfer one way: the frame-alteration attack crafted
+against GaitSet, scored by GaitGAN, which the attack never queried. Here every victim the pipeline
+attacks (GaitSet, GaitPart, GaitGL: :mod:`gaitcore.models.victims`) is a *source*, and every victim
+and GaitGAN a *target*: the adversarial sequences crafted on a source (its attack jobs' tables and
+frames, :mod:`gaitcore.experiments.attack_job`; the sequence is the stored probe with the job's
+generated frames at their places, :func:`gaitcore.experiments.transfer.attacked_sequences`) are
+scored by each target on exactly the source's attacked probes.
+
+**Estimator** (the project's attack accuracy, :mod:`gaitcore.evaluation.attack_accuracy`): per probe
+view, the mean over the counted gallery views (a view without gallery sequence left out, the
+identical view left out on CASIA-B) of the share of probes whose nearest gallery subject is the
+probe's own; then the mean over the probe views; per condition, and (condition :data:`ALL`) the
+mean over the conditions present. ``natural`` is the target's rank-1 on the clean probes, ``after``
+on the adversarial sequences, ``drop`` natural minus after.
+
+* A victim target: the features of each adversarial sequence by the target model (all its frames,
+  batched as flat frames plus lengths), the natural ones the target's stored features of the probe
+  (:mod:`gaitcore.evaluation.features`); nearest gallery subject per gallery view among the
+  target's own stored gallery features (:class:`gaitcore.evaluation.rank1.ProtocolGallery`, as
+  :func:`~gaitcore.experiments.attack_job.run_attack_job`). Where the target is the source (the
+  diagonal, white-box) this reproduces the source's attack tables (their ``clean_rank1_*`` and
+  ``rank1_*`` columns); a disagreement is logged as a warning.
+* GaitGAN: Table 3's GEI path (:func:`~gaitcore.experiments.transfer.attacked_geis`, templates by the
+  generator, 1-NN Manhattan), on every probe set of the protocol.
+
+**Uncertainty** (:mod:`gaitcore.evaluation.uncertainty`): ``natural`` and ``after`` carry their 95 %
+subject-level bootstrap intervals, ``drop`` the paired one (natural minus after on the same probes,
+each resample drawing the subjects once for both); ``probes`` and ``subjects`` are those counted.
+
+Only nontargeted attacks are scored (a targeted attack's success would need the target subject,
+which a rank-1 drop does not measure), all of one mode and sparsity.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from gaitcore.attacks.records import PROBE_KEY, load_attacks
+from gaitcore.data.gei import store_geis
+from gaitcore.data.layout import CASIA_B, TEST_SUBJECTS
+from gaitcore.data.store import FrameStore
+from gaitcore.errors import DataError
+from gaitcore.evaluation.attack_accuracy import AVERAGE, conditions_of, counted_gallery_views, gallery_hits
+from gaitcore.evaluation.features import read_features
+from gaitcore.evaluation.gei import gaitgan_templates
+from gaitcore.evaluation.protocols import Protocol, protocol_for
+from gaitcore.evaluation.rank1 import ProtocolGallery
+from gaitcore.evaluation.uncertainty import SEED, Interval, paired_difference, subject_bootstrap
+from gaitcore.experiments.transfer import (
+    attacked_geis,
+    attacked_sequences,
+    cell_columns,
+    gaitgan_hits,
+    paired_drops,
+    with_gallery,
+)
+from gaitcore.models.gaitgan import GaitGANGenerator, load_gaitgan
+from gaitcore.models.gaitset import silhouettes_to_input
+from gaitcore.models.victims import VictimModel, load_victim, sequence_features
+from gaitcore.reporting.transfer_matrix_figures import ALL, GAITGAN, cell_text, condition_label, transfer_matrix_figure
+from gaitcore.utils.device import resolve_device
+from gaitcore.utils.tables import write_table
+
+log = logging.getLogger(__name__)
+
+MODE_COLUMNS = ["kind", "goal", "setting", "sparsity"]
+VALUES = ["natural", "after", "drop"]
+COLUMNS = ["source", "target", "condition", *MODE_COLUMNS, "probes", "subjects",
+           *(f"{v}{end}" for v in VALUES for end in ("", "_low", "_high"))]
+FRAME_CHUNK = 64  # GaitSet's frame CNN chunk, as the stored features (gaitcore.evaluation.features)
+
+TargetFiles = tuple[str | Path, str | Path, str | Path]  # (weights, features array .npy, features index .parquet)
+
+
+@dataclass(frozen=True)
+class _Victim:
+    """A victim target: its model, its stored features and their gallery under the protocol."""
+
+    model: VictimModel
+    features: np.ndarray
+    rows: pd.Series  # feature row by probe key
+    gallery: ProtocolGallery
+    index_path: Path
+
+    @classmethod
+    def load(cls, files: TargetFiles, protocol: Protocol, device: torch.device) -> _Victim:
+        weights, array_path, index_path = files
+        model, _ = load_victim(weights, map_location=device)
+        features, index, _ = read_features(array_path, index_path)
+        if not protocol.gallery_mask(index).any():
+            raise DataError(Path(index_path), f"holds no gallery sequence of the {protocol.dataset} protocol",
+                            "rerun extract_features for this victim on the attacked store")
+        return cls(model, features, index.set_index(PROBE_KEY)["feature_row"], ProtocolGallery.of(features, index,
+                   protocol), Path(index_path))
+
+    def clean_features(self, probes: pd.DataFrame) -> np.ndarray:
+        """The stored features of ``probes`` (their clean sequences)."""
+        keys = pd.MultiIndex.from_frame(probes[PROBE_KEY].astype({"seq": np.int64, "view": np.int64}))
+        rows = self.rows.reindex(keys)
+        if rows.isna().any():
+            missing = tuple(probes[PROBE_KEY].iloc[int(np.flatnonzero(rows.isna().to_numpy())[0])].tolist())
+            raise DataError(self.index_path, f"has no features of the attacked probe {missing} ("
+                            f"{int(rows.isna().sum())} probes missing)", "rerun extract_features on the attacked store")
+        return np.asarray(self.features[rows.to_numpy(np.int64)])
+
+    def forward(self, sequences: list[np.ndarray], device: torch.device) -> np.ndarray:
+        """Features ``[len(sequences), parts, hidden]`` of uint8 sequences, batched as flat frames + lengths."""
+        with torch.inference_mode():
+            flat = silhouettes_to_input(np.concatenate(sequences), device)
+            lengths = [len(s) for s in sequences]
+            out = sequence_features(self.model, flat, lengths, FRAME_CHUNK)
+        return out.float().cpu().numpy()
+
+
+def _source_rows(name: str, paths: Sequence[str | Path], dataset: str, protocol: Protocol,
+                 mode: tuple | None) -> tuple[pd.DataFrame, tuple]:
+    """The attacked probes of one source (its tables' rows in file order), checked: nontargeted, one
+    mode and sparsity (``mode``: the other sources', None for the first), ``dataset``'s protocol."""
+    if not paths:
+        raise ValueError(f"source {name!r} has no attack tables")
+    rows, metas = load_attacks(list(paths))
+    if rows.empty:
+        raise ValueError(f"source {name!r}: its attack tables {[str(p) for p in paths]} hold no probe")
+    for path, of_file in rows.groupby("_file", sort=False):
+        if (of_file["goal"] == "targeted").any():
+            raise ValueError(f"{path}: targeted attack rows; the transfer matrix scores nontargeted attacks only "
+                             "(a rank-1 drop), pass the nontargeted tables")
+        found = sorted(set(of_file[MODE_COLUMNS].itertuples(index=False, name=None)))
+        if len(found) > 1 or (mode is not None and found[0] != mode):
+            raise ValueError(f"{path}: holds {' '.join(map(str, found[0]))} attack rows"
+                             f"{'' if mode is None else ', the other tables ' + ' '.join(map(str, mode))}: the "
+                             "transfer matrix compares one (kind, goal, setting, sparsity)")
+        mode = found[0]
+        if of_file["dataset"].iloc[0] != dataset:
+            raise ValueError(f"{path}: attacks {of_file['dataset'].iloc[0]}, the store holds {dataset}")
+    meta = metas[dataset]
+    if (list(meta["gallery_views"]), meta["exclude_identical_view"]) != (list(protocol.views),
+                                                                        protocol.exclude_identical_view):
+        raise ValueError(f"source {name!r}: its tables' gallery views {meta['gallery_views']} (exclude identical "
+                         f"view {meta['exclude_identical_view']}) are not the {dataset} protocol's")
+    return rows.reset_index(drop=True), mode
+
+
+def _adversarial_batches(store: FrameStore, paths: Sequence[str | Path], batch_frames: int
+                         ) -> Iterable[list[np.ndarray]]:
+    """The adversarial sequences of the tables in ``paths`` (in order), in groups of up to
+    ``batch_frames`` frames (at least one sequence each)."""
+    group, frames = [], 0
+    for path in paths:
+        for _, sequence in attacked_sequences(store, path)[1]:
+            if group and frames + len(sequence) > batch_frames:
+                yield group
+                group, frames = [], 0
+            group.append(sequence)
+            frames += len(sequence)
+    if group:
+        yield group
+
+
+def _nearest_hits(gallery: ProtocolGallery, features: np.ndarray, probes: pd.DataFrame, views: Sequence[int],
+                  metric: str, prefix: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """Hits in % ``[probes, views]`` (NaN where a view has no gallery) and the nearest subjects as
+    the attack tables' ``{prefix}rank1_VVV`` columns."""
+    nearest = gallery.nearest(features, views, metric)
+    columns = pd.DataFrame({f"{prefix}rank1_{v:03d}": nearest[:, j] for j, v in enumerate(views)})
+    truth = probes["subject"].astype(str).to_numpy(dtype=object)
+    return 100.0 * gallery_hits(columns, views, prefix, truth), columns
+
+
+def _check_diagonal(name: str, probes: pd.DataFrame, nearest: pd.DataFrame) -> None:
+    """Warn where a source scored by itself does not give its attack tables' nearest subjects."""
+    stored = probes[nearest.columns].to_numpy().astype(str)
+    differ = int((nearest.to_numpy().astype(str) != stored).sum())  # as the job writes them: None is "None"
+    if differ:
+        log.warning("%s scored by itself: %d of %d nearest subjects differ from its attack tables (are the "
+                    "target's weights and features those the attack used?)", name, differ, stored.size)
+
+
+@dataclass(frozen=True)
+class _GaitGAN:
+    """The GaitGAN target: its generator and gallery templates (Table 3's GEI path)."""
+
+    generator: GaitGANGenerator
+    templates: np.ndarray
+    gallery: pd.DataFrame  # the gallery's store index rows, in the templates' order
+
+    def hits(self, store: FrameStore, paths: Sequence[str | Path], probes: pd.DataFrame, protocol: Protocol,
+             device: torch.device, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Natural and after-attack hits in % ``[probes, views]`` of the probes of the tables ``paths``
+        (NaN rows for probes outside the protocol's probe sets)."""
+        clean, attacked = [], []
+        for path in paths:
+            _, c, a = attacked_geis(store, path)
+            clean.append(c)
+            attacked.append(a)
+        out = []
+        for geis in (np.concatenate(clean), np.concatenate(attacked)):
+            matched, combined = with_gallery(self.generator, self.templates, self.gallery, probes, geis, protocol,
+                                              device=device, batch=batch)
+            out.append(100.0 * gaitgan_hits(matched, combined, protocol, len(self.gallery), len(probes)))
+        return out[0], out[1]
+
+
+def _stacked(values: np.ndarray, probe_views: np.ndarray, blocks: Sequence[tuple[np.ndarray, dict]]
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(rows, spread, weights)`` laying out ``values`` for the mean over the ``blocks`` (conditions:
+    their probe rows and counted gallery views) of each block's rank-1 estimator (Table 3's per-cell
+    layout, :func:`~gaitcore.experiments.transfer.cell_columns`, side by side, weights shared equally)."""
+    parts = []
+    for of, used in blocks:
+        rows, spread, weights = cell_columns(values[of], probe_views[of], used, AVERAGE)
+        parts.append((of[rows], spread, weights / len(blocks)))
+    out = np.full((sum(len(r) for r, *_ in parts), sum(s.shape[1] for _, s, _ in parts)), np.nan)
+    r = c = 0
+    for rows, spread, _ in parts:
+        out[r : r + len(rows), c : c + spread.shape[1]] = spread
+        r, c = r + len(rows), c + spread.shape[1]
+    return np.concatenate([p[0] for p in parts]), out, np.concatenate([p[2] for p in parts])
+
+
+def _cells(natural: np.ndarray, after: np.ndarray, probes: pd.DataFrame, protocol: Protocol, seed: int
+           ) -> list[dict]:
+    """Per condition (:data:`ALL` first) natural, after and drop with their intervals, probes and subjects."""
+    probe_views = probes["view"].to_numpy().astype(int)
+    subjects = probes["subject"].astype(str).to_numpy(dtype=object)
+    conditions = probes["condition"].to_numpy()
+    blocks = {}
+    for condition in conditions_of(probes):
+        of = np.flatnonzero(conditions == condition)
+        used = counted_gallery_views(after[of], probe_views[of], protocol.views, protocol.exclude_identical_view)
+        if used:
+            blocks[condition] = (of, used)
+    none = Interval(np.nan, np.nan, np.nan, 0, 0)
+    records = []
+    for condition in [ALL, *blocks]:
+        chosen = list(blocks.values()) if condition == ALL else [blocks[condition]]
+        if chosen:
+            rows, before, weights = _stacked(natural, probe_views, chosen)
+            spread = _stacked(after, probe_views, chosen)[1]
+            intervals = [subject_bootstrap(before, subjects[rows], weights=weights, seed=seed),
+                         subject_bootstrap(spread, subjects[rows], weights=weights, seed=seed)]
+            if condition == ALL:
+                intervals.append(paired_difference(before, spread, subjects[rows], weights=weights, seed=seed))
+            else:  # Table 3's paired drop of one condition's average
+                of, used = blocks[condition]
+                intervals.append(paired_drops(natural[of], after[of], probe_views[of], subjects[of], used, [AVERAGE],
+                                               seed=seed)[AVERAGE])
+        else:
+            intervals = [none] * 3
+        records.append({"condition": condition, "probes": intervals[2].n_probes, "subjects": intervals[2].n_subjects,
+                        **{f"{v}{end}": getattr(i, attribute) for v, i in zip(VALUES, intervals, strict=True)
+                           for end, attribute in (("", "estimate"), ("_low", "low"), ("_high", "high"))}})
+    return records
+
+
+def transfer_matrix(
+    sources: Mapping[str, Sequence[str | Path]],
+    targets: Mapping[str, TargetFiles],
+    store_root: str | Path,
+    *,
+    gaitgan_weights: str | Path | None = None,
+    test_subjects: tuple[int, int] = TEST_SUBJECTS,
+    metric: str = "euclidean",
+    device: str = "cpu",
+    seed: int = SEED,
+    batch_frames: int = 2048,
+) -> pd.DataFrame:
+    """The transfer matrix (see the module docstring): columns :data:`COLUMNS`.
+
+    ``sources``: ``{victim name: its attack tables}`` (``.parquet``, each with its ``.npz``), all
+    nontargeted, of one (kind, goal, setting, sparsity), attacking the store at ``store_root``;
+    ``targets``: ``{victim name: (weights, features array, features index)}`` (a source scored by the
+    target of its own name is the white-box diagonal). With ``gaitgan_weights`` a last target
+    :data:`GAITGAN` (CASIA-B only). Rows: sources in their order, targets in theirs (GaitGAN last),
+    conditions (:data:`ALL` first, then those present). ``metric``: the victims' distance;
+    ``seed``: the bootstraps'. Raises ``ValueError`` on targeted or mixed sources (naming the file).
+    """
+    if not sources or not (targets or gaitgan_weights):
+        raise ValueError("the transfer matrix needs at least one source and one target")
+    if GAITGAN in targets:
+        raise ValueError(f"{GAITGAN!r} is the GaitGAN column (gaitgan_weights); name the victim targets otherwise")
+    store = FrameStore(store_root)
+    protocol = protocol_for(store.dataset, test_subjects)
+    if gaitgan_weights is not None and store.dataset != CASIA_B:
+        raise DataError(store.root, f"holds {store.dataset}; GaitGAN is evaluated on casia_b (Table 3)",
+                        "leave gaitgan_weights out for this store")
+    checked, mode = {}, None
+    for name, paths in sources.items():  # every source checked before any model runs
+        checked[name], mode = _source_rows(name, paths, store.dataset, protocol, mode)
+    dev = resolve_device(device)
+    victims = {name: _Victim.load(files, protocol, dev) for name, files in targets.items()}
+    gaitgan = None
+    if gaitgan_weights is not None:  # GaitGAN's gallery templates, once
+        generator = load_gaitgan(gaitgan_weights, map_location=dev).generator
+        rows = store.index[protocol.gallery_mask(store.index)]
+        gaitgan = _GaitGAN(generator, gaitgan_templates(generator, store_geis(store, rows), rows["view"].to_numpy(),
+                                                        device=dev), rows.reset_index(drop=True))
+    views = list(protocol.views)
+    labels = dict(zip(MODE_COLUMNS, mode, strict=True))
+    records = []
+    for source, probes in checked.items():
+        paths = list(sources[source])
+        attacked = {name: [] for name in victims}
+        for group in _adversarial_batches(store, paths, batch_frames):
+            for name, victim in victims.items():
+                attacked[name].append(victim.forward(group, dev))
+        hits = {}
+        for name, victim in victims.items():
+            natural, clean_nearest = _nearest_hits(victim.gallery, victim.clean_features(probes), probes, views,
+                                                   metric, "clean_")
+            after, after_nearest = _nearest_hits(victim.gallery, np.concatenate(attacked[name]), probes, views,
+                                                 metric, "")
+            if name == source:
+                _check_diagonal(source, probes, pd.concat([clean_nearest, after_nearest], axis=1))
+            hits[name] = (natural, after)
+        if gaitgan is not None:
+            hits[GAITGAN] = gaitgan.hits(store, paths, probes, protocol, dev)
+        for target, (natural, after) in hits.items():
+            cells = _cells(natural, after, probes, protocol, seed)
+            records += [{"source": source, "target": target, **labels, **cell} for cell in cells]
+            log.info("%s -> %s: rank-1 %.1f -> %.1f (drop %.1f) on %d probes", source, target, cells[0]["natural"],
+                     cells[0]["after"], cells[0]["drop"], cells[0]["probes"])
+    return pd.DataFrame.from_records(records, columns=COLUMNS)
+
+
+def transfer_matrix_markdown(table: pd.DataFrame, digits: int = 1) -> str:
+    """One matrix per condition (:data:`ALL` first): sources as rows, targets as columns, each cell the
+    drop in points and its paired 95 % interval, ``drop [low, high]``; then a note of what they are."""
+    if table.empty:
+        return "No transfer matrix: no source was scored.\n"
+    first = table.iloc[0]
+    mode = f"{first['kind']} {first['goal']} {first['setting']}, S = {first['sparsity']}"
+    sources = list(dict.fromkeys(table["source"]))
+    targets = list(dict.fromkeys(table["target"]))
+    lines = [f"### Transfer of adversarial sequences across victims ({mode}): rank-1 drop (points)", "",
+             "Rows: the victim the attack was crafted against (source); columns: the model scoring the adversarial "
+             "sequences (target). Each cell: the target's rank-1 accuracy (%) on the source's attacked probes before "
+             "the attack minus after it, in points, with its paired 95 % subject-level bootstrap interval on the same "
+             "probes in brackets. The diagonal is the white-box attack (it reproduces the source's own attack table); "
+             "off it the target was never queried (black-box transfer, as He et al. Sec. 4.3, Table 3, for GaitSet "
+             f"-> GaitGAN; the matrix is beyond the paper). `{ALL}`: the mean over the conditions present. Natural "
+             "and after-attack accuracies, probes and subjects: the CSV.", ""]
+    for condition in dict.fromkeys(table["condition"]):
+        cells = table[table["condition"] == condition].set_index(["source", "target"])
+        lines += [f"#### {condition_label(condition)}", "", "| source \\ target | " + " | ".join(targets) + " |",
+                  "|---|" + "---:|" * len(targets)]
+        for source in sources:
+            row = [cell_text(*cells.loc[(source, t), ["drop", "drop_low", "drop_high"]], digits=digits)
+                   if (source, t) in cells.index else "" for t in targets]
+            lines.append(f"| {source} | " + " | ".join(row) + " |")
+        lines.append("")
+    counts = table[table["condition"] == ALL].drop_duplicates("source")
+    lines.append("Attacked probes per source (subjects): "
+                 + "; ".join(f"{r.source} {int(r.probes)} ({int(r.subjects)})" for r in counts.itertuples()) + ".")
+    return "\n".join(lines) + "\n"
+
+
+def write_transfer_matrix(
+    sources: Mapping[str, Sequence[str | Path]],
+    targets: Mapping[str, TargetFiles],
+    store_root: str | Path,
+    *,
+    csv_path: str | Path,
+    md_path: str | Path,
+    figure_path: str | Path,
+    gaitgan_weights: str | Path | None = None,
+    test_subjects: tuple[int, int] = TEST_SUBJECTS,
+    metric: str = "euclidean",
+    device: str = "cpu",
+    seed: int = SEED,
+) -> pd.DataFrame:
+    """:func:`transfer_matrix` written as CSV and Markdown (:func:`transfer_matrix_markdown`) and its
+    heat map (:func:`gaitcore.reporting.transfer_matrix_figures.transfer_matrix_figure`), each atomically."""
+    table = transfer_matrix(sources, targets, store_root, gaitgan_weights=gaitgan_weights,
+                            test_subjects=test_subjects, metric=metric, device=device, seed=seed)
+    write_table(table, csv_path, md_path, transfer_matrix_markdown(table))
+    transfer_matrix_figure(table, figure_path)
+    return table
+
+
+__all__ = ["ALL", "COLUMNS", "GAITGAN", "transfer_matrix", "transfer_matrix_markdown", "write_transfer_matrix"]
