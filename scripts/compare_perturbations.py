@@ -17,6 +17,7 @@ compare_perturbations(
     snakemake.input.judge,
     snakemake.input.detector,
     dict(snakemake.output.items()),
+    attack_detector_weights=snakemake.input.get("attack_detector") or None,  # none without validation attacks
     figure_sparsity=p.figure_sparsity,
     dataset=p.dataset,
     reference_count=p.reference_frames,

@@ -203,7 +203,7 @@ def test_an_optimiser_setting_reruns_the_adversary_jobs_but_not_the_random_contr
     assert set(stats) == {"attack", "aggregate_attacks", "compare_perturbations", "video_attack",
                           "aggregate_video_attacks", "table3_blackbox_gaitgan", "table4_cross_dataset", "findings",
                           "headline_precision", "attack_validation", "validation_settings", "attack_victim",
-                          "victims_table", "transfer_matrix", "all"}
+                          "victims_table", "transfer_matrix", "train_attack_detector", "all"}
     assert all("_adversary" in job.wildcards["mode"] for job in jobs if job.rule == "attack_victim")
     validated = [job for job in jobs if job.rule == "attack_validation"]
     assert validated and all(PARAMS_CHANGED in job.reason for job in validated)
@@ -351,8 +351,11 @@ def test_a_detector_setting_retrains_the_detector_and_only_the_table_and_finding
     config = ci_config()
     config["attack"]["imperceptibility"]["detector"]["iterations"] += 1
     stats, jobs = dry_run(workdir, config)
-    assert stats == Counter({"train_frame_detector": 1, "compare_perturbations": 1, "findings": 1, "all": 1}), jobs
+    # The second judge (trained against the attack's own frames) shares the detector's settings.
+    assert stats == Counter({"train_frame_detector": 1, "train_attack_detector": 1, "compare_perturbations": 1,
+                             "findings": 1, "all": 1}), jobs
     assert PARAMS_CHANGED in next(job for job in jobs if job.rule == "train_frame_detector").reason
+    assert PARAMS_CHANGED in next(job for job in jobs if job.rule == "train_attack_detector").reason
 
 
 RUNTIME_ONLY_CHANGES = {

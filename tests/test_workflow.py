@@ -216,6 +216,12 @@ def test_ci_config_runs_end_to_end(tmp_path):
     imperceptibility = pd.read_csv(results / "tables" / "imperceptibility.csv")
     assert {"natural", "adversary", "fgsm", "pgd", "mifgsm"} <= set(imperceptibility["setting"])
     assert (imperceptibility.loc[imperceptibility["setting"] == "natural", "l0"] == 0).all()
+    judged = imperceptibility.loc[imperceptibility["setting"] == "adversary", ["detector_auc", "attack_detector_auc",
+                                                                              "sequence_auc"]]
+    assert judged.notna().all().all() and judged.stack().between(0, 1).all()
+    second = torch.load(results / "models" / "attack_detector" / "weights.pt", weights_only=True)["extra"]
+    assert set(second["fitted_subjects"]) | set(second["held_out_subjects"]) <= {f"{s:03d}" for s in range(
+        roles["validation"][0], roles["validation"][1] + 1)}
     for figure in ("fig6_perturbation_comparison", "fig7_examples"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 0
     sources = pd.read_csv(results / "tables" / "random_control_sources.csv")  # the random control's frames vs real ones

@@ -23,6 +23,9 @@ attack:
   silhouettes from the generator's unoptimised frames, on training subjects only (rule
   ``train_frame_detector``, :mod:`gaitcore.training.detector`), ranks each altered frame above the
   natural frames at the same places (0.5: it cannot tell them apart; 1: it always can);
+* **attack-trained detector** (the second judge): the same classifier trained against the attack's
+  own frames on validation probes (rule ``train_attack_detector``,
+  :mod:`gaitcore.experiments.attack_detector`), its AUC read the same way (``attack_detector_auc``);
 * **sequence detector** (the defender's second view): the ROC AUC with which a sequence's largest
   temporal inconsistency (:func:`gaitcore.evaluation.imperceptibility.sequence_inconsistency`: one
   minus a frame's mean IoU with its neighbours; nothing fitted) ranks each adversarial sequence above
@@ -116,16 +119,18 @@ GAIN_COLUMNS = ["realism_gain", "realism_gain_low", "realism_gain_high", "realis
 ADVERSARY = "adversary"
 COLUMNS = [*GROUP, "frames", "attack_metric", "attack_value", "attack_value_low", "attack_value_high", "probes",
            "subjects", "judge_realism", "judge_realism_low", "judge_realism_high", "detector_auc",
-           "detector_auc_low", "detector_auc_high", "sequence_auc", "sequence_auc_low", "sequence_auc_high",
+           "detector_auc_low", "detector_auc_high", "attack_detector_auc", "attack_detector_auc_low",
+           "attack_detector_auc_high", "sequence_auc", "sequence_auc_low", "sequence_auc_high",
            "frechet_distance", "area_w1", "width_w1", "height_w1",
            "neighbour_iou", "clean_neighbour_iou", "non_binary", "l0", "l2"]
 # Which way is better, per measured column (the natural row is the reference, never marked); a
 # detector's AUC is best at chance (0.5): below it the detector is fooled the other way round.
-HIGHER_BETTER = {"judge_realism": True, "detector_auc": False, "sequence_auc": False, "frechet_distance": False,
+HIGHER_BETTER = {"judge_realism": True, "detector_auc": False, "attack_detector_auc": False, "sequence_auc": False,
+                 "frechet_distance": False,
                  "area_w1": False, "width_w1": False, "height_w1": False, "neighbour_iou": True, "non_binary": False,
                  "l0": False, "l2": False}
 # Columns judged by their distance to this value (smaller is better).
-BEST_AT = {"detector_auc": 0.5, "sequence_auc": 0.5}
+BEST_AT = {"detector_auc": 0.5, "attack_detector_auc": 0.5, "sequence_auc": 0.5}
 OUTPUT_NAMES = ("imperceptibility_csv", "imperceptibility_md", "fig6", "fig7")
 
 
@@ -314,6 +319,7 @@ def imperceptibility_table(
     judge_weights: str | Path,
     detector_weights: str | Path,
     *,
+    attack_detector_weights: str | Path | None = None,
     reference_count: int = 2000,
     seed: int = 0,
     device: str = "cpu",
@@ -323,7 +329,8 @@ def imperceptibility_table(
 
     ``store_roots``: the store of each attacked dataset; ``judge_weights``: the independent WGAN-GP
     (``train_judge_critic``), whose calibrated critic is the realism judge; ``detector_weights``: the
-    frame detector (``train_frame_detector``). One row per setting and one ``natural`` row per
+    frame detector (``train_frame_detector``); ``attack_detector_weights``: the second judge
+    (``train_attack_detector``; None: its columns stay empty). One row per setting and one ``natural`` row per
     (dataset, kind, goal, sparsity); see the module docstring.
     """
     dev = resolve_device(device)
@@ -337,8 +344,12 @@ def imperceptibility_table(
     gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
     gaitset.eval()
     judge = load_wgan(judge_weights, map_location=dev).realism.eval()
-    detector, _ = load_detector(detector_weights, map_location=dev)
-    logits = {group: detector.score(entry.stacked(), dev) for group, entry in sets.items()}
+    detectors = {"detector_auc": detector_weights, "attack_detector_auc": attack_detector_weights}
+    logits = {}
+    for column, weights in detectors.items():
+        if weights is not None:
+            detector, _ = load_detector(weights, map_location=dev)
+            logits[column] = {group: detector.score(entry.stacked(), dev) for group, entry in sets.items()}
 
     def features(frames: np.ndarray) -> np.ndarray:
         return gaitset_frame_features(gaitset, silhouettes_to_input(frames, dev))
@@ -369,8 +380,8 @@ def imperceptibility_table(
         realism = _judge_realism(judge, frames, dev)
         realism_interval = subject_bootstrap(realism, entry.frame_subjects())
         natural_group = (dataset, kind, goal, NATURAL, sparsity)
-        detected = auc_interval(logits[natural_group], sets[natural_group].frame_subjects(), logits[group],
-                                entry.frame_subjects(), seed=seed)
+        detected = {column: auc_interval(scores[natural_group], sets[natural_group].frame_subjects(), scores[group],
+                                         entry.frame_subjects(), seed=seed) for column, scores in logits.items()}
         sequences = auc_interval(sets[natural_group].sequence_scores, sets[natural_group].subjects,
                                  entry.sequence_scores, entry.subjects, seed=seed)
         bounds = np.cumsum([0, *(len(f) for f in entry.frames)])
@@ -383,7 +394,8 @@ def imperceptibility_table(
             "attack_value_low": interval.low, "attack_value_high": interval.high, "probes": interval.n_probes,
             "subjects": interval.n_subjects, "judge_realism": float(realism.mean()),
             "judge_realism_low": realism_interval.low, "judge_realism_high": realism_interval.high,
-            "detector_auc": detected.estimate, "detector_auc_low": detected.low, "detector_auc_high": detected.high,
+            **{f"{column}{end}": getattr(interval, field) for column, interval in detected.items()
+               for end, field in (("", "estimate"), ("_low", "low"), ("_high", "high"))},
             "sequence_auc": sequences.estimate, "sequence_auc_low": sequences.low,
             "sequence_auc_high": sequences.high,
             "frechet_distance": features_frechet_distance(features(frames), real_features[dataset])
@@ -396,8 +408,8 @@ def imperceptibility_table(
             "l0": float(l0.mean()), "l2": float(l2.mean()),
         })
         log.info("%s: %d frames, realism %.3f, detector AUC %.3f, FD %.3f, IoU %.3f, L0 %.3f", "/".join(group),
-                 len(frames), records[-1]["judge_realism"], detected.estimate, records[-1]["frechet_distance"],
-                 records[-1]["neighbour_iou"], records[-1]["l0"])
+                 len(frames), records[-1]["judge_realism"], records[-1]["detector_auc"],
+                 records[-1]["frechet_distance"], records[-1]["neighbour_iou"], records[-1]["l0"])
     table = pd.DataFrame.from_records(records, columns=COLUMNS)
     return _add_realism_gain(table, probe_realism)
 
@@ -445,7 +457,8 @@ def best_rows(table: pd.DataFrame) -> dict[str, set[int]]:
     return best
 
 
-INTERVAL_COLUMNS = ("attack_value", "judge_realism", "detector_auc", "sequence_auc")  # shown as ``value [low, high]``
+# Shown as ``value [low, high]``.
+INTERVAL_COLUMNS = ("attack_value", "judge_realism", "detector_auc", "attack_detector_auc", "sequence_auc")
 
 
 def _format(column: str, value: object, row: pd.Series | None = None) -> str:
@@ -488,7 +501,8 @@ def imperceptibility_markdown(table: pd.DataFrame) -> str:
             "that number of frames). ↑/↓: higher/lower is better, →0.5: closest to 0.5 is; bold: the best attack "
             "setting per sparsity. "
             f"{INTERVAL_NOTE}: of the attack result (probes, subjects: those behind it; averaged over conditions), "
-            "of the judge realism and of the frame and sequence detectors' ROC AUCs against the natural frames and "
+            "of the judge realism and of the frame detectors' (trained against G(z), attack_detector against the "
+            "attack's own validation frames) and the sequence detector's ROC AUCs against the natural frames and "
             "the clean sequences of the same probes (a subject's frames or sequences resampled together). "
             "sequence_auc: a sequence's largest temporal inconsistency (one minus a frame's mean IoU with its "
             "neighbours) as its score. non_binary: the share of pixels neither 0 nor 255.\n")
@@ -503,6 +517,7 @@ def compare_perturbations(
     detector_weights: str | Path,
     out: Mapping[str, str | Path],
     *,
+    attack_detector_weights: str | Path | None = None,
     figure_sparsity: str = "1/40",
     dataset: str = "casia_b",
     reference_count: int = 2000,
@@ -519,7 +534,8 @@ def compare_perturbations(
     if unknown:
         raise ValueError(f"unknown output names {unknown}; use {OUTPUT_NAMES}")
     table = imperceptibility_table(paths, store_roots, gaitset_weights, judge_weights, detector_weights,
-                                   reference_count=reference_count, seed=seed, device=device)
+                                   attack_detector_weights=attack_detector_weights, reference_count=reference_count,
+                                   seed=seed, device=device)
     if "imperceptibility_csv" in out:
         write_table(table, out["imperceptibility_csv"], out.get("imperceptibility_md"),
                     markdown=imperceptibility_markdown(table))

@@ -131,6 +131,7 @@ def jobs(world, tmp_path_factory):
     torch.manual_seed(5)
     save_wgan(build_generator(2), build_critic(2), out / "judge.pt", fit_platt([1.0, 2.0], [0.0, -1.0]))
     save_detector(build_detector(2), out / "detector.pt")
+    save_detector(build_detector(2), out / "attack_detector.pt")  # another initialisation: the second judge
     paths = []
     for mode in ("alteration_nontargeted_adversary", "alteration_nontargeted_random", "alteration_nontargeted_fgsm",
                  "alteration_nontargeted_pgd", "alteration_targeted_adversary", "alteration_targeted_mifgsm"):
@@ -155,7 +156,8 @@ def test_the_table_of_real_jobs(world, jobs, tmp_path):  # noqa: F811
     written = {"imperceptibility_csv": tmp_path / "i.csv", "imperceptibility_md": tmp_path / "i.md",
                "fig6": tmp_path / "fig6.png", "fig7": tmp_path / "fig7.png"}
     table = compare_perturbations(paths, {CASIA_B: world / "casia_b"}, world / "gaitset.pt", out / "judge.pt",
-                                  out / "detector.pt", written, figure_sparsity="1/10", reference_count=50)
+                                  out / "detector.pt", written, attack_detector_weights=out / "attack_detector.pt",
+                                  figure_sparsity="1/10", reference_count=50)
     assert list(table.columns) == [*COLUMNS, *GAIN_COLUMNS]
     nontargeted = table[table["goal"] == "nontargeted"].set_index("setting")
     assert nontargeted.index.tolist() == ["natural", "random", "adversary", "fgsm", "pgd"]
@@ -207,6 +209,11 @@ def test_the_table_of_real_jobs(world, jobs, tmp_path):  # noqa: F811
                                         for setting in ("natural", "adversary"))
     expected = detection_auc(detector.score(natural_frames), detector.score(adversary_frames))
     assert nontargeted.loc["adversary", "detector_auc"] == pytest.approx(expected)
+    second, _ = load_detector(out / "attack_detector.pt")
+    expected_second = detection_auc(second.score(natural_frames), second.score(adversary_frames))
+    assert nontargeted.loc["adversary", "attack_detector_auc"] == pytest.approx(expected_second)
+    assert expected_second != pytest.approx(expected)  # the two judges are different detectors
+    assert natural["attack_detector_auc"] == 0.5
     assert ((table["detector_auc_low"] <= table["detector_auc"] + 1e-9)
             & (table["detector_auc"] <= table["detector_auc_high"] + 1e-9)).all()
     # The sequence detector: each adversarial sequence's score (its largest temporal inconsistency)
@@ -302,3 +309,18 @@ def test_the_best_detector_auc_is_the_one_nearest_chance():
     table = pd.DataFrame(rows)
     assert best_rows(table)["detector_auc"] == {3}
     assert "detector_auc →0.5" in imperceptibility_markdown(table.assign(frames=1, probes=1, subjects=1))
+
+
+def test_the_attack_judges_frames_are_the_adversarys_stored_frames_with_their_probes_subjects(jobs):
+    from gaitcore.experiments.attack_detector import attack_frames
+
+    _, paths = jobs
+    adversary = [p for p in paths if p.parent.parent.name == "alteration_nontargeted_adversary"]
+    frames, subjects = attack_frames(adversary)
+    rows, _ = load_attacks(adversary)
+    assert frames.shape == (int(rows["altered"].sum()), 64, 64) and frames.dtype == np.uint8
+    assert subjects.tolist() == np.repeat(rows["subject"].astype(str).to_numpy(), rows["altered"]).tolist()
+    first, offsets, _ = read_attack_frames(adversary[0].with_suffix(".npz"))
+    assert np.array_equal(frames[: offsets[-1]], first)
+    with pytest.raises(ValueError, match="no attack result tables"):
+        attack_frames([])

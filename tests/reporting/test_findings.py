@@ -109,6 +109,22 @@ def test_findings_need_casia_b(tmp_path):
         findings_table([path])
 
 
+def test_a_detector_that_did_not_run_gets_no_finding_row(tmp_path):
+    """Without validation attacks the attack-trained detector's column stays empty: no row, no verdict."""
+    imperceptibility = tmp_path / "imperceptibility.csv"
+    pd.DataFrame({"dataset": "casia_b", "kind": "alteration", "goal": "nontargeted", "sparsity": "1/40",
+                  "setting": ["natural", "adversary"], "realism_gain": None, "realism_gain_low": None,
+                  "realism_gain_high": None, "realism_gain_probes": 0, "realism_gain_subjects": 0,
+                  "detector_auc": 0.9, "detector_auc_low": 0.8, "detector_auc_high": 0.95, "attack_detector_auc": None,
+                  "attack_detector_auc_low": None, "attack_detector_auc_high": None, "sequence_auc": 0.5,
+                  "sequence_auc_low": 0.45, "sequence_auc_high": 0.55, "frames": 88, "probes": 44,
+                  "subjects": 36}).to_csv(imperceptibility, index=False)
+    table = findings_table([write(tmp_path / "adv.parquet", cell("adversary", 18))],
+                           imperceptibility_csv=imperceptibility)
+    assert RULES["passes_attack_detector"].finding not in set(table["finding"])
+    assert table[table["finding"] == RULES["passes_detector"].finding]["verdict"].tolist() == ["fails"]
+
+
 def test_docs_state_every_rule_as_the_code_applies_it():
     from tests.snakemake_run import REPO
 
@@ -155,25 +171,28 @@ def test_the_imperceptibility_finding_reads_the_paired_realism_gain_of_each_base
     assert realism["probes"].tolist() == [44, 44] and realism["subjects"].tolist() == [36, 36]
 
 
-@pytest.mark.parametrize("detector", ["detector_auc", "sequence_auc"])
+@pytest.mark.parametrize("detector", list(DETECTOR_RULES))
 @pytest.mark.parametrize("auc, low, high, verdict", [(0.9, 0.8, 0.95, "fails"), (0.55, 0.45, 0.58, "holds"),
                                                      (0.62, 0.55, 0.7, "inconclusive")])
 def test_the_detector_findings_read_the_adversarys_auc_as_points_from_chance(tmp_path, detector, auc, low, high,
                                                                              verdict):
-    """Passes a (frame or sequence) detector: the AUC's interval within 10 points of chance (0.4..0.6);
-    fails entirely beyond. Each detector's column is read by its own finding only."""
+    """Passes a (frame, attack-trained or sequence) detector: the AUC's interval within 10 points of
+    chance (0.4..0.6); fails entirely beyond. Each detector's column is read by its own finding only."""
     imperceptibility = tmp_path / "imperceptibility.csv"
-    other = "sequence_auc" if detector == "detector_auc" else "detector_auc"
+    others = {column: 0.5 for other in DETECTOR_RULES if other != detector
+              for column in (other, f"{other}_low", f"{other}_high")}
     pd.DataFrame({"dataset": "casia_b", "kind": "insertion", "goal": "targeted", "sparsity": "1/10",
                   "setting": ["natural", "adversary", "pgd"], "realism_gain": None, "realism_gain_low": None,
                   "realism_gain_high": None, "realism_gain_probes": 0, "realism_gain_subjects": 0,
                   detector: [0.5, auc, 0.99], f"{detector}_low": [0.5, low, 0.98],
-                  f"{detector}_high": [0.5, high, 1.0], other: 0.5, f"{other}_low": 0.5, f"{other}_high": 0.5,
+                  f"{detector}_high": [0.5, high, 1.0], **others,
                   "frames": 360, "probes": 120, "subjects": 40}).to_csv(imperceptibility, index=False)
     table = findings_table([write(tmp_path / "adv.parquet", cell("adversary", 18))],
                            imperceptibility_csv=imperceptibility)
     key = DETECTOR_RULES[detector]
-    assert table[table["finding"] == RULES[DETECTOR_RULES[other]].finding]["verdict"].tolist() == ["holds"]
+    for other in DETECTOR_RULES:
+        if other != detector:
+            assert table[table["finding"] == RULES[DETECTOR_RULES[other]].finding]["verdict"].tolist() == ["holds"]
     detected = table[table["finding"] == RULES[key].finding]
     assert len(detected) == 1  # the adversary only, not the baselines
     row = detected.iloc[0]

@@ -17,7 +17,7 @@ from gaitcore.models.detector import load_detector
 from gaitcore.models.gaitgan import load_gaitgan
 from gaitcore.models.gaitset import load_gaitset
 from gaitcore.models.wgan import load_wgan
-from gaitcore.training.detector import DetectorTrainConfig, train_detector
+from gaitcore.training.detector import DetectorTrainConfig, train_attack_detector, train_detector
 from gaitcore.training.gaitgan import GaitGANTrainConfig, train_gaitgan
 from gaitcore.training.gaitset import GaitSetTrainConfig, train_gaitset
 from gaitcore.training.spade import SpadeTrainConfig, training_keys
@@ -132,3 +132,27 @@ def test_the_frame_detector_trains_on_training_subjects_and_reads_validation_one
     assert _equal(_states([model]), _states([runs["validation"][0][0]])) and auc != runs["validation"][1]
     assert extra["train_config"]["train_subjects"] == list(TRAIN) and extra["validation_auc"] == auc
     assert extra["data"]["store_content"] == FrameStore(clean).content_hash and len(extra["generator_weights"]) == 32
+
+
+def test_the_attack_judge_trains_on_half_the_validation_subjects_and_reads_the_other_half(stores, tmp_path):
+    """The second judge: real frames of the training subjects against attack frames of validation
+    subject 005; read on subject 006's real and attack frames. Test subjects never matter; the
+    held-out half's attack frames move only the reading, the fitted half's the weights."""
+    clean, test_replaced, _ = stores
+    rng = np.random.default_rng(3)
+    frames = (rng.random((12, 64, 64)) > 0.6).astype(np.uint8) * 255  # attack-like frames of two subjects
+    subjects = np.array(["005"] * 6 + ["006"] * 6, dtype=object)
+    runs = {}
+    for name, store, bank in (("clean", clean, frames), ("test", test_replaced, frames),
+                              ("held", clean, np.concatenate([frames[:6], 255 - frames[6:]])),
+                              ("fitted", clean, np.concatenate([255 - frames[:6], frames[6:]]))):
+        result = train_attack_detector(store, bank, subjects, tmp_path / f"{name}.pt", DETECTOR)
+        runs[name] = (load_detector(tmp_path / f"{name}.pt"), result.validation_auc)
+    (model, extra), auc = runs["clean"]
+    assert _equal(_states([model]), _states([runs["test"][0][0]])) and auc == runs["test"][1]
+    assert _equal(_states([model]), _states([runs["held"][0][0]])) and auc != runs["held"][1]
+    assert not _equal(_states([model]), _states([runs["fitted"][0][0]]))
+    assert (extra["fitted_subjects"], extra["held_out_subjects"]) == (["005"], ["006"])
+    assert extra["attack_frames"] == 12 and extra["validation_auc"] == auc
+    with pytest.raises(ValueError, match="at least 2 validation subjects"):
+        train_attack_detector(clean, frames, ["005"] * 12, tmp_path / "one.pt", DETECTOR)

@@ -72,6 +72,37 @@ rule train_frame_detector:
         "../../scripts/train_frame_detector.py"
 
 
+rule train_attack_detector:
+    # The second judge: real silhouettes of the training subjects against the plain attack's own
+    # frames on the validation probes (half of the validation subjects'; read on the other half's).
+    input:
+        **store_files("casia_b"),
+        tables=validation_adversary_files("parquet"),
+        attack_frames=validation_adversary_files("npz"),
+    output:
+        weights=model_files("attack_detector")["weights"],
+    log:
+        f"{LOGS}/attack_detector/train.log",
+    benchmark:
+        f"{BENCHMARKS}/attack_detector/train.tsv"
+    conda:
+        CONDA_ENV
+    threads: config["threads"]["train_frame_detector"]
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        train=detector_train(),
+        runtime=runtime_knobs(
+            {
+                "device": config["device"],
+                "log_every": ATTACK["imperceptibility"]["detector"]["log_every"],
+            }
+        ),
+    script:
+        "../../scripts/train_attack_detector.py"
+
+
 rule compare_perturbations:
     # Fig. 6, Fig. 7 and the imperceptibility table of every attack setting, judged by the judge
     # critic, GaitSet frame features, shapes, IoU and pixel change.
@@ -82,6 +113,7 @@ rule compare_perturbations:
         gaitset=rules.train_gaitset.output.weights,
         judge=rules.train_judge_critic.output.weights,
         detector=rules.train_frame_detector.output.weights,
+        attack_detector=attack_detector_input(),
     output:
         imperceptibility_csv=report(
             f"{RESULTS}/tables/imperceptibility.csv",

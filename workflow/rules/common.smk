@@ -480,6 +480,30 @@ def validation_files(ext, root=VALIDATION_ATTACKS, candidates=True):
     )
 
 
+def validation_adversary_files(ext):
+    """The ``ext`` files of the plain validation attacks of the adversary (not the random control):
+    the attack's own frames the second frame judge trains on (rule train_attack_detector).
+    """
+    modes = [m for m in VALIDATION["modes"] if Mode.parse(m).setting == "adversary"]
+    if not modes or not validation_files(ext, candidates=False):
+        return []
+    return expand(
+        attack_path(ext, root=VALIDATION_ATTACKS, dataset="casia_b"),
+        mode=modes,
+        sparsity=[sparsity_wildcard(s) for s in VALIDATION["sparsities"]],
+        condition=VALIDATION["conditions"],
+    )
+
+
+def attack_detector_input():
+    """The second frame judge's weights (rule train_attack_detector), where there are validation
+    attacks of the adversary to train it on (none: the imperceptibility table leaves its column empty).
+    """
+    if not validation_adversary_files("parquet"):
+        return []
+    return model_files("attack_detector")["weights"]
+
+
 def victim_files(ext):
     """The ``ext`` files of the plain validation attacks (rule attack_validation) and of the same
     against each candidate victim of attack.validation.victims (rule attack_validation_victim), one
