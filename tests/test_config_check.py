@@ -78,13 +78,16 @@ def test_every_sparsity_key_of_the_schema_is_found():
     # the defaults of every block hold a value (or list) under each sparsity-valued key
     config = {"attack": {"sparsities": ["1/40"],
                          "baselines": {"sparsities": ["1/40", "1/20"], "figure_sparsity": "1/40"}},
-              "video_attack": {"sparsities": ["1/10"]}}
+              "video_attack": {"sparsities": ["1/10"]},
+              "victims": {"sparsities": ["1/10"], "transfer_sparsity": "1/10"}}
     assert [key for key, _ in sparsity_values(config)] == [
         "attack.sparsities[0]", "attack.baselines.sparsities[0]", "attack.baselines.sparsities[1]",
-        "attack.baselines.figure_sparsity", "video_attack.sparsities[0]"]
+        "attack.baselines.figure_sparsity", "video_attack.sparsities[0]", "victims.sparsities[0]",
+        "victims.transfer_sparsity"]
     declared = {key for key in schema_keys(SCHEMA) if "sparsit" in key.rsplit(".", 1)[-1]}
     assert declared == {"attack.sparsities", "attack.baselines.sparsities", "attack.baselines.figure_sparsity",
-                        "attack.validation.sparsities", "video_attack.sparsities"}
+                        "attack.validation.sparsities", "video_attack.sparsities", "victims.sparsities",
+                        "victims.transfer_sparsity"}
 
 
 def test_sparsity_walk_tolerates_an_unvalidated_config():

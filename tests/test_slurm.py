@@ -198,7 +198,7 @@ def test_ci_config_runs_through_slurm(slurm_cluster, tmp_path):
     )
     workdir = tmp_path / "run"
     args = ["--profile", str(profile), "--configfile", str(CI_CONFIG)]
-    # ~40 jobs (every stage of the CI world; the attack jobs go 20 to a Slurm job as a group), each paying
+    # ~50 jobs (every stage of the CI world; the attack jobs go 20 to a Slurm job as a group), each paying
     # submission and Python start-up.
     run = snakemake(workdir, "all", *args, env=cluster.env, timeout=1200)
     assert run.returncode == 0, run.stdout[-8000:]

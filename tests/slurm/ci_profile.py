@@ -20,7 +20,7 @@ PROFILE = REPO / "slurm" / "config.yaml"
 
 # Top-level settings the CI cluster needs different, and why.
 CI_OVERRIDES = {
-    # No slurmdbd: sacct cannot answer, so poll with squeue (start_slurm.sh sets MinJobAge=600,
+    # No slurmdbd: sacct cannot answer, so poll with squeue (start_slurm.sh sets MinJobAge=3600,
     # far above 3 x the first check interval, so finished jobs stay visible to squeue).
     "slurm-status-command": "squeue",
     # Jobs of the tiny CI config take seconds: look at them early (plugin default 40 s).

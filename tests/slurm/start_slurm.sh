@@ -119,8 +119,9 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 MpiDefault=none
 ReturnToService=2
-# Finished jobs stay visible to squeue for 10 minutes (the squeue status command needs this).
-MinJobAge=600
+# Finished jobs stay visible to squeue for an hour: the status command needs this, and the test reads
+# every job's record after the whole run (up to its 20-minute timeout).
+MinJobAge=3600
 InactiveLimit=0
 KillWait=5
 SchedulerParameters=sched_interval=5
