@@ -33,7 +33,6 @@ MAX_VALUE = 80  # characters of a value quoted in a message
 ROLES = ("train", "validation", "test")  # the subjects' roles (config key subjects.casia_b)
 MIN_VALIDATION_SUBJECTS = 2  # a rank-1 gallery of one subject cannot be wrong; a calibration needs variety
 CASIA_A_SUBJECTS = 20  # the release's subjects (a real CASIA-A store has every one as a test subject)
-HEADLINE = {("nontargeted", "adversary"), ("nontargeted", "random")}  # (goal, setting) of the headline budget
 # Keys that moved: the old dotted key and where its value lives now.
 MOVED_KEYS = {
     "gaitset.train.train_subjects": "subjects.casia_b.train",
@@ -318,8 +317,8 @@ def victim_problems(config: Mapping) -> list[str]:
             problems.append(f"victims.{key} {outside} are not among attack.{key} {list(allowed)}: the victims table "
                             f"compares with GaitSet's own attack jobs; add them to attack.{key} or drop them")
     budget = attack["subjects_per_view"]
-    smallest = min(budget["headline"] if (Mode.parse(mode).goal, Mode.parse(mode).setting) in HEADLINE
-                   else budget["other"] for mode in victims["modes"])
+    smallest = min(budget["headline"] if Mode.parse(mode).is_headline else budget["other"]
+                   for mode in victims["modes"])
     if victims["subjects_per_view"] > smallest:
         problems.append(f"victims.subjects_per_view {victims['subjects_per_view']} is above GaitSet's budget "
                         f"{smallest} for victims.modes (attack.subjects_per_view): lower it so that every victim's "

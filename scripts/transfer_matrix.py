@@ -4,14 +4,13 @@
 from pathlib import Path
 
 from gaitcore.experiments.transfer_matrix import write_transfer_matrix
+from gaitcore.experiments.victims import per_victim
 from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 victims = snakemake.params.victims
-sources = list(snakemake.input.sources)
-per_victim = len(sources) // len(victims)
 write_transfer_matrix(
-    {victim: sources[i * per_victim : (i + 1) * per_victim] for i, victim in enumerate(victims)},
+    per_victim(list(snakemake.input.sources), victims),
     {victim: (weights, features, index) for victim, weights, features, index in zip(
         victims, snakemake.input.weights, snakemake.input.features, snakemake.input.feature_index, strict=True)},
     Path(snakemake.input.meta).parent,

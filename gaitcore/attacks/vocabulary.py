@@ -67,6 +67,12 @@ class Mode:
         return self.setting in METHODS
 
     @property
+    def is_headline(self) -> bool:
+        """A headline mode: the plain nontargeted adversary or random control (no variant), which gets
+        the headline probe budget and the precision table."""
+        return self.goal == "nontargeted" and self.setting in ("adversary", "random") and not self.variant
+
+    @property
     def seed_mode(self) -> Mode:
         """The mode whose probes, targets and frame places a job of this mode shares: the adversary's
         for a baseline (Sec. 4.5 compares them on the same frames), the mode itself otherwise."""

@@ -92,6 +92,17 @@ def build_victim(args: argparse.Namespace, device: torch.device, name: str | Non
     return victim.to_channels_last() if args.channels_last else victim
 
 
+def attack_items(victim: Victim, sequences: list[np.ndarray], sparsity: Fraction, device: torch.device
+                 ) -> list[AttackItem]:
+    """Nontargeted attack items of ``sequences`` (first-K plans at ``sparsity``, seed = position)."""
+    items = []
+    for i, frames in enumerate(sequences):
+        with torch.no_grad():
+            reference = victim.model(silhouettes_to_input(frames, device)[None])[0]
+        items.append(AttackItem(frames, plan_frames(len(frames), sparsity), reference, seed=i))
+    return items
+
+
 def floor_seconds(victim: Victim, latents: torch.Tensor, iterations: int, dtype: str = "float32") -> float:
     """G and D forward+backward on ``latents`` (all generated frames of the chunk), ``iterations`` times,
     in the attack's precision (:func:`gaitcore.attacks.engine.precision`)."""
@@ -134,11 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     sparsity: Fraction = Sparsity.parse(args.sparsity).value
     settings = AttackSettings(iterations=args.iterations, chunk_size=args.chunk_size, dtype=args.dtype)
     sequences = probe_sequences(args.probes, args.store)
-    items = []
-    for i, frames in enumerate(sequences):
-        with torch.no_grad():
-            reference = victim.model(silhouettes_to_input(frames, device)[None])[0]
-        items.append(AttackItem(frames, plan_frames(len(frames), sparsity), reference, seed=i))
+    items = attack_items(victim, sequences, sparsity, device)
     lengths = [len(s) for s in sequences]
     print(f"{len(items)} probes of {min(lengths)}-{max(lengths)} frames, S={args.sparsity} "
           f"(K {min(i.plan.k for i in items)}-{max(i.plan.k for i in items)}), T={args.iterations}, "
@@ -183,11 +190,7 @@ def compare_victims(args: argparse.Namespace) -> None:
     for name in ARCHITECTURES:
         torch.manual_seed(0)
         victim = build_victim(args, device, name)
-        items = []
-        for i, frames in enumerate(sequences):
-            with torch.no_grad():
-                reference = victim.model(silhouettes_to_input(frames, device)[None])[0]
-            items.append(AttackItem(frames, plan_frames(len(frames), sparsity), reference, seed=i))
+        items = attack_items(victim, sequences, sparsity, device)
         engine = TemporalSparseAttack(victim, settings, device)
         engine.attack(items[:1])  # warm-up
         began = time.perf_counter()

@@ -59,6 +59,15 @@ def _bounds(prefix: str, interval: Interval | None) -> dict[str, float | None]:
     return {prefix: interval.estimate, f"{prefix}_low": interval.low, f"{prefix}_high": interval.high}
 
 
+def per_victim(paths: Sequence[str | Path], victims: Sequence[str]) -> dict[str, list[str | Path]]:
+    """A rule's flat input split into equal consecutive blocks, one per victim in ``victims``' order
+    (the pipeline lists each victim's jobs in turn)."""
+    if not victims or len(paths) % len(victims):
+        raise ValueError(f"{len(paths)} files do not split into equal blocks for the victims {list(victims)}")
+    size = len(paths) // len(victims)
+    return {victim: list(paths[i * size : (i + 1) * size]) for i, victim in enumerate(victims)}
+
+
 def _on_shared_probes(loaded: dict[str, tuple[pd.DataFrame, dict]]) -> dict[str, tuple[pd.DataFrame, dict]]:
     """Every victim's rows restricted, per cell, to the probes every victim attacked."""
     keys = list(dict.fromkeys([*CELL_KEYS, *PROBE_KEY]))
@@ -153,4 +162,5 @@ def write_victim_table(paths: Mapping[str, Sequence[str | Path]], csv_path: str 
     return table
 
 
-__all__ = ["REFERENCE", "TEST_TITLE", "VALIDATION_TITLE", "victim_markdown", "victim_table", "write_victim_table"]
+__all__ = ["REFERENCE", "TEST_TITLE", "VALIDATION_TITLE", "per_victim", "victim_markdown", "victim_table",
+           "write_victim_table"]

@@ -9,7 +9,7 @@ from gaitcore.data.store import FrameStore
 from gaitcore.evaluation.attack_accuracy import cell_scores
 from gaitcore.evaluation.features import extract_features, feature_index, write_features
 from gaitcore.evaluation.protocols import casia_b_protocol
-from gaitcore.experiments.victims import victim_markdown, victim_table, write_victim_table
+from gaitcore.experiments.victims import per_victim, victim_markdown, victim_table, write_victim_table
 from gaitcore.models.gaitset import build_gaitset, save_gaitset
 from tests.attacks.world import run
 
@@ -112,3 +112,9 @@ def test_the_table_is_written_as_csv_and_markdown(victims, tmp_path):
     write_victim_table(victims, tmp_path / "v.csv", tmp_path / "v.md")
     assert (tmp_path / "v.md").read_text().startswith("# The attack against other victims, on validation subjects")
     assert (tmp_path / "v.csv").read_text().splitlines()[0].startswith("kind,goal,sparsity,condition,setting,victim")
+
+
+def test_a_rules_flat_input_splits_into_one_block_per_victim():
+    assert per_victim(["a1", "a2", "b1", "b2"], ["a", "b"]) == {"a": ["a1", "a2"], "b": ["b1", "b2"]}
+    with pytest.raises(ValueError, match="3 files do not split into equal blocks"):
+        per_victim(["a1", "a2", "b1"], ["a", "b"])

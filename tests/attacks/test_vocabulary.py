@@ -57,3 +57,10 @@ def test_a_bad_sparsity_is_refused_with_the_value_and_the_fix(bad, words):
         Sparsity.parse(bad)
     with pytest.raises(ValueError, match="sparsity"):
         Sparsity(Fraction(3, 2))
+
+
+def test_headline_modes_are_the_plain_nontargeted_adversary_and_random_control():
+    headline = [m for m in ("alteration_nontargeted_adversary", "insertion_nontargeted_random",
+                            "alteration_nontargeted_adversary+temporal", "alteration_targeted_adversary",
+                            "alteration_nontargeted_pgd") if Mode.parse(m).is_headline]
+    assert headline == ["alteration_nontargeted_adversary", "insertion_nontargeted_random"]

@@ -317,21 +317,10 @@ def attack_files(dataset, ext):
     return job_files(dataset, attack_modes(), ATTACK["sparsities"], ext)
 
 
-def is_headline(mode):
-    """Whether ``mode`` is a headline mode: the plain nontargeted adversary or random control (no
-    variant), which gets the headline probe budget and the precision table."""
-    parsed = Mode.parse(mode)
-    return (
-        parsed.goal == "nontargeted"
-        and parsed.setting in ("adversary", "random")
-        and not parsed.variant
-    )
-
-
 def headline_files(ext):
     """The CASIA-B jobs of the headline cells: the cells whose precision rule headline_precision
     reads."""
-    modes = [m for m in ATTACK["modes"] if is_headline(m)]
+    modes = [m for m in ATTACK["modes"] if Mode.parse(m).is_headline]
     return job_files("casia_b", modes, ATTACK["sparsities"], ext)
 
 
@@ -350,7 +339,7 @@ def subjects_per_view(dataset, mode):
     budget = ATTACK["subjects_per_view"]
     if dataset == "casia_a":
         return budget["casia_a"]
-    return budget["headline"] if is_headline(mode) else budget["other"]
+    return budget["headline"] if Mode.parse(mode).is_headline else budget["other"]
 
 
 # Keys of a validation candidate that change which frames are generated (the job), not the optimiser.
