@@ -132,6 +132,22 @@ def view_columns(
     return values, weights
 
 
+def block_columns(blocks: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Lay out estimators side by side for the equally weighted mean of their estimates.
+
+    ``blocks``: per estimator its ``values [probes_b, columns_b]`` and ``weights [columns_b]`` (e.g.
+    one condition's :func:`view_columns`). Returns ``values [sum probes_b, sum columns_b]``, block
+    ``b`` on the diagonal and NaN elsewhere, and the concatenated weights divided by the number of
+    blocks, so that :func:`subject_bootstrap`'s estimator is the mean over blocks of each block's.
+    """
+    out = np.full((sum(len(v) for v, _ in blocks), sum(v.shape[1] for v, _ in blocks)), np.nan)
+    row = column = 0
+    for values, _ in blocks:
+        out[row : row + len(values), column : column + values.shape[1]] = values
+        row, column = row + len(values), column + values.shape[1]
+    return out, np.concatenate([w for _, w in blocks]) / max(len(blocks), 1)
+
+
 def _estimate(sums: np.ndarray, counts: np.ndarray, weights: np.ndarray, axis: int = -1) -> np.ndarray:
     """The estimator on per-subject arrays ``[columns, ..., subjects]``: weighted mean of present columns."""
     total, n = sums.sum(axis=axis), counts.sum(axis=axis)

@@ -96,7 +96,7 @@ from gaitcore.evaluation.imperceptibility import (
     wasserstein_1d,
 )
 from gaitcore.evaluation.rank1 import MEAN_ROW
-from gaitcore.evaluation.uncertainty import Interval, auc_interval, subject_bootstrap, view_columns
+from gaitcore.evaluation.uncertainty import Interval, auc_interval, block_columns, subject_bootstrap, view_columns
 from gaitcore.models.detector import load_detector
 from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
 from gaitcore.models.wgan import load_wgan, store_to_gan
@@ -281,13 +281,7 @@ def condition_mean_interval(rows: pd.DataFrame, meta: Mapping, *, truth_column: 
             blocks.append((values, weights, of_condition["subject"].astype(str).to_numpy(dtype=object)[counted]))
     if not blocks:
         return Interval(float("nan"), float("nan"), float("nan"), 0, 0)
-    width = sum(len(weights) for _, weights, _ in blocks)
-    values = np.full((sum(len(v) for v, _, _ in blocks), width), np.nan)
-    row = column = 0
-    for block, _, _ in blocks:
-        values[row : row + len(block), column : column + block.shape[1]] = block
-        row, column = row + len(block), column + block.shape[1]
-    weights = np.concatenate([w for _, w, _ in blocks]) / len(blocks)
+    values, weights = block_columns([(values, weights) for values, weights, _ in blocks])
     return subject_bootstrap(values, np.concatenate([s for _, _, s in blocks]), weights=weights)
 
 

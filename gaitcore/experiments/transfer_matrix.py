@@ -54,7 +54,7 @@ from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.gei import gaitgan_templates
 from gaitcore.evaluation.protocols import Protocol, protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery
-from gaitcore.evaluation.uncertainty import SEED, Interval, paired_difference, subject_bootstrap
+from gaitcore.evaluation.uncertainty import SEED, Interval, block_columns, paired_difference, subject_bootstrap
 from gaitcore.experiments.transfer import (
     attacked_geis,
     attacked_sequences,
@@ -214,17 +214,10 @@ def _stacked(values: np.ndarray, probe_views: np.ndarray, blocks: Sequence[tuple
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(rows, spread, weights)`` laying out ``values`` for the mean over the ``blocks`` (conditions:
     their probe rows and counted gallery views) of each block's rank-1 estimator (Table 3's per-cell
-    layout, :func:`~gaitcore.experiments.transfer.cell_columns`, side by side, weights shared equally)."""
-    parts = []
-    for of, used in blocks:
-        rows, spread, weights = cell_columns(values[of], probe_views[of], used, AVERAGE)
-        parts.append((of[rows], spread, weights / len(blocks)))
-    out = np.full((sum(len(r) for r, *_ in parts), sum(s.shape[1] for _, s, _ in parts)), np.nan)
-    r = c = 0
-    for rows, spread, _ in parts:
-        out[r : r + len(rows), c : c + spread.shape[1]] = spread
-        r, c = r + len(rows), c + spread.shape[1]
-    return np.concatenate([p[0] for p in parts]), out, np.concatenate([p[2] for p in parts])
+    layout, :func:`~gaitcore.experiments.transfer.cell_columns`, side by side)."""
+    parts = [(of, *cell_columns(values[of], probe_views[of], used, AVERAGE)) for of, used in blocks]
+    spread, weights = block_columns([(spread, weights) for _, _, spread, weights in parts])
+    return np.concatenate([of[rows] for of, rows, _, _ in parts]), spread, weights
 
 
 def _cells(natural: np.ndarray, after: np.ndarray, probes: pd.DataFrame, protocol: Protocol, seed: int

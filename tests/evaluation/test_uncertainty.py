@@ -12,6 +12,7 @@ from gaitcore.evaluation.uncertainty import (
     SEED,
     Interval,
     auc_interval,
+    block_columns,
     paired_difference,
     subject_bootstrap,
     subject_totals,
@@ -118,6 +119,22 @@ def test_the_view_averaged_estimator_equals_the_tables_value():
     view = probe_views == 2
     cell = subject_bootstrap(hits[view][:, used[2]], subjects[view])
     assert cell.estimate == pytest.approx(np.mean(np.nanmean(hits[view][:, used[2]], axis=0)), abs=1e-12)
+
+
+def test_blocks_side_by_side_estimate_the_mean_of_the_blocks_estimates():
+    rng = np.random.default_rng(6)
+    blocks, estimates, subjects = [], [], []
+    for n_probes, n_views in ((120, 3), (80, 2), (60, 4)):  # e.g. three conditions' probes
+        hits = (rng.random((n_probes, 5)) < rng.uniform(0.2, 0.9)).astype(float)
+        probe_views = rng.integers(0, n_views, n_probes)
+        blocks.append(view_columns(hits, probe_views))
+        estimates.append(table_value(hits, probe_views, {view: np.ones(5, bool) for view in range(n_views)}))
+        subjects.append(rng.integers(0, 20, n_probes))
+    values, weights = block_columns(blocks)
+    assert values.shape == (260, 5 * (3 + 2 + 4)) and weights.sum() == pytest.approx(1.0)
+    assert np.isnan(values[:120, 15:]).all() and np.isnan(values[120:200, :15]).all()  # off the diagonal
+    interval = subject_bootstrap(values, np.concatenate(subjects), weights=weights)
+    assert interval.estimate == pytest.approx(np.mean(estimates), abs=1e-12)
 
 
 def test_weightings_agree_when_every_subject_is_at_every_view_and_differ_when_views_have_their_own():
