@@ -529,8 +529,12 @@ def victim_weights(wildcards):
 def victim_weights_of(victim):
     """The weights of further victim ``victim``: trained (rule train_victim) or imported from its
     OpenGait checkpoint (rule import_victim)."""
-    kind = "opengait" if VICTIMS["models"][victim].get("opengait") else "weights"
-    return f"{RESULTS}/models/victims/{victim}/{kind}.pt"
+    made_by = (
+        rules.import_victim
+        if VICTIMS["models"][victim].get("opengait")
+        else rules.train_victim
+    )
+    return fill_wildcards(made_by.output.weights, victim=victim)
 
 
 def victim_train(wildcards):
@@ -587,11 +591,11 @@ def victim_files_of(victim):
                 rules.extract_features.output.index, dataset="casia_b"
             ),
         }
-    root = f"{RESULTS}/features/victims/{victim}"
+    features = rules.extract_features_victim.output
     return {
         "weights": victim_weights_of(victim),
-        "features": f"{root}/casia_b.npy",
-        "index": f"{root}/casia_b.parquet",
+        "features": fill_wildcards(features.features, victim=victim, dataset="casia_b"),
+        "index": fill_wildcards(features.index, victim=victim, dataset="casia_b"),
     }
 
 
