@@ -40,6 +40,19 @@ def load_model_weights(
     exactly; anything else raises :class:`CheckpointError` naming ``path`` and ``fix``.
     """
     payload = load_torch_file(path, f"{what} weights file", fix, map_location)
+    return model_from_weights(payload, path, weights_format, what, build, fix, map_location)
+
+
+def model_from_weights(
+    payload: dict[str, Any],
+    path: str | Path,
+    weights_format: str,
+    what: str,
+    build: Callable[..., ModelT],
+    fix: str,
+    map_location: str | torch.device = "cpu",
+) -> tuple[ModelT, dict[str, Any]]:
+    """:func:`load_model_weights` of the ``payload`` already read from ``path``."""
     if payload.get("format") != weights_format or not isinstance(payload.get("config"), dict):
         raise CheckpointError(path, f"not a gaitcore {what} weights file (format {payload.get('format')!r})", fix)
     try:
@@ -51,6 +64,3 @@ def load_model_weights(
     except (RuntimeError, KeyError, TypeError) as err:
         raise CheckpointError(path, f"weights do not fit the stored architecture ({err})", fix) from err
     return model.to(map_location).eval(), dict(payload.get("extra", {}))
-
-
-__all__ = ["load_model_weights", "save_model_weights"]

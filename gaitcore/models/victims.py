@@ -25,6 +25,7 @@ from torch import nn
 
 from gaitcore.errors import CheckpointError
 from gaitcore.models import gaitgl, gaitpart, gaitset
+from gaitcore.models._api import model_from_weights
 from gaitcore.models.opengait import load_opengait
 from gaitcore.utils.io import load_torch_file
 
@@ -33,23 +34,21 @@ VictimModel = gaitset.GaitSet | gaitpart.GaitPart | gaitgl.GaitGL
 
 @dataclass(frozen=True)
 class Architecture:
-    """How to build, save and load one victim architecture."""
+    """How to build and save one victim architecture (:func:`load_victim` reads any of them)."""
 
     name: str
     model_class: type[nn.Module]
     build: Callable[..., nn.Module]
     save: Callable[..., Path]
-    load: Callable[..., tuple[nn.Module, dict[str, Any]]]
     weights_format: str
 
 
 ARCHITECTURES: dict[str, Architecture] = {
     "GaitSet": Architecture("GaitSet", gaitset.GaitSet, gaitset.build_gaitset, gaitset.save_gaitset,
-                            gaitset.load_gaitset, gaitset.WEIGHTS_FORMAT),
+                            gaitset.WEIGHTS_FORMAT),
     "GaitPart": Architecture("GaitPart", gaitpart.GaitPart, gaitpart.build_gaitpart, gaitpart.save_gaitpart,
-                             gaitpart.load_gaitpart, gaitpart.WEIGHTS_FORMAT),
-    "GaitGL": Architecture("GaitGL", gaitgl.GaitGL, gaitgl.build_gaitgl, gaitgl.save_gaitgl, gaitgl.load_gaitgl,
-                           gaitgl.WEIGHTS_FORMAT),
+                             gaitpart.WEIGHTS_FORMAT),
+    "GaitGL": Architecture("GaitGL", gaitgl.GaitGL, gaitgl.build_gaitgl, gaitgl.save_gaitgl, gaitgl.WEIGHTS_FORMAT),
 }
 
 
@@ -82,10 +81,11 @@ def load_victim(path: str | Path, map_location: str | torch.device = "cpu",
     formats = {spec.weights_format: spec for spec in ARCHITECTURES.values()}
     fix = (f"point to weights written by gaitcore ({', '.join(ARCHITECTURES)}), or name the architecture of an "
            f"OpenGait checkpoint")
-    stored = load_torch_file(path, "victim weights file", fix, "cpu").get("format")
-    if stored not in formats:
-        raise CheckpointError(path, f"not the weights of a victim (format {stored!r})", fix)
-    model, extra = formats[stored].load(path, map_location=map_location)
+    payload = load_torch_file(path, "victim weights file", fix, map_location)
+    spec = formats.get(payload.get("format"))
+    if spec is None:
+        raise CheckpointError(path, f"not the weights of a victim (format {payload.get('format')!r})", fix)
+    model, extra = model_from_weights(payload, path, spec.weights_format, spec.name, spec.build, fix, map_location)
     return model, extra  # type: ignore[return-value]
 
 

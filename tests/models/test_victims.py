@@ -101,13 +101,17 @@ def test_a_new_frame_on_a_cached_place_is_refused():
 
 
 @pytest.mark.parametrize("name", list(BUILDS))
-def test_load_victim_recognises_each_architecture_from_its_file(tmp_path, name):
+def test_load_victim_recognises_each_architecture_from_its_file(tmp_path, name, monkeypatch):
     torch.manual_seed(0)
     model = BUILDS[name]()
     spec = architecture(name.upper())
     assert architecture_of(model) is spec and spec.name == name
     spec.save(model, tmp_path / "w.pt", extra={"iterations": 3})
+    reads = []
+    load = torch.load
+    monkeypatch.setattr(torch, "load", lambda *args, **kwargs: reads.append(args) or load(*args, **kwargs))
     loaded, extra = load_victim(tmp_path / "w.pt")
+    assert len(reads) == 1  # the file is read once
     assert type(loaded) is type(model) and extra == {"iterations": 3} and not loaded.training
     frames = silhouettes(7, seed=5)
     torch.testing.assert_close(loaded(frames[None]), model.eval()(frames[None]))
