@@ -45,7 +45,7 @@ import pandas as pd
 import torch
 
 from gaitcore.attacks.records import PROBE_KEY, load_attacks
-from gaitcore.data.gei import store_geis
+from gaitcore.data.gei import gait_energy_image, store_geis
 from gaitcore.data.layout import CASIA_B, TEST_SUBJECTS
 from gaitcore.data.store import FrameStore
 from gaitcore.errors import DataError
@@ -56,7 +56,6 @@ from gaitcore.evaluation.protocols import Protocol, protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery
 from gaitcore.evaluation.uncertainty import SEED, Interval, block_columns, paired_difference, subject_bootstrap
 from gaitcore.experiments.transfer import (
-    attacked_geis,
     attacked_sequences,
     cell_columns,
     gaitgan_hits,
@@ -150,18 +149,19 @@ def _source_rows(name: str, paths: Sequence[str | Path], dataset: str, protocol:
     return rows.reset_index(drop=True), mode
 
 
-def _adversarial_batches(store: FrameStore, paths: Sequence[str | Path], batch_frames: int
-                         ) -> Iterable[list[np.ndarray]]:
-    """The adversarial sequences of the tables in ``paths`` (in order), in groups of up to
-    ``batch_frames`` frames (at least one sequence each)."""
+def _attacked_batches(store: FrameStore, paths: Sequence[str | Path], batch_frames: int
+                      ) -> Iterable[list[tuple[np.ndarray, np.ndarray]]]:
+    """The (clean, adversarial) sequences of the tables in ``paths`` (in order,
+    :func:`~gaitcore.experiments.transfer.attacked_sequences`), in groups of up to ``batch_frames``
+    adversarial frames (at least one sequence each)."""
     group, frames = [], 0
     for path in paths:
-        for _, sequence in attacked_sequences(store, path)[1]:
-            if group and frames + len(sequence) > batch_frames:
+        for pair in attacked_sequences(store, path)[1]:
+            if group and frames + len(pair[1]) > batch_frames:
                 yield group
                 group, frames = [], 0
-            group.append(sequence)
-            frames += len(sequence)
+            group.append(pair)
+            frames += len(pair[1])
     if group:
         yield group
 
@@ -193,17 +193,12 @@ class _GaitGAN:
     templates: np.ndarray
     gallery: pd.DataFrame  # the gallery's store index rows, in the templates' order
 
-    def hits(self, store: FrameStore, paths: Sequence[str | Path], probes: pd.DataFrame, protocol: Protocol,
+    def hits(self, clean: np.ndarray, attacked: np.ndarray, probes: pd.DataFrame, protocol: Protocol,
              device: torch.device, batch: int = 256) -> tuple[np.ndarray, np.ndarray]:
-        """Natural and after-attack hits in % ``[probes, views]`` of the probes of the tables ``paths``
-        (NaN rows for probes outside the protocol's probe sets)."""
-        clean, attacked = [], []
-        for path in paths:
-            _, c, a = attacked_geis(store, path)
-            clean.append(c)
-            attacked.append(a)
+        """Natural and after-attack hits in % ``[probes, views]`` of ``probes`` from their ``clean`` and
+        ``attacked`` GEIs (NaN rows for probes outside the protocol's probe sets)."""
         out = []
-        for geis in (np.concatenate(clean), np.concatenate(attacked)):
+        for geis in (clean, attacked):
             matched, combined = with_gallery(self.generator, self.templates, self.gallery, probes, geis, protocol,
                                               device=device, batch=batch)
             out.append(100.0 * gaitgan_hits(matched, combined, protocol, len(self.gallery), len(probes)))
@@ -303,9 +298,12 @@ def transfer_matrix(
     for source, probes in checked.items():
         paths = list(sources[source])
         attacked = {name: [] for name in victims}
-        for group in _adversarial_batches(store, paths, batch_frames):
+        geis = []  # GaitGAN's clean and adversarial GEIs, from the same pass over the sequences
+        for group in _attacked_batches(store, paths, batch_frames):
             for name, victim in victims.items():
-                attacked[name].append(victim.forward(group, dev))
+                attacked[name].append(victim.forward([adversarial for _, adversarial in group], dev))
+            if gaitgan is not None:
+                geis += [(gait_energy_image(clean), gait_energy_image(adversarial)) for clean, adversarial in group]
         hits = {}
         for name, victim in victims.items():
             natural, clean_nearest = _nearest_hits(victim.gallery, victim.clean_features(probes), probes, views,
@@ -316,7 +314,8 @@ def transfer_matrix(
                 _check_diagonal(source, probes, pd.concat([clean_nearest, after_nearest], axis=1))
             hits[name] = (natural, after)
         if gaitgan is not None:
-            hits[GAITGAN] = gaitgan.hits(store, paths, probes, protocol, dev)
+            clean, adversarial = (np.stack(g).astype(np.float32) for g in zip(*geis, strict=True))
+            hits[GAITGAN] = gaitgan.hits(clean, adversarial, probes, protocol, dev)
         for target, (natural, after) in hits.items():
             cells = _cells(natural, after, probes, protocol, seed)
             records += [{"source": source, "target": target, **labels, **cell} for cell in cells]
