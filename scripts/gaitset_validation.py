@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from gaitcore.experiments.gaitset_validation import write_validation_curve
-from gaitcore.training.gaitset import snapshot_paths
+from gaitcore.training.checkpoint import snapshot_paths
 from gaitcore.utils.logs import setup_logging
 
 setup_logging(snakemake.log[0])

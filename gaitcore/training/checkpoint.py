@@ -152,3 +152,13 @@ def arrays_identity(**arrays: np.ndarray) -> dict[str, str]:
         digest.update(np.ascontiguousarray(array).data)
         identity[name] = digest.hexdigest()
     return identity
+
+
+def snapshot_path(snapshot_dir: str | Path, iteration: int) -> Path:
+    """Where a trainer (GaitSet's, the WGAN-GP's) keeps the weights of ``iteration`` in ``snapshot_dir``."""
+    return Path(snapshot_dir) / f"iteration_{iteration:05d}.pt"
+
+
+def snapshot_paths(snapshot_dir: str | Path) -> list[Path]:
+    """The snapshots a trainer wrote to ``snapshot_dir``, in iteration order."""
+    return sorted(Path(snapshot_dir).glob("iteration_*.pt"))

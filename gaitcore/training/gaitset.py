@@ -61,6 +61,7 @@ from gaitcore.training.checkpoint import (
     global_rng_state,
     restore_global_rng_state,
     resume_from,
+    snapshot_path,
     store_identity,
     write_checkpoint,
 )
@@ -382,13 +383,3 @@ def _save_weights(run: _Run, config: GaitSetTrainConfig, weights_path: str | Pat
         log.info("wrote %d snapshots (iterations %s) to %s", len(run.snapshots), sorted(run.snapshots), snapshot_dir)
     spec.save(run.model, weights_path, extra={"iterations": iterations, "train_config": config.as_dict()})
     log.info("wrote weights %s", weights_path)
-
-
-def snapshot_path(snapshot_dir: str | Path, iteration: int) -> Path:
-    """Where :func:`train_gaitset` keeps the weights of ``iteration`` in ``snapshot_dir``."""
-    return Path(snapshot_dir) / f"iteration_{iteration:05d}.pt"
-
-
-def snapshot_paths(snapshot_dir: str | Path) -> list[Path]:
-    """The snapshots :func:`train_gaitset` wrote to ``snapshot_dir``, in iteration order."""
-    return sorted(Path(snapshot_dir).glob("iteration_*.pt"))

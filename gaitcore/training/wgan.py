@@ -43,10 +43,12 @@ Files are read only with ``torch.load(weights_only=True)``; a damaged one raises
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -69,7 +71,8 @@ from gaitcore.models.wgan import (
     save_wgan,
     store_to_gan,
 )
-from gaitcore.training.checkpoint import resume_from, store_identity, write_checkpoint
+from gaitcore.training.augment import POLICIES, diff_augment
+from gaitcore.training.checkpoint import resume_from, snapshot_path, store_identity, write_checkpoint
 from gaitcore.training.config import Checkpointing, TrainConfigMixin
 from gaitcore.training.sampler import subject_range
 from gaitcore.utils.device import resolve_device
@@ -98,6 +101,8 @@ RESUMABLE_CHANGES = frozenset(
 )
 # Fields that choose where and how fast it runs, not what it trains (no pipeline rerun).
 RUNTIME_SETTINGS = frozenset({"checkpoint_every", "log_every", "device", "channels_last", "score_batch"})
+# Settings added after the first checkpoints of this format, as those were trained.
+IMPLIED_SETTINGS = {"critic_learning_rate": None, "augment": "none", "snapshots": []}
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ class WGANTrainConfig(TrainConfigMixin):
     model_name: ClassVar[str] = "WGAN"
     config_block: ClassVar[str] = "wgan.train"
     checkpointing: ClassVar[Checkpointing] = Checkpointing(CHECKPOINT_FORMAT, CHECKPOINT_KEYS, RESUMABLE_CHANGES,
-                                                         RUNTIME_SETTINGS)
+                                                         RUNTIME_SETTINGS, IMPLIED_SETTINGS)
 
     dim: int = PAPER_DIM
     latent_dim: int = LATENT_DIM
@@ -116,7 +121,10 @@ class WGANTrainConfig(TrainConfigMixin):
     critic_steps: int = 5
     gp_weight: float = 10.0
     learning_rate: float = 1e-4
+    critic_learning_rate: float | None = None  # the critic's Adam rate (None: learning_rate; two time-scales if set)
     betas: tuple[float, float] = (0.0, 0.9)
+    augment: str = "none"  # DiffAugment policy of the critic's inputs (gaitcore.training.augment); paper: none
+    snapshots: tuple[int, ...] = ()  # generator iterations whose G and D are kept too (checkpoint choice)
     iterations: int = 16_000  # generator iterations
     checkpoint_every: int = 500
     log_every: int = 50
@@ -134,6 +142,15 @@ class WGANTrainConfig(TrainConfigMixin):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        object.__setattr__(self, "snapshots", tuple(sorted({int(i) for i in self.snapshots})))
+        if any(not 0 < i < self.iterations for i in self.snapshots):
+            raise ValueError(f"wgan training: snapshots {list(self.snapshots)} must lie between 1 and "
+                             f"iterations - 1 = {self.iterations - 1} (the last iteration's weights are the model)")
+        if self.augment not in POLICIES:
+            raise ValueError(f"wgan training: augment must be one of {', '.join(POLICIES)}, got {self.augment!r}")
+        if self.critic_learning_rate is not None and not self.critic_learning_rate > 0:
+            raise ValueError(f"wgan training: critic_learning_rate must be positive (or null), got "
+                             f"{self.critic_learning_rate}")
         object.__setattr__(self, "train_subjects", tuple(int(s) for s in self.train_subjects))
         object.__setattr__(self, "calibration_subjects", tuple(int(s) for s in self.calibration_subjects))
         object.__setattr__(self, "exclude_subjects", tuple(str(s) for s in self.exclude_subjects))
@@ -234,11 +251,14 @@ class CriticStep:
 
 def critic_step(
     generator: Generator, critic: Critic, optimizer: torch.optim.Optimizer, real: Tensor, z: Tensor,
-    alpha: Tensor, gp_weight: float,
+    alpha: Tensor, gp_weight: float, augment: Callable[[Tensor], Tensor] | None = None,
 ) -> CriticStep:
-    """One critic update on a batch of real frames and frames generated from ``z``."""
+    """One critic update on a batch of real frames and frames generated from ``z`` (both through
+    ``augment`` first, when given: the penalty's interpolates are of the augmented frames)."""
     with torch.no_grad():
         fake = generator(z)
+    if augment is not None:
+        real, fake = augment(real), augment(fake)
     d_real = critic(real).mean()
     d_fake = critic(fake).mean()
     penalty = gradient_penalty(critic, real, fake, alpha, gp_weight)
@@ -249,12 +269,15 @@ def critic_step(
     return CriticStep(float(cost.detach()), float((d_real - d_fake).detach()), float(penalty.detach()))
 
 
-def generator_step(generator: Generator, critic: Critic, optimizer: torch.optim.Optimizer, z: Tensor) -> float:
-    """One generator update: minimise ``-mean D(G(z))`` (the critic's parameters get no gradient)."""
+def generator_step(generator: Generator, critic: Critic, optimizer: torch.optim.Optimizer, z: Tensor,
+                   augment: Callable[[Tensor], Tensor] | None = None) -> float:
+    """One generator update: minimise ``-mean D(G(z))`` (``D(augment(G(z)))`` when given; the critic's
+    parameters get no gradient)."""
     for p in critic.parameters():
         p.requires_grad_(False)
     try:
-        cost = -critic(generator(z)).mean()
+        fake = generator(z)
+        cost = -critic(fake if augment is None else augment(fake)).mean()
         optimizer.zero_grad(set_to_none=True)
         cost.backward()
         optimizer.step()
@@ -357,14 +380,18 @@ def calibrate_realism(
 
 # ---------------------------------------------------------------------------------------- training
 def train_wgan(store_root: str | Path, weights_path: str | Path, checkpoint_path: str | Path,
-               config: WGANTrainConfig, *, set_aside_stale: bool = False) -> WGANTrainResult:
+               config: WGANTrainConfig, *, set_aside_stale: bool = False,
+               snapshot_dir: str | Path | None = None) -> WGANTrainResult:
     """Train WGAN-GP on ``store_root`` up to ``config.iterations``, resuming from ``checkpoint_path``
     (:func:`~gaitcore.training.checkpoint.resume_from`: a checkpoint of other data or
     settings raises, or with ``set_aside_stale`` is set aside).
 
     Writes the resume checkpoint every ``config.checkpoint_every`` iterations and at the end, then
     refreshes G's batch-norm statistics, calibrates the critic and writes ``weights_path``. Logs the
-    costs, the Wasserstein estimate and the speed every ``config.log_every`` iterations.
+    costs, the Wasserstein estimate and the speed every ``config.log_every`` iterations. With
+    ``snapshot_dir``, G and D at each of ``config.snapshots`` (kept in the resume checkpoint
+    meanwhile) are finished the same way and written there as ``iteration_NNNNN.pt``: each is the
+    weights file a run of that many iterations writes.
     """
     device = resolve_device(config.device)
     store = FrameStore(store_root)
@@ -377,10 +404,12 @@ def train_wgan(store_root: str | Path, weights_path: str | Path, checkpoint_path
         generator = generator.to(memory_format=torch.channels_last)
         critic = critic.to(memory_format=torch.channels_last)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.learning_rate, betas=config.betas)
-    opt_d = torch.optim.Adam(critic.parameters(), lr=config.learning_rate, betas=config.betas)
+    opt_d = torch.optim.Adam(critic.parameters(), lr=config.critic_learning_rate or config.learning_rate,
+                             betas=config.betas)
     noise = torch.Generator().manual_seed(config.seed)
+    augment = None if config.augment == "none" else partial(diff_augment, policy=config.augment, generator=noise)
     sampler = FrameSampler(store, rows, seed=config.seed)
-    start, seconds_before, history = 0, 0.0, []
+    start, seconds_before, history, snapshots = 0, 0.0, [], {}
     payload = resume_from(config, checkpoint_path, data, set_aside_stale=set_aside_stale)
     if payload is not None:
         generator.load_state_dict(payload["generator"])  # copies into the parameters, keeping their layout
@@ -390,12 +419,15 @@ def train_wgan(store_root: str | Path, weights_path: str | Path, checkpoint_path
         _restore_rng_states(payload["rng"], noise, sampler)
         start, seconds_before = int(payload["iteration"]), float(payload["seconds"])
         history = list(payload["history"])
+        snapshots = dict(payload.get("snapshots", {}))
     log.info(
         "training WGAN-GP dim %d (G %d, D %d parameters) on %d frames of %d sequences (%d subjects), device %s; "
-        "batch %d, %d critic steps per generator step, gp %g, Adam lr %g betas %s, iterations %d..%d",
+        "batch %d, %d critic steps per generator step, gp %g, Adam lr %g (critic %g) betas %s, augment %s, "
+        "iterations %d..%d",
         config.dim, parameter_count(generator), parameter_count(critic), sampler.total, len(rows),
         rows["subject"].nunique(), device, config.batch_size, config.critic_steps, config.gp_weight,
-        config.learning_rate, config.betas, start, config.iterations,
+        config.learning_rate, config.critic_learning_rate or config.learning_rate, config.betas, config.augment,
+        start, config.iterations,
     )
     generator.train()
     critic.train()
@@ -409,8 +441,8 @@ def train_wgan(store_root: str | Path, weights_path: str | Path, checkpoint_path
             real = store_to_gan(sampler.sample(b), device)
             z = torch.randn(b, v, generator=noise).to(device)
             alpha = torch.rand(b, generator=noise).to(device)
-            d_step = critic_step(generator, critic, opt_d, real, z, alpha, config.gp_weight)
-        g_cost = generator_step(generator, critic, opt_g, torch.randn(b, v, generator=noise).to(device))
+            d_step = critic_step(generator, critic, opt_d, real, z, alpha, config.gp_weight, augment)
+        g_cost = generator_step(generator, critic, opt_g, torch.randn(b, v, generator=noise).to(device), augment)
         window.append((d_step.cost, d_step.wasserstein, d_step.penalty, g_cost))
         if iteration % config.log_every == 0 or iteration == config.iterations:
             elapsed = time.perf_counter() - window_start
@@ -426,19 +458,60 @@ def train_wgan(store_root: str | Path, weights_path: str | Path, checkpoint_path
             )
             window = []
             window_start = time.perf_counter()
+        if iteration in config.snapshots:
+            snapshots[iteration] = {"generator": _cpu_copy(generator), "critic": _cpu_copy(critic),
+                                    "seconds": seconds_before + time.perf_counter() - run_start}
         if iteration % config.checkpoint_every == 0 or iteration == config.iterations:
             spent = seconds_before + time.perf_counter() - run_start
             write_checkpoint(config, checkpoint_path, iteration, spent, data, generator=generator.state_dict(),
                              critic=critic.state_dict(), opt_generator=opt_g.state_dict(),
-                             opt_critic=opt_d.state_dict(), rng=_rng_states(noise, sampler), history=history)
+                             opt_critic=opt_d.state_dict(), rng=_rng_states(noise, sampler), history=history,
+                             snapshots=snapshots)
     seconds = time.perf_counter() - run_start
     ran = iteration - start
     log.info("trained %d iterations in %.1f s (%.3f s/it; %.0f s in all runs)", ran, seconds,
              seconds / ran if ran else 0.0, seconds_before + seconds)
 
-    # After training: BN statistics, realism calibration, final weights (all seeded independently).
+    if snapshot_dir is not None:
+        Path(snapshot_dir).mkdir(parents=True, exist_ok=True)
+        for at, state in sorted(snapshots.items()):
+            kept_g, kept_d = _like(generator, state["generator"]), _like(critic, state["critic"])
+            _finish(kept_g, kept_d, store, config, device, snapshot_path(snapshot_dir, at),
+                    {"iterations": at, "train_config": config.as_dict(), "seconds": state["seconds"],
+                     "history": [h for h in history if h["iteration"] <= at]})
+        log.info("wrote %d snapshots (iterations %s) to %s", len(snapshots), sorted(snapshots), snapshot_dir)
+    calibration = _finish(generator, critic, store, config, device, weights_path,
+                          {"iterations": iteration, "train_config": config.as_dict(), "history": history,
+                           "seconds": seconds_before + seconds})
+    return WGANTrainResult(
+        iterations=iteration,
+        resumed_from=start,
+        seconds=seconds,
+        seconds_per_iteration=seconds / ran if ran else 0.0,
+        critic_cost=d_step.cost,
+        wasserstein=d_step.wasserstein,
+        generator_cost=g_cost,
+        calibration=calibration,
+    )
+
+
+def _cpu_copy(model: nn.Module) -> dict[str, Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+def _like(model: nn.Module, state: dict[str, Tensor]) -> nn.Module:
+    """A copy of ``model`` (same device and memory layout) holding ``state``."""
+    kept = copy.deepcopy(model)
+    kept.load_state_dict(state)
+    return kept
+
+
+def _finish(generator: Generator, critic: Critic, store: FrameStore, config: WGANTrainConfig, device: torch.device,
+            path: str | Path, extra: dict[str, Any]) -> PlattCalibration:
+    """After training (all seeded independently of it): G's batch-norm statistics, the realism
+    calibration on held-out real frames, then G, D and the calibration written to ``path``."""
     post = torch.Generator().manual_seed(config.seed + 1)
-    refresh_batchnorm(generator, config.bn_refresh_batches, b, post, device)
+    refresh_batchnorm(generator, config.bn_refresh_batches, config.batch_size, post, device)
     held_out = subject_rows(store, subject_range(*config.calibration_subjects), "calibration",
                             "subjects.casia_b.validation")
     real_frames = FrameSampler(store, held_out, seed=config.seed + 2).sample(config.calibration_real)
@@ -454,19 +527,6 @@ def train_wgan(store_root: str | Path, weights_path: str | Path, checkpoint_path
     if calibration.slope <= 0:
         log.warning("the critic does not score held-out real frames above generated ones (slope %.4g): "
                     "its realism score is useless; train longer", calibration.slope)
-    save_wgan(
-        generator, critic, weights_path, calibration,
-        extra={"iterations": iteration, "train_config": config.as_dict(), "history": history,
-               "seconds": seconds_before + seconds},
-    )
-    log.info("wrote weights %s", weights_path)
-    return WGANTrainResult(
-        iterations=iteration,
-        resumed_from=start,
-        seconds=seconds,
-        seconds_per_iteration=seconds / ran if ran else 0.0,
-        critic_cost=d_step.cost,
-        wasserstein=d_step.wasserstein,
-        generator_cost=g_cost,
-        calibration=calibration,
-    )
+    save_wgan(generator, critic, path, calibration, extra=extra)
+    log.info("wrote weights %s", path)
+    return calibration

@@ -15,7 +15,8 @@ from gaitcore.experiments.gaitset_validation import (
     validation_curve_markdown,
 )
 from gaitcore.models.gaitset import load_gaitset
-from gaitcore.training.gaitset import snapshot_path, snapshot_paths, train_gaitset
+from gaitcore.training.checkpoint import snapshot_path, snapshot_paths
+from gaitcore.training.gaitset import train_gaitset
 from tests.training.test_subject_roles import GAITSET, build_store
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -12,6 +12,7 @@ from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.errors import CheckpointError
 from gaitcore.models.wgan import load_wgan
+from gaitcore.training.checkpoint import snapshot_path, snapshot_paths
 from gaitcore.training.wgan import FrameSampler, WGANTrainConfig, gradient_penalty, train_wgan
 from tests.training.sigkill import kill_after_first_checkpoint
 
@@ -187,3 +188,84 @@ def test_damaged_or_foreign_checkpoint_is_a_checkpoint_error_naming_the_file(sto
 def test_missing_training_subjects_name_the_config_key(store_root, tmp_path):
     with pytest.raises(ValueError, match="check subjects.casia_b.train"):
         train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", replace(TINY, train_subjects=(50, 60)))
+
+
+# ------------------------------------------------------------------------------- levers (issue 23)
+def _same_weights(a_path: Path, b_path: Path) -> None:
+    a, b = load_wgan(a_path), load_wgan(b_path)
+    for net in ("generator", "critic"):
+        sa, sb = getattr(a, net).state_dict(), getattr(b, net).state_dict()
+        assert sa.keys() == sb.keys()
+        for name in sa:
+            assert torch.equal(sa[name], sb[name]), f"{net}.{name}"
+    assert a.calibration == b.calibration
+
+
+SNAPSHOT_SCRIPT = textwrap.dedent(
+    """
+    import sys, torch
+    from dataclasses import replace
+    from gaitcore.training.wgan import train_wgan
+    from tests.training.test_wgan_training import TINY
+    torch.set_num_threads(1)
+    config = replace(TINY, iterations=6, checkpoint_every=2, snapshots=(2, 4))
+    train_wgan(sys.argv[1], sys.argv[2], sys.argv[3], config, snapshot_dir=sys.argv[4])
+    """
+)
+
+
+def test_a_snapshot_is_the_weights_file_of_a_run_that_long_and_survives_a_resume(store_root, tmp_path):
+    config = replace(TINY, iterations=6, checkpoint_every=2, snapshots=(2, 4))
+    # killed after its first checkpoint (which holds the first snapshot), then resumed
+    kill_after_first_checkpoint(SNAPSHOT_SCRIPT, str(store_root), str(tmp_path / "w.pt"), str(tmp_path / "c.pt"),
+                                str(tmp_path / "s"), checkpoint=tmp_path / "c.pt", weights=tmp_path / "w.pt")
+    assert train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", config,
+                      snapshot_dir=tmp_path / "s").resumed_from > 0
+    assert snapshot_paths(tmp_path / "s") == [snapshot_path(tmp_path / "s", i) for i in (2, 4)]
+    for at in (2, 4):
+        short = replace(TINY, iterations=at, checkpoint_every=2)
+        train_wgan(store_root, tmp_path / f"w{at}.pt", tmp_path / f"c{at}.pt", short)
+        _same_weights(snapshot_path(tmp_path / "s", at), tmp_path / f"w{at}.pt")
+        assert load_wgan(snapshot_path(tmp_path / "s", at)).extra["iterations"] == at
+    # the snapshots do not change the final weights
+    train_wgan(store_root, tmp_path / "plain.pt", tmp_path / "plain_c.pt", replace(config, snapshots=()))
+    _same_weights(tmp_path / "w.pt", tmp_path / "plain.pt")
+
+
+def test_the_paper_recipe_is_unchanged_and_each_lever_changes_the_weights(store_root, tmp_path):
+    train_wgan(store_root, tmp_path / "paper.pt", tmp_path / "paper_c.pt", TINY)
+    explicit = replace(TINY, augment="none", critic_learning_rate=TINY.learning_rate)
+    train_wgan(store_root, tmp_path / "explicit.pt", tmp_path / "explicit_c.pt", explicit)
+    _same_weights(tmp_path / "paper.pt", tmp_path / "explicit.pt")
+    paper = load_wgan(tmp_path / "paper.pt").critic.state_dict()
+    for name, lever in {"translation": {"augment": "translation"},
+                        "cutout": {"augment": "translation_cutout"},
+                        "ttur": {"critic_learning_rate": 4 * TINY.learning_rate}}.items():
+        train_wgan(store_root, tmp_path / f"{name}.pt", tmp_path / f"{name}_c.pt", replace(TINY, **lever))
+        changed = load_wgan(tmp_path / f"{name}.pt").critic.state_dict()
+        assert any(not torch.equal(paper[k], changed[k]) for k in paper), name
+    # an augmented run is reproducible
+    train_wgan(store_root, tmp_path / "again.pt", tmp_path / "again_c.pt", replace(TINY, augment="translation_cutout"))
+    _same_weights(tmp_path / "cutout.pt", tmp_path / "again.pt")
+
+
+def test_a_checkpoint_from_before_the_levers_resumes(store_root, tmp_path):
+    train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", replace(TINY, iterations=3))
+    payload = torch.load(tmp_path / "c.pt", weights_only=True)
+    for key in ("critic_learning_rate", "augment", "snapshots"):
+        del payload["config"][key]
+    del payload["snapshots"]
+    torch.save(payload, tmp_path / "c.pt")
+    assert train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", TINY).resumed_from == 3
+    with pytest.raises(CheckpointError, match="augment: 'none' -> 'translation'"):
+        train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", replace(TINY, augment="translation",
+                                                                           iterations=8))
+
+
+def test_lever_settings_are_checked():
+    with pytest.raises(ValueError, match="augment must be one of none, translation, translation_cutout"):
+        replace(TINY, augment="flip")
+    with pytest.raises(ValueError, match="critic_learning_rate must be positive"):
+        replace(TINY, critic_learning_rate=0.0)
+    with pytest.raises(ValueError, match=r"snapshots \[6\] must lie between 1 and iterations - 1 = 5"):
+        replace(TINY, snapshots=(6,))
