@@ -1,4 +1,5 @@
-"""Snakemake glue: train the silhouette WGAN-GP and calibrate its critic (rule `train_wgan`)."""
+"""Snakemake glue: train the silhouette WGAN-GP and calibrate its critic (rules `train_wgan`,
+`train_judge_critic`, and `train_wgan_recipe` with its snapshots)."""
 
 from pathlib import Path
 
@@ -16,4 +17,5 @@ train_wgan(
     snakemake.params.checkpoint,
     config,
     set_aside_stale=True,  # Snakemake reran the rule: data or settings may have changed
+    snapshot_dir=snakemake.output.get("snapshots"),
 )

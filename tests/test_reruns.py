@@ -147,7 +147,7 @@ def test_new_test_subjects_rerun_evaluation_and_attacks_but_no_training(built):
     config["subjects"]["casia_b"]["test"] = [8, 12]
     stats, jobs = dry_run(workdir, config)
     trainings = {"train_gaitset", "train_wgan", "train_judge_critic", "train_frame_detector", "train_gaitgan",
-                 "train_spade", "train_victim", "preprocess"}
+                 "train_spade", "train_victim", "train_wgan_recipe", "preprocess"}
     assert not trainings & set(stats), stats
     assert {"extract_features", "natural_accuracy", "attack", "findings"} <= set(stats)
     # The validation jobs read no test subject: they rerun only because the features file they share

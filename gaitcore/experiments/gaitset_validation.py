@@ -36,6 +36,7 @@ from gaitcore.evaluation.protocols import protocol_for
 from gaitcore.evaluation.rank1 import MEAN_ROW, evaluate_rank1, rank1_hits
 from gaitcore.evaluation.uncertainty import Interval, paired_difference, subject_bootstrap, view_columns
 from gaitcore.models.gaitset import load_gaitset
+from gaitcore.training.config import check_trained_with
 from gaitcore.utils.device import resolve_device
 from gaitcore.utils.tables import write_table
 
@@ -110,16 +111,6 @@ def validation_curve_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _check_recipe(path: str | Path, recipe: str, overrides: Mapping, extra: Mapping) -> None:
-    """``ValueError`` unless the weights at ``path`` were trained with ``recipe``'s ``overrides``
-    (their recorded ``train_config``): a table row must not carry another recipe's name."""
-    trained = extra.get("train_config", {})
-    wrong = {key: trained.get(key) for key, value in overrides.items() if trained.get(key) != value}
-    if wrong:
-        raise ValueError(f"{path}: trained with {wrong}, not recipe {recipe!r}'s {dict(overrides)}; "
-                         "pair each recipe with its own weights (rule train_gaitset_recipe)")
-
-
 def recipe_comparison(weights: Mapping[str, str | Path], store_root: str | Path, *,
                       recipes: Mapping[str, Mapping] | None = None,
                       validation_subjects: tuple[int, int] = VALIDATION_SUBJECTS, metric: str = "euclidean",
@@ -137,7 +128,7 @@ def recipe_comparison(weights: Mapping[str, str | Path], store_root: str | Path,
     for recipe in [REFERENCE, *(r for r in weights if r != REFERENCE)]:
         features, extra = validation.features(weights[recipe])
         if recipes is not None and recipe != REFERENCE:
-            _check_recipe(weights[recipe], recipe, recipes[recipe], extra)
+            check_trained_with(weights[recipe], recipe, recipes[recipe], extra.get("train_config", {}))
         probes, hits[recipe] = rank1_hits(features, validation.index, protocol, metric)
     out = []
     for condition, _ in protocol.probes:

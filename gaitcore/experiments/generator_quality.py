@@ -31,7 +31,7 @@ CSV_COLUMNS = ("comparison", "set_a", "set_b", "frames_per_set", "feature", "fea
                "ratio_to_floor")
 
 
-def _generated_frames(generator: torch.nn.Module, n: int, seed: int, device: torch.device,
+def generated_frames(generator: torch.nn.Module, n: int, seed: int, device: torch.device,
                       batch: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` generated frames as GaitSet input, grey-level and thresholded (:func:`binarize`, what
     the attack emits with ``attack.binary_frames``), from the same latent codes."""
@@ -74,7 +74,7 @@ def evaluate_generator_quality(
     real = FrameSampler(store, rows, seed=seed).sample(2 * frames_per_set)
     real_a = gaitset_frame_features(gaitset, silhouettes_to_input(real[:frames_per_set], dev), batch)
     real_b = gaitset_frame_features(gaitset, silhouettes_to_input(real[frames_per_set:], dev), batch)
-    grey, binary = _generated_frames(models.generator, frames_per_set, seed, dev, batch)
+    grey, binary = generated_frames(models.generator, frames_per_set, seed, dev, batch)
     fake = gaitset_frame_features(gaitset, grey, batch)
     fake_binary = gaitset_frame_features(gaitset, binary, batch)
     feature = "GaitSet frame CNN, last map, mean+max over space"

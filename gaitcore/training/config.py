@@ -4,6 +4,7 @@ from config mappings, their subjects, and the facts :mod:`gaitcore.training.chec
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Self
 
@@ -55,3 +56,12 @@ class TrainConfigMixin:
     def as_dict(self) -> dict[str, Any]:
         """Plain values (lists for tuples), as stored in checkpoints and weights files."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+def check_trained_with(path: object, recipe: str, overrides: Mapping[str, Any], trained: Mapping[str, Any]) -> None:
+    """``ValueError`` unless the weights at ``path`` were trained with ``recipe``'s ``overrides``
+    (``trained``: their recorded training config): a table row must not carry another recipe's name."""
+    wrong = {key: trained.get(key) for key, value in overrides.items() if trained.get(key) != value}
+    if wrong:
+        raise ValueError(f"{path}: trained with {wrong}, not recipe {recipe!r}'s {dict(overrides)}; "
+                         "pair each recipe with its own weights (its training rule)")

@@ -189,7 +189,8 @@ class WGANTrainResult:
 class FrameSampler:
     """Uniform draws (with replacement) from every frame of the given store rows.
 
-    ``sample(n)`` returns uint8 ``[n, 64, 64]``; the NumPy generator's state is checkpointed.
+    ``sample(n)`` returns uint8 ``[n, 64, 64]`` (``draw(n)`` also the row of each); the NumPy
+    generator's state is checkpointed.
     """
 
     def __init__(self, store: FrameStore, rows: pd.DataFrame, seed: int) -> None:
@@ -204,9 +205,13 @@ class FrameSampler:
         self.rng = np.random.default_rng(seed)
 
     def sample(self, n: int) -> np.ndarray:
+        return self.draw(n)[0]
+
+    def draw(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` frames and the position (in the given rows) of each one's sequence."""
         k = self.rng.integers(0, self.total, size=n)
         seq = np.searchsorted(self._ends, k, side="right")
-        return self.frames[self._starts[seq] + (k - self._firsts[seq])]
+        return self.frames[self._starts[seq] + (k - self._firsts[seq])], seq
 
     def state_dict(self) -> dict[str, Any]:
         return {"bit_generator": self.rng.bit_generator.state}

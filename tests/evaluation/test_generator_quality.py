@@ -99,11 +99,11 @@ def test_quality_table_has_the_floor_and_is_written_atomically(tmp_path):
 
 
 def test_binary_generated_frames_are_the_grey_ones_thresholded():
-    from gaitcore.experiments.generator_quality import _generated_frames
+    from gaitcore.experiments.generator_quality import generated_frames
 
     torch.manual_seed(0)
     generator = build_generator(2, 8).eval()
-    grey, binary = _generated_frames(generator, 7, seed=3, device=torch.device("cpu"), batch=3)
+    grey, binary = generated_frames(generator, 7, seed=3, device=torch.device("cpu"), batch=3)
     assert grey.shape == binary.shape == (7, 64, 44)
     assert set(binary.unique().tolist()) <= {0.0, 1.0}
     assert torch.equal(binary, (grey >= 0.5).float())

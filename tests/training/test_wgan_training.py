@@ -35,17 +35,18 @@ TINY = WGANTrainConfig(
 )
 
 
-def build_store(root: Path) -> Path:
-    """Subjects 001-005, one walking-bar sequence of 4-7 frames per (condition, view)."""
+def build_store(root: Path, subjects: int = 5, values: dict[int, int] | None = None) -> Path:
+    """Subjects 001-``subjects``, one walking-bar sequence of 4-7 frames per (condition, view), the
+    bar at 255 (or ``values[subject]``)."""
     rng = np.random.default_rng(0)
     with StoreWriter(root, CASIA_B) as writer:
-        for subject in range(1, 6):
+        for subject in range(1, subjects + 1):
             for condition in ("nm", "bg"):
                 for view in (0, 90):
                     frames = np.zeros((int(rng.integers(4, 8)), 64, 64), dtype=np.uint8)
                     for t, frame in enumerate(frames):
                         left = 20 + subject + t
-                        frame[8:56, left : left + 8 + view // 45] = 255
+                        frame[8:56, left : left + 8 + view // 45] = (values or {}).get(subject, 255)
                     writer.add(SequenceKey(CASIA_B, f"{subject:03d}", condition, 1, view), frames)
     return root
 

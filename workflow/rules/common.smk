@@ -203,6 +203,18 @@ def wgan_training_params(**overrides):
     )
 
 
+def wgan_recipe_train(wildcards):
+    """The ``train`` param of a candidate generator recipe (wgan.recipes): the attack's generator's
+    (wgan_training_params) with the recipe's overrides and snapshots at the shares
+    wgan.recipe_validation.snapshots of its iterations."""
+    train, _ = wgan_training_params(**WGAN["recipes"][wildcards.recipe])
+    shares = WGAN["recipe_validation"]["snapshots"]
+    at = {round(share * train["iterations"]) for share in shares}
+    return canonical(
+        {**train, "snapshots": sorted(i for i in at if 0 < i < train["iterations"])}
+    )
+
+
 def detector_train():
     """The frame detector's ``train`` param, with its settings but the logging period, the
     subjects' roles and the seed (for the detector's training rule)."""
@@ -814,6 +826,7 @@ def final_outputs():
         *rules.gaitset_validation.output,
         *(rules.gaitset_recipes.output if GAITSET["recipes"] else []),
         *rules.wgan_report.output,
+        *(rules.wgan_recipes.output if WGAN["recipes"] else []),
         *(rules.aggregate_attacks.output if "casia_b" in attacked else []),
         *(rules.compare_perturbations.output if "casia_b" in attacked else []),
         *(rules.findings.output if "casia_b" in attacked else []),
