@@ -1,20 +1,40 @@
 """The sensor path of the video attack: background subtraction (no pretrained segmenter).
 
-A :class:`BackgroundModel` per view is the per-pixel median of empty-scene footage of that view
-(CASIA-B ships such footage; the synthetic source gives the view's static scene). The median of the
-walking sequences themselves is no substitute: at views 0 and 180 the walker stays near the image
-centre, and the median keeps parts of the person there.
+Every method learns the empty scene of a view from footage of it (CASIA-B ships such footage; the
+synthetic source gives the view's static scene), marks the pixels that differ from it, and cleans
+the raw mask the same way (:func:`clean`): a 3x3 morphological opening (isolated pixels) and closing
+(pin holes), then the connected components of at least ``min_area`` pixels. The masks are raw 0/255
+silhouettes, ready for GaitSet's preprocessing (:func:`gaitcore.data.preprocess.preprocess_sequence`),
+like the released silhouettes. :func:`make_segmenter` builds one of :data:`SEGMENTERS` for a view:
 
-:func:`segment` marks a pixel as person when any colour channel differs from the model by more
-than ``threshold`` grey levels, then cleans the mask with a 3x3 morphological opening (isolated
-pixels) and closing (pin holes) and keeps connected components of at least ``min_area`` pixels.
-The masks are raw 0/255 silhouettes, ready for GaitSet's preprocessing
-(:func:`gaitcore.data.preprocess.preprocess_sequence`), like the released silhouettes.
+* ``median``: a :class:`BackgroundModel`, the per-pixel median of the footage; :func:`segment`
+  marks a pixel as person when any colour channel differs from it by more than ``threshold`` grey
+  levels. The median of the walking sequences themselves is no substitute: at views 0 and 180 the
+  walker stays near the image centre, and the median keeps parts of the person there.
+* ``mog2``: OpenCV's per-pixel Gaussian mixture (Zivkovic 2004), which learns each pixel's noise:
+  a pixel is person when it is farther than ``var_threshold`` (squared Mahalanobis distance) from
+  every background mode.
+* ``knn``: OpenCV's per-pixel sample set (Zivkovic and van der Heijden 2006): a pixel is person
+  unless enough background samples lie within ``dist2_threshold`` (squared RGB distance) of it.
+
+MOG2 and KNN see the footage in order, repeated until at least ``history`` frames went in (footage
+may be a single frame), then the frames to segment with ``learningRate=0``, so the walker is never
+learnt as background and a frame's mask depends only on the frame and the footage, not on the
+frames segmented before it. MOG2 honours the zero rate (no weight, mean or variance moves, no mode
+is added), so one trained model segments a whole call. OpenCV's KNN does not: its update schedule
+divides by ``log(1 - rate)``, and at 0 it keeps writing segmented pixels into its samples, so each
+frame gets a model trained afresh, with OpenCV's random generator reseeded for KNN's sampling
+(``cv2.setRNGSeed(0)``, a process-wide side effect); that costs about ``max(history, len(footage))``
+model updates per frame.
+The settings of :data:`DEFAULT_SETTINGS` were chosen on synthetic frames through a realistic camera
+(:mod:`gaitcore.video.sensor`; ``tests/video/test_segment.py`` says what was measured).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
 
 import cv2
 import numpy as np
@@ -32,9 +52,14 @@ class BackgroundModel:
     @classmethod
     def from_footage(cls, frames: np.ndarray) -> BackgroundModel:
         """The model of ``frames`` (uint8 ``[T, rows, cols, 3]``, at least one frame)."""
-        if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
-            raise ValueError(f"expected RGB footage [T, rows, cols, 3], got {frames.shape}")
+        _check_footage(frames)
         return cls(np.median(frames, axis=0).round().astype(np.uint8))
+
+
+def _check_footage(frames: np.ndarray) -> None:
+    """A ValueError unless ``frames`` is RGB footage ``[T, rows, cols, 3]`` with at least one frame."""
+    if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
+        raise ValueError(f"expected RGB footage [T, rows, cols, 3], got {frames.shape}")
 
 
 def segment(frames: np.ndarray, model: BackgroundModel, threshold: int = THRESHOLD,
@@ -45,15 +70,23 @@ def segment(frames: np.ndarray, model: BackgroundModel, threshold: int = THRESHO
     if batch.shape[1:] != model.image.shape:
         raise ValueError(f"frames {batch.shape[1:]} and background model {model.image.shape} differ in shape")
     diff = np.abs(batch.astype(np.int16) - model.image.astype(np.int16)).max(axis=-1) > threshold
-    kernel = np.ones((3, 3), np.uint8)
-    out = np.zeros(diff.shape, dtype=np.uint8)
-    for t, raw in enumerate(diff.astype(np.uint8)):
-        clean = cv2.morphologyEx(cv2.morphologyEx(raw, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(clean, connectivity=8)
-        keep = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_area)
-        keep = keep[keep > 0]
-        out[t] = np.isin(labels, keep).astype(np.uint8) * np.uint8(255)
+    out = np.stack([clean(raw, min_area) for raw in diff])
     return out[0] if single else out
+
+
+def clean(raw: np.ndarray, min_area: int = MIN_AREA) -> np.ndarray:
+    """One raw foreground mask (``[rows, cols]``, positive = person) cleaned as every method cleans it.
+
+    A 3x3 opening (isolated pixels), a 3x3 closing (pin holes), then the connected components
+    (8-connectivity) of at least ``min_area`` pixels: uint8 0/255.
+    """
+    kernel = np.ones((3, 3), np.uint8)
+    binary = (raw > 0).astype(np.uint8)
+    opened = cv2.morphologyEx(cv2.morphologyEx(binary, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    keep = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_area)
+    keep = keep[keep > 0]
+    return np.isin(labels, keep).astype(np.uint8) * np.uint8(255)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -61,3 +94,144 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a > 0, b > 0
     union = int((a | b).sum())
     return 1.0 if union == 0 else float((a & b).sum()) / union
+
+
+class Segmenter(Protocol):
+    """A background-subtraction method bound to one view's empty-scene footage (see :func:`make_segmenter`)."""
+
+    method: ClassVar[str]
+
+    def segment(self, frames: np.ndarray) -> np.ndarray:
+        """Silhouettes of RGB ``frames`` (``[T, rows, cols, 3]`` or one frame): uint8 0/255 of the same layout."""
+        ...
+
+
+@dataclass(frozen=True)
+class MedianSegmenter:
+    """:func:`segment` against the :class:`BackgroundModel` of the footage."""
+
+    method: ClassVar[str] = "median"
+    model: BackgroundModel
+    threshold: int = THRESHOLD
+    min_area: int = MIN_AREA
+
+    def segment(self, frames: np.ndarray) -> np.ndarray:
+        return segment(frames, self.model, self.threshold, self.min_area)
+
+
+def _check_positive(name: str, value: object) -> None:
+    """A ValueError naming the setting ``name`` unless ``value`` is a number > 0."""
+    if not (isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool) and value > 0):
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _LearnedSegmenter:
+    """An OpenCV background subtractor learnt from ``footage`` (uint8 ``[N, rows, cols, 3]``), then frozen.
+
+    The footage goes in order, cycled until at least ``history`` frames went in; each frame is then
+    segmented with ``learningRate=0``, by one model per call where that rate leaves the model as it is
+    (``frozen``), else by a model trained afresh for the frame (see the module docstring).
+    """
+
+    frozen: ClassVar[bool]
+    footage: np.ndarray
+    history: int
+    min_area: int = MIN_AREA
+
+    def __post_init__(self) -> None:
+        _check_footage(self.footage)
+        if self.footage.dtype != np.uint8:
+            raise ValueError(f"expected uint8 footage, got {self.footage.dtype}")
+        if not (isinstance(self.history, int | np.integer) and self.history >= 1):
+            raise ValueError(f"history must be an integer >= 1 (frames), got {self.history!r}")
+
+    def _subtractor(self) -> cv2.BackgroundSubtractor:
+        raise NotImplementedError
+
+    def _trained(self) -> cv2.BackgroundSubtractor:
+        """A new subtractor that has seen the footage."""
+        cv2.setRNGSeed(0)  # KNN schedules its model updates with OpenCV's global generator
+        subtractor = self._subtractor()
+        for _ in range(math.ceil(self.history / len(self.footage))):
+            for shot in self.footage:
+                subtractor.apply(np.ascontiguousarray(shot))
+        return subtractor
+
+    def segment(self, frames: np.ndarray) -> np.ndarray:
+        single = frames.ndim == 3
+        batch = frames[None] if single else frames
+        if batch.shape[1:] != self.footage.shape[1:] or batch.dtype != np.uint8:
+            raise ValueError(f"frames {batch.dtype} {batch.shape[1:]} and background footage {self.footage.dtype} "
+                             f"{self.footage.shape[1:]} differ in shape or type")
+        masks = []
+        subtractor = self._trained()
+        for t, frame in enumerate(batch):
+            if t and not self.frozen:
+                subtractor = self._trained()
+            masks.append(clean(subtractor.apply(np.ascontiguousarray(frame), learningRate=0), self.min_area))
+        out = np.stack(masks)
+        return out[0] if single else out
+
+
+@dataclass(frozen=True, kw_only=True)
+class MOG2Segmenter(_LearnedSegmenter):
+    """OpenCV's MOG2 (Zivkovic 2004): a per-pixel Gaussian mixture; ``var_threshold`` on the squared
+    Mahalanobis distance to a background mode."""
+
+    method: ClassVar[str] = "mog2"
+    frozen: ClassVar[bool] = True  # at rate 0 no weight, mean or variance moves and no mode is added
+    var_threshold: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_positive("var_threshold", self.var_threshold)
+
+    def _subtractor(self) -> cv2.BackgroundSubtractor:
+        return cv2.createBackgroundSubtractorMOG2(history=self.history, varThreshold=self.var_threshold,
+                                                  detectShadows=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class KNNSegmenter(_LearnedSegmenter):
+    """OpenCV's KNN (Zivkovic and van der Heijden 2006): per-pixel samples; ``dist2_threshold`` on the
+    squared RGB distance within which a sample counts as a neighbour."""
+
+    method: ClassVar[str] = "knn"
+    frozen: ClassVar[bool] = False  # it writes segmented pixels into its samples at any rate, 0 included
+    dist2_threshold: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_positive("dist2_threshold", self.dist2_threshold)
+
+    def _subtractor(self) -> cv2.BackgroundSubtractor:
+        return cv2.createBackgroundSubtractorKNN(history=self.history, dist2Threshold=self.dist2_threshold,
+                                                 detectShadows=False)
+
+
+SEGMENTERS = ("median", "mog2", "knn")
+DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
+    "median": {"threshold": THRESHOLD},
+    "mog2": {"history": 10, "var_threshold": 100.0},
+    "knn": {"history": 10, "dist2_threshold": 1200.0},
+}
+
+
+def make_segmenter(method: str, footage: np.ndarray, *, min_area: int = MIN_AREA, **settings: Any) -> Segmenter:
+    """The ``method`` segmenter (one of :data:`SEGMENTERS`) of a view's empty-scene ``footage``.
+
+    ``settings`` override the method's :data:`DEFAULT_SETTINGS`: ``threshold`` (median), ``history``
+    and ``var_threshold`` (mog2), ``history`` and ``dist2_threshold`` (knn).
+    """
+    if method not in SEGMENTERS:
+        raise ValueError(f"unknown segmentation method {method!r}; the methods are {', '.join(SEGMENTERS)}")
+    unknown = sorted(set(settings) - set(DEFAULT_SETTINGS[method]))
+    if unknown:
+        raise ValueError(f"{method} has no setting {', '.join(unknown)}; its settings are "
+                         f"{', '.join(DEFAULT_SETTINGS[method])}")
+    values = {**DEFAULT_SETTINGS[method], **settings}
+    if method == "median":
+        return MedianSegmenter(BackgroundModel.from_footage(footage), values["threshold"], min_area)
+    kind = MOG2Segmenter if method == "mog2" else KNNSegmenter
+    return kind(footage=footage, min_area=min_area, **values)

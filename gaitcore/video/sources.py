@@ -136,7 +136,15 @@ class CasiaBVideos:
         if not found:
             raise DataError(self.root / f"001-bkgrd-{view:03d}.avi", f"no empty-scene footage of view {view}",
                             VIDEO_FIX)
-        return np.concatenate([_read_avi(path) for path in found[:4]])
+        clips = []
+        for path in found[:4]:
+            frames = _read_avi(path)
+            if frames.shape[1:3] != self.frame_shape:
+                raise DataError(path, f"empty-scene frames of {frames.shape[1:3]}, not the videos' {self.frame_shape}",
+                                f"supply empty-scene footage of the videos' size {self.frame_shape} (CASIA-B's "
+                                "<subject>-bkgrd-<view>.avi, recorded with the videos)")
+            clips.append(frames)
+        return np.concatenate(clips)
 
 
 def video_source(dataset: dict[str, Any], videos_root: str | None = None) -> VideoSource:

@@ -1,4 +1,5 @@
-"""Background subtraction recovers the person: rendered frames and composited adversarial frames."""
+"""Background subtraction recovers the person: rendered frames, composited adversarial frames, and frames
+through a camera (noise and JPEG), with each of the segmenters."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,8 @@ import pytest
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.synthetic import SyntheticConfig
 from gaitcore.video.frames import composite
-from gaitcore.video.segment import BackgroundModel, iou, segment
+from gaitcore.video.segment import SEGMENTERS, BackgroundModel, clean, iou, make_segmenter, segment
+from gaitcore.video.sensor import SensorModel
 from gaitcore.video.sources import SyntheticVideos
 
 CFG = SyntheticConfig.for_dataset(CASIA_B, subjects=3, frames_min=16, frames_max=16)
@@ -43,3 +45,97 @@ def test_the_background_model_is_the_median_and_shapes_are_checked():
     with pytest.raises(ValueError, match="differ in shape"):
         segment(np.zeros((2, 5, 7, 3), dtype=np.uint8), model)
     assert iou(np.zeros((2, 2)), np.zeros((2, 2))) == 1.0
+
+
+# The issue's acceptance test (issue 21 item 3): every segmenter recovers the rendered person from frames
+# that went through a realistic camera, noise of 4 grey levels and JPEG at quality 80; the empty-scene
+# footage (10 frames of the static scene) goes through the same camera with other draws of the noise.
+# The settings (segment.DEFAULT_SETTINGS) were chosen on other subjects: keys 004-nm-18, 005-cl-54,
+# 006-bg-108, 007-nm-144, 008-cl-162, 009-bg-36 of a 10-subject config, 16 frames each. Mean IoU over
+# the frames with >= 500 person pixels, and (in brackets) the worst frame, at sigma 4 / quality 80:
+#   median threshold 20 / 25 / 35 / 45 / 60: 0.976 / 0.987 (0.968) / 0.993 / 0.993 / 0.971 (kept at 25)
+#   mog2 history 10, var_threshold 64 / 100 / 144 / 225: 0.985 / 0.990 (0.973) / 0.991 (0.969) / 0.983;
+#        history 30 / 100 no better (0.989 / 0.987) and 2x / 6x slower
+#   knn history 10, dist2_threshold 900 / 1200 / 1600 / 2500: 0.987 / 0.991 (0.976) / 0.993 / 0.994;
+#        1200 (35 grey levels) stays below the renderer's 40-level colour margin; history 30 the same, 2x slower
+# With the chosen settings those keys give 0.983-0.993 at sigma 3 / quality 85 and sigma 5 / quality 75, and
+# 0.996 on clean frames (all three methods). OpenCV's default thresholds (var_threshold 16, dist2_threshold
+# 400, at history 30) give 0.931 and 0.968 at sigma 4 / quality 80: they take the noise for the person.
+CAMERA = SensorModel(noise_sigma=4.0, jpeg_quality=80)
+CAMERA_MEAN_IOU_BOUND = 0.95  # stated bounds, set from the tuning keys above with a margin
+CAMERA_MIN_IOU_BOUND = 0.90
+
+
+def _through_camera(key: SequenceKey, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rendered frames, their masks, and 10 frames of empty-scene footage, both through ``CAMERA``."""
+    source = SyntheticVideos(CFG)
+    rgb, mask = source.video(key)
+    rng = np.random.default_rng(seed)
+    footage = CAMERA.capture(np.repeat(source.background_footage(key.view), 10, axis=0), rng)
+    return CAMERA.capture(rgb, rng), mask, footage
+
+
+@pytest.mark.parametrize("method", SEGMENTERS)
+@pytest.mark.parametrize(("subject", "condition", "view"), [("001", "nm", 0), ("002", "cl", 90), ("003", "bg", 180)])
+def test_every_segmenter_recovers_the_person_through_noise_and_compression(method, subject, condition, view):
+    frames, mask, footage = _through_camera(SequenceKey(CASIA_B, subject, condition, 1, view), seed=int(subject))
+    found = make_segmenter(method, footage).segment(frames)
+    assert found.dtype == np.uint8 and found.shape == mask.shape and set(np.unique(found)) <= {0, 255}
+    scores = [iou(f, m) for f, m in zip(found, mask) if (m > 0).sum() >= 500]
+    assert len(scores) >= 8
+    assert np.mean(scores) > CAMERA_MEAN_IOU_BOUND and min(scores) > CAMERA_MIN_IOU_BOUND
+
+
+@pytest.mark.parametrize("method", ["mog2", "knn"])
+def test_learnt_segmenters_recover_clean_frames_from_a_single_footage_frame(method):
+    source = SyntheticVideos(CFG)
+    rgb, mask = source.video(SequenceKey(CASIA_B, "002", "nm", 2, 126))
+    found = make_segmenter(method, source.background_footage(126)).segment(rgb[::2])
+    scores = [iou(f, m) for f, m in zip(found, mask[::2]) if (m > 0).sum() >= 500]
+    assert len(scores) >= 4 and min(scores) > IOU_BOUND
+
+
+def test_the_median_segmenter_is_segment_against_the_median_model():
+    frames, _, footage = _through_camera(SequenceKey(CASIA_B, "003", "cl", 2, 72), seed=5)
+    model = BackgroundModel.from_footage(footage)
+    for settings in ({}, {"threshold": 12, "min_area": 5}):
+        expected = segment(frames, model, **settings)
+        assert np.array_equal(make_segmenter("median", footage, **settings).segment(frames), expected)
+    assert np.array_equal(make_segmenter("median", footage).segment(frames[4]), segment(frames[4], model))
+
+
+@pytest.mark.parametrize("method", ["mog2", "knn"])
+def test_learnt_segmenters_do_not_depend_on_frame_order_and_are_deterministic(method):
+    frames, _, footage = _through_camera(SequenceKey(CASIA_B, "001", "bg", 2, 54), seed=9)
+    frames = frames[:5]
+    segmenter = make_segmenter(method, footage)
+    forward = segmenter.segment(frames)
+    assert np.array_equal(segmenter.segment(frames[::-1])[::-1], forward)
+    assert np.array_equal(np.stack([segmenter.segment(frame) for frame in frames]), forward)
+    assert np.array_equal(make_segmenter(method, footage).segment(frames), forward)
+
+
+def test_the_cleanup_drops_specks_and_small_components():
+    raw = np.zeros((30, 30), dtype=bool)
+    raw[2, 2] = True  # a speck: the opening removes it
+    raw[5:25, 5:15] = True
+    raw[12, 9] = False  # a pin hole: the closing fills it
+    raw[20:24, 20:24] = True  # 16 pixels < MIN_AREA
+    cleaned = clean(raw)
+    assert cleaned.dtype == np.uint8 and int(cleaned.sum()) // 255 == 200 and cleaned[12, 9] == 255
+    assert clean(raw, min_area=16)[21, 21] == 255
+
+
+def test_make_segmenter_rejects_unknown_methods_settings_and_other_frame_sizes():
+    footage = np.zeros((2, 24, 32, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match="median, mog2, knn"):
+        make_segmenter("grabcut", footage)
+    with pytest.raises(ValueError, match="mog2 has no setting threshold; its settings are history, var_threshold"):
+        make_segmenter("mog2", footage, threshold=30)
+    with pytest.raises(ValueError, match="dist2_threshold must be a number > 0"):
+        make_segmenter("knn", footage, dist2_threshold=0)
+    with pytest.raises(ValueError, match=r"expected RGB footage \[T, rows, cols, 3\], got \(24, 32, 3\)"):
+        make_segmenter("mog2", footage[0])
+    for method in SEGMENTERS:
+        with pytest.raises(ValueError, match=r"\(20, 32, 3\).*\(24, 32, 3\)"):
+            make_segmenter(method, footage).segment(np.zeros((3, 20, 32, 3), dtype=np.uint8))

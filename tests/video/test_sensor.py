@@ -1,0 +1,132 @@
+"""The camera model of the video attack: soft compositing, sensor noise and JPEG, deterministic under a seed."""
+
+import cv2
+import numpy as np
+import pytest
+
+from gaitcore.data.layout import CASIA_B, SequenceKey
+from gaitcore.data.synthetic import SyntheticConfig
+from gaitcore.video.frames import composite
+from gaitcore.video.sensor import SensorModel, add_noise, blend, reencode
+from gaitcore.video.sources import SyntheticVideos
+
+CFG = SyntheticConfig.for_dataset(CASIA_B, subjects=3, frames_min=16, frames_max=16)
+PSNR_FLOOR_Q75 = 33.0  # dB; rendered frames measured 37-39 dB at quality 75 (46.9 dB at 100: still lossy)
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255.0**2 / np.mean((a.astype(np.float64) - b) ** 2)))
+
+
+def _scene(seed: int = 0, frames: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random background and generated frames with a rectangular person mask, 0/255."""
+    rng = np.random.default_rng(seed)
+    background = rng.integers(0, 256, (frames, 40, 50, 3), dtype=np.uint8)
+    generated = rng.integers(0, 256, (frames, 40, 50, 3), dtype=np.uint8)
+    mask = np.zeros((frames, 40, 50), dtype=np.uint8)
+    mask[:, 10:30, 15:35] = 255
+    return background, generated, mask
+
+
+def test_blend_without_dilation_or_feather_is_the_composite():
+    background, generated, mask = _scene()
+    mask[1] //= 255  # 0/1 masks too
+    batch = blend(background, generated, mask)
+    assert batch.dtype == np.uint8
+    for t in range(3):
+        expected = composite(background[t], generated[t], mask[t])
+        assert np.array_equal(blend(background[t], generated[t], mask[t]), expected)
+        assert np.array_equal(batch[t], expected)
+    assert np.array_equal(SensorModel().paste(background, generated, mask), batch)
+
+
+def test_feathering_mixes_the_two_images_at_the_edge_only():
+    background = np.zeros((40, 50, 3), dtype=np.uint8)
+    generated = np.full((40, 50, 3), 200, dtype=np.uint8)
+    mask = np.zeros((40, 50), dtype=np.uint8)
+    mask[10:30, 15:35] = 255
+    out = blend(background, generated, mask, feather=2.0)[..., 0].astype(int)
+    assert out[20, 25] == 200 and out[20, 2] == 0  # deep inside, far outside
+    row = out[20, 10:21]  # across the left edge at column 15
+    assert (np.diff(row) >= 0).all() and 0 < row[4] < 200 and 0 < row[5] < 200
+    assert abs(int(row[4]) + int(row[5]) - 200) <= 2  # symmetric about the edge: a = 1/2 there
+    # everywhere: I_b (1 - a) + G a with a the blurred mask
+    alpha = cv2.GaussianBlur(mask.astype(np.float32) / 255, (0, 0), 2.0)
+    assert np.abs(out - np.rint(200 * alpha)).max() <= 1
+
+
+@pytest.mark.parametrize("dilate", [1, 3])
+def test_dilation_grows_the_pasted_region_by_the_stated_pixels(dilate):
+    background = np.zeros((40, 50, 3), dtype=np.uint8)
+    generated = np.full((40, 50, 3), 255, dtype=np.uint8)
+    mask = np.zeros((40, 50), dtype=np.uint8)
+    mask[10:30, 15:35] = 255
+    mask[20, 40] = 255  # a lone pixel becomes a disc of radius `dilate`
+    pasted = blend(background, generated, mask, dilate=dilate)[..., 0] > 0
+    rows, cols = np.nonzero(pasted[:, :38])
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (10 - dilate, 29 + dilate, 15 - dilate, 34 + dilate)
+    assert pasted[20, 40 + dilate] and pasted[20 + dilate, 40] and not pasted[20, 41 + dilate]
+    assert not pasted[20 + dilate, 40 + dilate]  # elliptical, not square
+    assert pasted[10:30, 15:35].all()
+
+
+def test_blend_rejects_mismatched_shapes_and_bad_settings():
+    background, generated, mask = _scene()
+    with pytest.raises(ValueError, match=r"mask \(3, 40, 49\)"):
+        blend(background, generated, mask[..., :49])
+    with pytest.raises(ValueError, match=r"generated \(40, 50, 3\)"):
+        blend(background, generated[0], mask)
+    with pytest.raises(ValueError, match="dilate"):
+        blend(background, generated, mask, dilate=-1)
+    with pytest.raises(ValueError, match="feather"):
+        blend(background, generated, mask, feather=-0.5)
+
+
+def test_noise_is_deterministic_per_seed_with_the_stated_std():
+    grey = np.full((240, 320, 3), 128, dtype=np.uint8)
+    first = add_noise(grey, 4.0, np.random.default_rng(7))
+    assert first.dtype == np.uint8 and first.shape == grey.shape
+    assert np.array_equal(first, add_noise(grey, 4.0, np.random.default_rng(7)))
+    assert not np.array_equal(first, add_noise(grey, 4.0, np.random.default_rng(8)))
+    residual = first.astype(np.float64) - 128
+    assert abs(residual.std() - 4.0) < 0.05 and abs(residual.mean()) < 0.05  # 230k samples: std error ~0.006
+    clean = add_noise(grey, 0.0, np.random.default_rng(7))
+    assert np.array_equal(clean, grey) and clean is not grey
+    assert add_noise(np.zeros((2, 2, 3), np.uint8), 50.0, np.random.default_rng(0)).min() == 0  # clipped
+
+
+def test_reencoding_is_lossy_but_close_and_keeps_the_colour_order():
+    rgb, _ = SyntheticVideos(CFG).video(SequenceKey(CASIA_B, "001", "nm", 1, 90))
+    frames = rgb[:3]
+    q75 = reencode(frames, 75)
+    assert q75.dtype == np.uint8 and q75.shape == frames.shape
+    assert np.array_equal(reencode(frames[1], 75), q75[1])
+    assert PSNR_FLOOR_Q75 < _psnr(frames, q75) < _psnr(frames, reencode(frames, 100))
+    red = np.zeros((16, 16, 3), dtype=np.uint8)
+    red[..., 0] = 230
+    assert np.abs(reencode(red, 75)[8, 8].astype(int) - [230, 0, 0]).max() <= 3  # RGB in, RGB out
+    for quality in (0, 101, 75.0):
+        with pytest.raises(ValueError, match="quality must be an integer in 1..100"):
+            reencode(frames, quality)
+
+
+def test_the_default_sensor_leaves_frames_unchanged_and_capture_is_noise_then_jpeg():
+    rgb, _ = SyntheticVideos(CFG).video(SequenceKey(CASIA_B, "002", "cl", 1, 36))
+    frames = rgb[:2]
+    captured = SensorModel().capture(frames, np.random.default_rng(0))
+    assert np.array_equal(captured, frames) and captured is not frames
+    camera = SensorModel(noise_sigma=4.0, jpeg_quality=80)
+    once = camera.capture(frames, np.random.default_rng(3))
+    assert np.array_equal(once, camera.capture(frames, np.random.default_rng(3)))
+    assert np.array_equal(once, reencode(add_noise(frames, 4.0, np.random.default_rng(3)), 80))
+
+
+@pytest.mark.parametrize(("settings", "field"), [
+    ({"noise_sigma": -1.0}, "noise_sigma"), ({"noise_sigma": float("nan")}, "noise_sigma"),
+    ({"jpeg_quality": 0}, "jpeg_quality"), ({"jpeg_quality": 101}, "jpeg_quality"),
+    ({"jpeg_quality": 80.5}, "jpeg_quality"), ({"dilate": -2}, "dilate"), ({"dilate": 1.5}, "dilate"),
+    ({"feather": -0.1}, "feather"), ({"feather": float("inf")}, "feather"),
+])
+def test_sensor_settings_are_validated(settings, field):
+    with pytest.raises(ValueError, match=rf"^{field} must be .*, got"):
+        SensorModel(**settings)
