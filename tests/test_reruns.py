@@ -248,6 +248,21 @@ def test_a_gaitset_recipe_trains_only_itself_and_its_comparison(built):
     assert {job.wildcards["recipe"] for job in jobs if job.rule == "train_gaitset_recipe"} == {"lr_low", "batch"}
 
 
+def test_a_generator_recipe_trains_only_itself_and_its_comparison(built):
+    """wgan.recipes adds candidate generators scored on validation subjects (docs/knobs.md, K6); the
+    attack's generator and everything downstream of it stay. Changing the default's recipe retrains
+    the candidates too (they are overrides of it)."""
+    workdir, _ = built
+    config = ci_config()
+    config["wgan"]["recipes"]["ttur"] = {"critic_learning_rate": 0.0004}
+    stats, jobs = dry_run(workdir, config)
+    assert stats == Counter({"train_wgan_recipe": 1, "wgan_recipes": 1, "all": 1}), jobs
+    assert {job.wildcards["recipe"] for job in jobs if job.rule == "train_wgan_recipe"} == {"ttur"}
+    config["wgan"]["train"]["gp_weight"] = 5.0
+    stats, _ = dry_run(workdir, config)
+    assert stats["train_wgan"] == 1 and stats["train_wgan_recipe"] == 2 and stats["wgan_recipes"] == 1
+
+
 def test_a_candidate_victim_is_attacked_on_the_validation_probes_and_set_beside_the_victim(built):
     """attack.validation.victims attacks a GaitSet recipe like the victim (plain modes, validation
     subjects only); the run builds the victim table with a row per victim and nothing else reruns."""
