@@ -17,6 +17,7 @@ from gaitcore.data.synthetic import (
     casia_a_subject_names,
     render_sequence,
     render_sequence_rgb,
+    segmentation_artifacts,
     synthetic_keys,
     trees,
     write_casia_a_tree,
@@ -285,3 +286,21 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     with pytest.raises(OSError, match="disk full"):
         write_casia_b_tree(SyntheticConfig(subjects=1, frames_min=2, frames_max=2), tmp_path / "tree")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_segmentation_artifacts_are_the_stores_noise_for_any_mask_of_the_same_frames() -> None:
+    """The store's noisy masks are the exact masks with the recording's artifacts; the artifacts of
+    frame t follow a mask wherever it lands (the video path inserts and replaces frames)."""
+    cfg = SyntheticConfig(subjects=5, frames_min=20, frames_max=24, hole_rate=3.0, shadow_rate=0.5, empty_rate=0.1)
+    recording = key("004", "cl", 1, 72)
+    noisy = render_sequence(cfg, recording)
+    exact = render_sequence(cfg.clean, recording)
+    artifacts = segmentation_artifacts(cfg, recording)
+    assert len(artifacts) == len(noisy)
+    assert np.array_equal(artifacts.apply_all(exact), noisy)
+    assert not np.array_equal(noisy, exact)
+    assert np.array_equal(exact, render_sequence(cfg.clean, recording))  # apply_all leaves its input alone
+    origin = np.array([0, 0, 3, 2, len(noisy) - 1])  # a duplicate (an inserted frame) and a swap
+    assert np.array_equal(artifacts.apply_all(exact[origin], origin), noisy[origin])
+    with pytest.raises(ValueError, match="origins in 0"):
+        artifacts.apply_all(exact[:2], np.array([0, len(noisy)]))

@@ -11,14 +11,17 @@ Everything depends only on ``(cfg, key)``: never on call order, process or worke
 from __future__ import annotations
 
 from gaitcore.data.synthetic.config import SyntheticConfig, casia_a_subject_names, synthetic_keys
-from gaitcore.data.synthetic.render import render_sequence, render_sequence_rgb
+from gaitcore.data.synthetic.raster import SegmentationArtifacts
+from gaitcore.data.synthetic.render import render_sequence, render_sequence_rgb, segmentation_artifacts
 from gaitcore.data.synthetic.trees import write_casia_a_tree, write_casia_b_tree
 
 __all__ = [
+    "SegmentationArtifacts",
     "SyntheticConfig",
     "casia_a_subject_names",
     "render_sequence",
     "render_sequence_rgb",
+    "segmentation_artifacts",
     "synthetic_keys",
     "write_casia_a_tree",
     "write_casia_b_tree",

@@ -7,7 +7,7 @@ import numpy as np
 from gaitcore.data.layout import SequenceKey
 from gaitcore.data.synthetic.config import SyntheticConfig, rng_for
 from gaitcore.data.synthetic.identity import Walk, shot_for, walk_for
-from gaitcore.data.synthetic.raster import add_segmentation_noise, silhouettes
+from gaitcore.data.synthetic.raster import SegmentationArtifacts, add_segmentation_noise, silhouettes
 from gaitcore.data.synthetic.rgb import paint
 from gaitcore.data.synthetic.scene import Scene2D, project
 
@@ -28,9 +28,19 @@ def render_sequence(cfg: SyntheticConfig, key: SequenceKey) -> np.ndarray:
     """
     _, scene = _film(cfg, key)
     masks = silhouettes(scene, cfg.frame_shape)
-    add_segmentation_noise(masks, scene, cfg, rng_for(cfg, "noise", key.subject, key.condition,
-                                                      key.seq, key.view))
+    add_segmentation_noise(masks, scene, cfg, _noise_rng(cfg, key))
     return masks
+
+
+def segmentation_artifacts(cfg: SyntheticConfig, key: SequenceKey) -> SegmentationArtifacts:
+    """The segmentation errors :func:`render_sequence` gives ``key``'s frames, to apply to other masks of
+    the same recording (the video path's, :mod:`gaitcore.video.sensor`)."""
+    _, scene = _film(cfg, key)
+    return SegmentationArtifacts.draw(scene, cfg.frame_shape, cfg, _noise_rng(cfg, key))
+
+
+def _noise_rng(cfg: SyntheticConfig, key: SequenceKey) -> np.random.Generator:
+    return rng_for(cfg, "noise", key.subject, key.condition, key.seq, key.view)
 
 
 def render_sequence_rgb(cfg: SyntheticConfig, key: SequenceKey) -> tuple[np.ndarray, np.ndarray]:
