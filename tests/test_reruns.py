@@ -225,14 +225,16 @@ def test_a_baseline_setting_reruns_only_the_baselines_that_use_it(built):
 
 
 def test_the_video_views_rerun_only_the_video_attack(built):
-    """video_attack.views reaches the video jobs through params: a job per (mode, sparsity, condition) reruns."""
+    """video_attack.views reaches the video jobs through params: a job per (segmenter, mode, sparsity,
+    condition) reruns."""
     workdir, _ = built
     config = ci_config()
     config["video_attack"]["views"] = [view for view in config["attack"]["views"] if view not in
                                        config["video_attack"]["views"]]
     stats, jobs = dry_run(workdir, config)
     video = config["video_attack"]
-    expected = 2 * len(video["sparsities"]) * len(config["attack"]["conditions"])  # the two default modes
+    # the two default modes, for each segmenter
+    expected = len(video["segmenters"]) * 2 * len(video["sparsities"]) * len(config["attack"]["conditions"])
     assert stats == Counter({"video_attack": expected, "aggregate_video_attacks": 1, "all": 1}), jobs
     assert all(PARAMS_CHANGED in job.reason for job in jobs if job.rule == "video_attack")
 

@@ -284,12 +284,15 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert (results / "figures" / "transfer_matrix.png").stat().st_size > 0
     # SPADE (Fig. 9) and the video attack through the sensor path (Fig. 4, video_attack), docs/spade.md.
     video = yaml.safe_load(CI_CONFIG.read_text())["video_attack"]
-    video_tables = sorted((results / "video_attacks" / "casia_b").glob("*/*/*.parquet"))
-    assert len(video_tables) == 2 * len(video["sparsities"]) * len(attack["conditions"])  # a job per attack job
-    for path in video_tables:  # only the probes of video_attack.views
-        assert set(pd.read_parquet(path)["view"]) == set(video["views"])
+    video_tables = sorted((results / "video_attacks").glob("*/casia_b/*/*/*.parquet"))
+    # a job per segmenter and attack job
+    assert len(video_tables) == len(video["segmenters"]) * 2 * len(video["sparsities"]) * len(attack["conditions"])
+    for path in video_tables:  # only the probes of video_attack.views, sensed by the job's segmenter
+        job = pd.read_parquet(path)
+        assert set(job["view"]) == set(video["views"]) and set(job["segmenter"]) == {path.parts[-5]}
     video_table = pd.read_csv(results / "tables" / "video_attack.csv")
     assert set(video_table["kind"]) == {"alteration", "insertion"} and (video_table["probes"] > 0).all()
+    assert video_table["segmenter"].unique().tolist() == video["segmenters"]
     rates = ["natural_silhouettes", "natural_video", "attack_silhouettes", "attack_video"]
     assert video_table[rates].stack().between(0, 100).all() and video_table["segmentation_iou"].between(0, 1).all()
     for figure in ("fig4_video_frames", "fig9_spade_examples"):

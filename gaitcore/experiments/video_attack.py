@@ -14,28 +14,32 @@ silhouettes into video frames and puts them into the probe's source video:
    silhouette it replaces (alteration) or of the original frame it is inserted before (insertion;
    the last original frame for places after it): ``L_a``;
 3. SPADE translates the square person crop of ``L_a`` (the crop its training pairs used) into
-   ``G_p(L_a)``, which is pasted back and composited on the view's background model:
-   ``I_a = I_b * (1 - L_a) + G_p(L_a) * L_a`` (:func:`gaitcore.video.frames.composite`);
+   ``G_p(L_a)``, which is pasted back onto the view's empty scene (the median of its footage):
+   ``I_a = I_b * (1 - L_a) + G_p(L_a) * L_a`` (:func:`gaitcore.video.frames.composite`), or with
+   the camera model's soft, dilated mask (:meth:`gaitcore.video.sensor.SensorModel.paste`);
 4. alteration substitutes ``I_a`` for raw frame ``kept[p]``; insertion inserts it before raw frame
    ``kept[j]`` where ``j`` is the original frame that follows place ``p`` in the adversarial sequence.
    Frames the preprocessing dropped (nobody, or a sliver) stay where they are.
 
 Beyond the paper, which never measures it, the attacked video is then *sensed* like a camera feed
-(:func:`score_video`): background subtraction against the view's model
-(:mod:`gaitcore.video.segment`), GaitSet's preprocessing, GaitSet, rank-1 against the stored clean
-gallery features per gallery view. The clean source video goes through the same path, so the table
-compares four accuracies per (sparsity, condition): clean and attacked, silhouettes (the attack
-job's own columns) and video.
+(:func:`score_video`, :class:`gaitcore.video.sensor.SensorPath`, issue 21): the camera (sensor noise,
+JPEG), one segmenter of :mod:`gaitcore.video.segment` learnt from the camera's view of the empty
+scene, the recording's segmentation errors that the store's silhouettes carry (synthetic source; the
+frame each video frame shows or replaces or precedes gets that frame's errors), GaitSet's
+preprocessing, GaitSet, rank-1 against the stored clean gallery features per gallery view. The clean
+source video goes through the same path, so the table compares four accuracies per (segmenter,
+sparsity, condition): clean and attacked, silhouettes (the attack job's own columns) and video.
 
 **Outputs of one job**: a Parquet table, one row per probe of the chosen views (in the attack
-table's order), with the attack table's key and mode columns, ``video_frames`` (frames of the
+table's order), with the attack table's key and mode columns, ``segmenter``, ``video_frames`` (frames of the
 attacked video), ``video_kept`` (frames the preprocessing kept after segmentation),
 ``segmentation_iou`` (mean IoU of the segmented generated frames with their ``L_a``), and per
 gallery view ``v`` the rank-1 subject of the clean and attacked probe through the silhouettes
 (``clean_rank1_vvv``, ``rank1_vvv``, copied from the attack job) and through the video
 (``video_clean_rank1_vvv``, ``video_rank1_vvv``); its metadata (key ``gaitcore.video_attack``) holds
-the gallery views, the identical-view rule, the attack table, the chosen probe views and the run
-time. An ``.npz`` holds the first probe's frames around its first generated frame for Fig. 4.
+the gallery views, the identical-view rule, the attack table, the chosen probe views, the sensor
+path's settings and the run time. An ``.npz`` holds the first probe's frames around its first
+generated frame for Fig. 4.
 """
 
 from __future__ import annotations
@@ -44,8 +48,9 @@ import json
 import logging
 import os
 import time
+import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +62,7 @@ import torch
 from gaitcore.attacks.records import read_attack_frames, read_attack_table
 from gaitcore.data.layout import TEST_SUBJECTS, SequenceKey
 from gaitcore.data.preprocess import preprocess_frame, preprocess_sequence
+from gaitcore.data.synthetic import SegmentationArtifacts
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.probe_design import SLOT
@@ -66,8 +72,9 @@ from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
 from gaitcore.models.spade import SpadeModel, load_spade
 from gaitcore.utils.device import resolve_device
 from gaitcore.utils.tables import write_parquet_with_meta
-from gaitcore.video.frames import composite, crop_square, paste_square, person_box, place_silhouette
-from gaitcore.video.segment import MIN_AREA, THRESHOLD, BackgroundModel, iou, segment
+from gaitcore.video.frames import crop_square, paste_square, person_box, place_silhouette
+from gaitcore.video.segment import BackgroundModel, Segmenter, iou
+from gaitcore.video.sensor import SensorModel, SensorPath
 from gaitcore.video.sources import VideoSource
 
 log = logging.getLogger(__name__)
@@ -81,8 +88,10 @@ def kept_frames(silhouettes: np.ndarray) -> np.ndarray:
     return np.asarray([t for t, frame in enumerate(silhouettes) if preprocess_frame(frame) is not None], dtype=np.int64)
 
 
-def synthesize_frame(mask: np.ndarray, background: np.ndarray, spade: SpadeModel, margin: float) -> np.ndarray:
-    """``I_a``: SPADE's rendering of silhouette ``mask`` (frame geometry, 0/255) composited on ``background``."""
+def synthesize_frame(mask: np.ndarray, background: np.ndarray, spade: SpadeModel, margin: float,
+                     camera: SensorModel = SensorModel()) -> np.ndarray:
+    """``I_a``: SPADE's rendering of silhouette ``mask`` (frame geometry, 0/255) pasted on ``background``
+    by ``camera`` (:meth:`~gaitcore.video.sensor.SensorModel.paste`: the exact mask by default)."""
     box = person_box(mask)
     if box is None:
         return background.copy()
@@ -91,7 +100,7 @@ def synthesize_frame(mask: np.ndarray, background: np.ndarray, spade: SpadeModel
     seg = torch.from_numpy((crop_square(mask, square, size, nearest=True) > 127).astype(np.float32))[None, None]
     out = spade.translate(seg)[0].permute(1, 2, 0).numpy()
     rgb = np.clip(np.round((out + 1.0) * 127.5), 0, 255).astype(np.uint8)
-    return composite(background, paste_square(rgb, square, background.shape), mask)
+    return camera.paste(background, paste_square(rgb, square, background.shape), mask)
 
 
 @dataclass
@@ -106,7 +115,7 @@ class AdversarialVideo:
 
 def build_adversarial_video(rgb: np.ndarray, silhouettes: np.ndarray, kind: str, positions: np.ndarray,
                             generated: np.ndarray, spade: SpadeModel, background: np.ndarray,
-                            margin: float) -> AdversarialVideo:
+                            margin: float, camera: SensorModel = SensorModel()) -> AdversarialVideo:
     """Put the generated 64x64 silhouettes of one probe into its video (see the module docstring).
 
     ``positions`` are the generated frames' places in the adversarial silhouette sequence (the attack
@@ -124,7 +133,7 @@ def build_adversarial_video(rgb: np.ndarray, silhouettes: np.ndarray, kind: str,
         at = kept[positions]
         for p, frame64 in zip(positions, generated, strict=True):
             mask = place_silhouette(frame64, person_box(silhouettes[kept[p]]), shape)
-            frames[kept[p]] = synthesize_frame(mask, background, spade, margin)
+            frames[kept[p]] = synthesize_frame(mask, background, spade, margin, camera)
             masks.append(mask)
         return AdversarialVideo(frames, np.asarray(at, dtype=np.int64), _stack(masks, shape), np.arange(len(rgb)))
     inserts: dict[int, list[np.ndarray]] = {}
@@ -133,7 +142,7 @@ def build_adversarial_video(rgb: np.ndarray, silhouettes: np.ndarray, kind: str,
         anchor = kept[min(following, n - 1)]
         mask = place_silhouette(frame64, person_box(silhouettes[anchor]), shape)
         inserts.setdefault(int(kept[following]) if following < n else len(rgb), []).append(
-            synthesize_frame(mask, background, spade, margin))
+            synthesize_frame(mask, background, spade, margin, camera))
         masks.append(mask)
     out, at, origin = [], [], []
     for t in range(len(rgb) + 1):
@@ -160,12 +169,19 @@ def sequence_features(model: GaitSet, frames: np.ndarray, device: torch.device) 
     return model(silhouettes_to_input(frames, device)[None]).float().cpu().numpy()[0]
 
 
-def score_video(frames: np.ndarray, background: BackgroundModel, model: GaitSet, device: torch.device,
-                threshold: int = THRESHOLD, min_area: int = MIN_AREA) -> tuple[np.ndarray | None, np.ndarray, int]:
-    """The sensor path: ``(features or None, segmented masks, frames kept by preprocessing)``."""
-    masks = segment(frames, background, threshold, min_area)
-    aligned, _ = preprocess_sequence(masks)
-    return sequence_features(model, aligned, device), masks, len(aligned)
+def score_video(frames: np.ndarray, sensor: SensorPath, segmenter: Segmenter, model: GaitSet, device: torch.device,
+                rng: np.random.Generator, artifacts: SegmentationArtifacts | None = None,
+                origin: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray, int]:
+    """The sensor path (:meth:`~gaitcore.video.sensor.SensorPath.sense`), preprocessing and GaitSet:
+    ``(features or None, the segmenter's masks, frames kept by preprocessing)``."""
+    silhouettes, segmented = sensor.sense(frames, segmenter, rng, artifacts, origin)
+    aligned, _ = preprocess_sequence(silhouettes)
+    return sequence_features(model, aligned, device), segmented, len(aligned)
+
+
+def probe_rng(seed: int, key: SequenceKey, stream: int) -> np.random.Generator:
+    """The camera's random numbers for one probe's video: ``stream`` 0 the clean one, 1 the attacked."""
+    return np.random.default_rng([seed, zlib.crc32(key.label.encode()), stream])
 
 
 def _nearest(features: list[np.ndarray | None], gallery: ProtocolGallery, views: list[int], metric: str) -> np.ndarray:
@@ -207,15 +223,16 @@ def run_video_attack_job(
     out_example: str | Path,
     test_subjects: tuple[int, int] = TEST_SUBJECTS,
     metric: str = "euclidean",
-    threshold: int = THRESHOLD,
-    min_area: int = MIN_AREA,
+    sensor: SensorPath = SensorPath(),
+    seed: int = 0,
     device: str = "auto",
     views: Sequence[int] | None = None,
     subjects_per_view: int | None = None,
 ) -> pd.DataFrame:
     """Build, sense and score the attacked videos of one attack job's probes at ``views`` (None: every
-    view of the job), the first ``subjects_per_view`` of each view's design (None: all of them);
-    write its table and Fig. 4 example."""
+    view of the job), the first ``subjects_per_view`` of each view's design (None: all of them),
+    through ``sensor`` (its camera's noise seeded by ``seed`` and the probe); write its table and
+    Fig. 4 example."""
     began = time.perf_counter()
     dev = resolve_device(device)
     rows, meta = read_attack_table(attack_table)
@@ -232,14 +249,16 @@ def run_video_attack_job(
     protocol = protocol_for(dataset, test_subjects)
     gallery = ProtocolGallery.of(features, index, protocol)
     gallery_views = [int(v) for v in meta["gallery_views"]]
-    models: dict[int, BackgroundModel] = {}
+    scenes: dict[int, tuple[np.ndarray, Segmenter]] = {}  # per view: the empty-scene plate, the segmenter
     clean_features, attacked_features, video_frames, video_kept, ious = [], [], [], [], []
     example = None
     for i, row in rows.iterrows():  # i: the row's place in the attack table and its frames
         key = SequenceKey(row["dataset"], row["subject"], row["condition"], int(row["seq"]), int(row["view"]))
-        if key.view not in models:
-            models[key.view] = BackgroundModel.from_footage(source.background_footage(key.view))
-        background = models[key.view]
+        if key.view not in scenes:
+            footage = source.background_footage(key.view)
+            scenes[key.view] = (BackgroundModel.from_footage(footage).image,
+                                sensor.background(footage, np.random.default_rng([seed, key.view])))
+        plate, segmenter = scenes[key.view]
         rgb, _ = source.video(key)
         silhouettes = source.silhouettes(key)
         kept = kept_frames(silhouettes)
@@ -249,9 +268,11 @@ def run_video_attack_job(
                             "dataset configuration as the videos (datasets.casia_b)")
         lo, hi = int(offsets[i]), int(offsets[i + 1])
         video = build_adversarial_video(rgb, silhouettes, str(row["kind"]), positions[lo:hi], generated[lo:hi], spade,
-                                        background.image, margin)
-        attacked, masks, kept_attacked = score_video(video.frames, background, gaitset, dev, threshold, min_area)
-        clean, _, _ = score_video(rgb, background, gaitset, dev, threshold, min_area)
+                                        plate, margin, sensor.camera)
+        artifacts = source.artifacts(key)
+        attacked, masks, kept_attacked = score_video(video.frames, sensor, segmenter, gaitset, dev,
+                                                     probe_rng(seed, key, 1), artifacts, video.origin)
+        clean, _, _ = score_video(rgb, sensor, segmenter, gaitset, dev, probe_rng(seed, key, 0), artifacts)
         clean_features.append(clean)
         attacked_features.append(attacked)
         video_frames.append(len(video.frames))
@@ -266,6 +287,7 @@ def run_video_attack_job(
                   "target", "frame_count", "altered"]].reset_index(drop=True).copy()
     if "variant" in rows:
         table["variant"] = rows["variant"].to_numpy()
+    table["segmenter"] = sensor.segmenter
     table["video_frames"] = video_frames
     table["video_kept"] = video_kept
     table["segmentation_iou"] = ious
@@ -279,8 +301,9 @@ def run_video_attack_job(
     seconds = time.perf_counter() - began
     out_meta = {"gallery_views": gallery_views, "exclude_identical_view": bool(meta["exclude_identical_view"]),
                 "attack_table": str(attack_table), "views": sorted(set(rows["view"].astype(int))),
-                "spade_weights": str(spade_weights), "threshold": threshold, "min_area": min_area,
-                "crop_margin": margin, "device": str(dev), "seconds": round(seconds, 3)}
+                "spade_weights": str(spade_weights), "segmenter": sensor.segmenter, "settings": dict(sensor.settings),
+                "min_area": sensor.min_area, "camera": asdict(sensor.camera), "seed": seed, "crop_margin": margin,
+                "device": str(dev), "seconds": round(seconds, 3)}
     write_parquet_with_meta(table, out_table, META_KEY, out_meta)
     _write_example(out_example, example)
     log.info("%d probes in %.1f s", len(table), seconds)

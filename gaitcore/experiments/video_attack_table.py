@@ -1,7 +1,7 @@
 """The video attack table: accuracy through the sensor path beside the silhouette-level attack.
 
-``results/tables/video_attack.{csv,md}``, one row per (dataset, kind, goal, setting, sparsity,
-condition), rank-1 accuracy in % (Sec. 4.1 "Metrics": per probe view averaged over the gallery
+``results/tables/video_attack.{csv,md}``, one row per (segmenter, dataset, kind, goal, setting,
+sparsity, condition), rank-1 accuracy in % (Sec. 4.1 "Metrics": per probe view averaged over the gallery
 views, the identical view excluded on CASIA-B, then averaged over the probe views), computed by
 :func:`gaitcore.evaluation.attack_accuracy.attack_accuracy` on the same probes four times:
 
@@ -36,10 +36,12 @@ from gaitcore.evaluation.rank1 import MEAN_ROW
 from gaitcore.experiments.video_attack import read_video_attack_table
 from gaitcore.reporting.attack_tables import INTERVAL_NOTE, count_cell, with_interval
 from gaitcore.utils.tables import write_table
+from gaitcore.video.segment import SEGMENTERS
 
 RATES = ["natural_silhouettes", "natural_video", "attack_silhouettes", "attack_video"]
-COLUMNS = ["dataset", "kind", "goal", "setting", "sparsity", "condition", *RATES, "segmentation_iou", "probes",
-           "subjects", "natural_probes", "natural_subjects", *(f"{r}_{end}" for r in RATES for end in ("low", "high"))]
+COLUMNS = ["segmenter", "dataset", "kind", "goal", "setting", "sparsity", "condition", *RATES, "segmentation_iou",
+           "probes", "subjects", "natural_probes", "natural_subjects",
+           *(f"{r}_{end}" for r in RATES for end in ("low", "high"))]
 
 
 def load_video_attacks(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[str, dict]]:
@@ -80,9 +82,23 @@ def _cell_names(column: str, counts: str) -> dict[str, str]:
 
 
 def video_attack_table(rows: pd.DataFrame, metas: dict[str, dict]) -> pd.DataFrame:
-    """The table of the module docstring from the rows of the video attack jobs."""
+    """The table of the module docstring from the rows of the video attack jobs, one block per
+    segmenter (in :data:`gaitcore.video.segment.SEGMENTERS` order)."""
     if rows.empty:
         return pd.DataFrame(columns=COLUMNS)
+    if "segmenter" not in rows:
+        raise ValueError("the video attack rows name no segmenter; rerun the rule `video_attack`")
+    blocks = [_segmenter_table(of, metas).assign(segmenter=name)
+              for name, of in sorted(rows.groupby("segmenter"), key=lambda item: _segmenter_order(item[0]))]
+    return pd.concat(blocks, ignore_index=True)[COLUMNS]
+
+
+def _segmenter_order(name: str) -> int:
+    return SEGMENTERS.index(name) if name in SEGMENTERS else len(SEGMENTERS)
+
+
+def _segmenter_table(rows: pd.DataFrame, metas: dict[str, dict]) -> pd.DataFrame:
+    """The table of one segmenter's rows (every column of :data:`COLUMNS` but ``segmenter``)."""
     key = ["dataset", "kind", "sparsity", "condition"]
     attack_key = [*key, "goal", "setting"]
     paths = {}
@@ -103,7 +119,7 @@ def video_attack_table(rows: pd.DataFrame, metas: dict[str, dict]) -> pd.DataFra
     table["_sparsity"] = table["sparsity"].map(sparsity_value)
     table["_condition"] = table["condition"].map(lambda c: CONDITIONS.index(c) if c in CONDITIONS else len(CONDITIONS))
     table = table.sort_values(["dataset", "kind", "goal", "setting", "_sparsity", "_condition"], kind="stable")
-    return table[COLUMNS].reset_index(drop=True)
+    return table[COLUMNS[1:]].reset_index(drop=True)
 
 
 def video_attack_markdown(table: pd.DataFrame, digits: int = 1) -> str:
@@ -111,10 +127,12 @@ def video_attack_markdown(table: pd.DataFrame, digits: int = 1) -> str:
     if table.empty:
         return "No video attack results.\n"
     parts = []
-    for (dataset, kind, goal, setting), block in table.groupby(["dataset", "kind", "goal", "setting"], sort=False):
-        lines = [f"### {dataset}: frame-{kind} attack ({goal}, {setting}) through the video sensor path, "
-                 "rank-1 accuracy (%)", "", f"{INTERVAL_NOTE}; clean probes, clean subjects: those of the clean "
-                 "columns (every probe of the condition once).", "",
+    groups = table.groupby(["segmenter", "dataset", "kind", "goal", "setting"], sort=False)
+    for (segmenter, dataset, kind, goal, setting), block in groups:
+        lines = [f"### {dataset}: frame-{kind} attack ({goal}, {setting}) through the video sensor path "
+                 f"({segmenter} segmenter), rank-1 accuracy (%)", "",
+                 f"{INTERVAL_NOTE}; clean probes, clean subjects: those of the clean columns (every probe of the "
+                 "condition once).", "",
                  "| sparsity | condition | clean silhouettes | clean video | attacked silhouettes | attacked video | "
                  "segmentation IoU | probes | subjects | clean probes | clean subjects |",
                  "|---|---|" + "---:|" * 9]

@@ -14,7 +14,10 @@ harder composite ... so segmentation has to find it"; this module provides it.
   JPEG; :meth:`SensorModel.capture` applies both, in a camera's order, to every frame the camera
   sees: the clean video, the attacked video and the empty-scene footage of the background model.
 
-:class:`SensorModel` bundles the settings; ``SensorModel()`` changes nothing (``capture`` returns an
+:class:`SensorPath` is the whole path from RGB video to raw silhouettes: the camera, a segmenter
+(:mod:`gaitcore.video.segment`) and the recording's segmentation errors where the source knows them.
+
+:class:`SensorModel` bundles the camera's settings; ``SensorModel()`` changes nothing (``capture`` returns an
 equal copy, ``paste`` is ``composite``), so the attack without a camera model is the paper's.
 Randomness comes only from the ``numpy`` generator passed in, so a seed fixes every frame.
 """
@@ -23,9 +26,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
+
+from gaitcore.data.synthetic import SegmentationArtifacts
+from gaitcore.video.segment import MIN_AREA, Segmenter, make_segmenter
 
 
 def _check_number(name: str, value: object, unit: str) -> None:
@@ -149,3 +156,33 @@ class SensorModel:
     def paste(self, background: np.ndarray, generated: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """:func:`blend` with this model's ``dilate`` and ``feather``."""
         return blend(background, generated, mask, dilate=self.dilate, feather=self.feather)
+
+
+@dataclass(frozen=True)
+class SensorPath:
+    """From RGB video to raw silhouettes, the same for every video of a run (issue 21 item 1): the
+    camera (:class:`SensorModel`), a segmenter of :data:`gaitcore.video.segment.SEGMENTERS` learnt from
+    the camera's view of the empty scene, then the recording's segmentation errors where the source
+    knows them (the synthetic store's, :class:`gaitcore.data.synthetic.SegmentationArtifacts`), so that
+    a clean video sensed here gives the store's silhouettes up to what the camera and segmenter change.
+    """
+
+    camera: SensorModel = SensorModel()
+    segmenter: str = "median"
+    settings: tuple[tuple[str, Any], ...] = ()  # the segmenter's settings (DEFAULT_SETTINGS otherwise)
+    min_area: int = MIN_AREA
+
+    def background(self, footage: np.ndarray, rng: np.random.Generator) -> Segmenter:
+        """The view's segmenter, learnt from ``footage`` as the camera sees it."""
+        return make_segmenter(self.segmenter, self.camera.capture(footage, rng), min_area=self.min_area,
+                              **dict(self.settings))
+
+    def sense(self, frames: np.ndarray, segmenter: Segmenter, rng: np.random.Generator,
+              artifacts: SegmentationArtifacts | None = None, origin: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """``(silhouettes, segmented)`` of RGB ``frames``: the segmenter's masks of the camera's frames
+        (``segmented``) with ``artifacts`` of the recorded frame each shows (``origin``, see
+        :meth:`~gaitcore.data.synthetic.SegmentationArtifacts.apply_all`) when given."""
+        segmented = segmenter.segment(self.camera.capture(frames, rng))
+        silhouettes = segmented if artifacts is None else artifacts.apply_all(segmented, origin)
+        return silhouettes, segmented

@@ -9,7 +9,10 @@ sensor path; neither the real videos nor their frames ship with the silhouettes.
 * :meth:`~VideoSource.silhouettes`: the raw silhouettes the store was built from, frame for frame
   with the video (store frame ``j`` is the ``j``-th of them that GaitSet's preprocessing keeps);
 * :meth:`~VideoSource.background_footage`: frames of the empty scene of a view, for the per-view
-  background model (CASIA-B ships such footage, ``<subject>-bkgrd-<view>.avi``).
+  background model (CASIA-B ships such footage, ``<subject>-bkgrd-<view>.avi``);
+* :meth:`~VideoSource.artifacts`: the segmentation errors the store's silhouettes of a recording
+  carry beyond what a segmenter finds in its video (the synthetic renderer's; None for real videos,
+  whose silhouettes come from real segmentation), for :class:`gaitcore.video.sensor.SensorPath`.
 
 Two sources exist: :class:`SyntheticVideos` (the renderer's RGB mode, the default) and
 :class:`CasiaBVideos` (the released CASIA-B videos, ``<root>/<subject>-<cond>-<seq>-<view>.avi``,
@@ -28,7 +31,13 @@ import numpy as np
 from gaitcore.data.build import SourceSpec
 from gaitcore.data.layout import CASIA_B, CASIA_B_FRAME_SHAPE, CASIA_B_SUBJECTS, SequenceKey
 from gaitcore.data.readers import read_silhouette
-from gaitcore.data.synthetic import SyntheticConfig, render_sequence, render_sequence_rgb
+from gaitcore.data.synthetic import (
+    SegmentationArtifacts,
+    SyntheticConfig,
+    render_sequence,
+    render_sequence_rgb,
+    segmentation_artifacts,
+)
 from gaitcore.data.synthetic.rgb import background
 from gaitcore.errors import DataError
 
@@ -51,6 +60,8 @@ class VideoSource(Protocol):
 
     def background_footage(self, view: int) -> np.ndarray: ...
 
+    def artifacts(self, key: SequenceKey) -> SegmentationArtifacts | None: ...
+
 
 class SyntheticVideos:
     """The synthetic renderer's RGB mode: the walker in colour with its exact mask on the view's scene.
@@ -72,6 +83,9 @@ class SyntheticVideos:
 
     def background_footage(self, view: int) -> np.ndarray:
         return np.asarray(background(self.cfg, view))[None]
+
+    def artifacts(self, key: SequenceKey) -> SegmentationArtifacts:
+        return segmentation_artifacts(self.cfg, key)
 
 
 def _read_avi(path: Path) -> np.ndarray:
@@ -145,6 +159,9 @@ class CasiaBVideos:
                                 "<subject>-bkgrd-<view>.avi, recorded with the videos)")
             clips.append(frames)
         return np.concatenate(clips)
+
+    def artifacts(self, key: SequenceKey) -> None:
+        return None  # the released silhouettes' errors are the real segmentation's
 
 
 def video_source(dataset: dict[str, Any], videos_root: str | None = None) -> VideoSource:

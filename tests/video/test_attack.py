@@ -21,11 +21,14 @@ from gaitcore.experiments.video_attack import (
     read_example,
     read_video_attack_table,
     run_video_attack_job,
+    score_video,
+    sequence_features,
 )
 from gaitcore.experiments.video_attack_table import COLUMNS, video_attack_markdown, video_attack_table
 from gaitcore.models.gaitset import build_gaitset, save_gaitset
 from gaitcore.models.spade import SpadeArch, SpadeModel, build_spade_discriminator, build_spade_generator, save_spade
 from gaitcore.video.segment import BackgroundModel, iou, segment
+from gaitcore.video.sensor import SensorPath
 from gaitcore.video.sources import CasiaBVideos, SyntheticVideos, video_source
 from tests.reporting.test_attack_tables import row as attack_row
 from tests.reporting.test_attack_tables import write as write_attack_table
@@ -162,7 +165,8 @@ def test_a_job_makes_videos_of_the_chosen_views_only(job_world, tmp_path):
 def _rows(kind, subjects, clean, attacked, video_clean, video_attacked, condition="nm"):
     rows = pd.DataFrame({"dataset": CASIA_B, "subject": subjects, "condition": condition, "seq": [5, 6],
                          "view": 90, "mode": f"{kind}_nontargeted_adversary", "kind": kind, "goal": "nontargeted",
-                         "setting": "adversary", "sparsity": "1/10", "target": "", "segmentation_iou": [0.9, 0.7]})
+                         "setting": "adversary", "sparsity": "1/10", "target": "", "segmentation_iou": [0.9, 0.7],
+                         "segmenter": "median"})
     for view, j in ((0, 0), (90, 1), (180, 2)):
         paths = (("clean_", clean), ("", attacked), ("video_clean_", video_clean), ("video_", video_attacked))
         for prefix, values in paths:
@@ -251,3 +255,38 @@ def test_casia_b_videos_pair_avi_frames_with_the_silhouette_pngs(tmp_path):
     assert np.array_equal(masks[0], mask) and not masks[1].any() and np.array_equal(masks[2], mask)
     with pytest.raises(DataError, match="frames of"):
         CasiaBVideos(tmp_path / "videos", tmp_path / "silhouettes").video(KEY)  # 240x320 expected
+
+
+def test_the_clean_video_is_sensed_as_the_stored_silhouettes(probe, job_world, tmp_path):
+    """Issue 21: the sensor path gives the clean video the store's segmentation errors, so GaitSet sees
+    the stored sequence again (without them, another one)."""
+    rgb, _, stored, _, _ = probe
+    source, sensor = SyntheticVideos(CFG), SensorPath()
+    segmenter = sensor.background(source.background_footage(KEY.view), np.random.default_rng(0))
+    torch.manual_seed(0)
+    gaitset = build_gaitset(channels=(2, 4, 8), hidden_dim=8).eval()
+    rng = np.random.default_rng(0)
+    sensed, _, kept = score_video(rgb, sensor, segmenter, gaitset, torch.device("cpu"), rng, source.artifacts(KEY))
+    bare, _, kept_bare = score_video(rgb, sensor, segmenter, gaitset, torch.device("cpu"), rng)
+    store = sequence_features(gaitset, stored, torch.device("cpu"))
+    assert kept == len(stored) and kept_bare > kept  # the store's empty frames are sensed empty too
+    assert np.linalg.norm(sensed - store) < 0.5 * np.linalg.norm(bare - store)  # the victims' distance
+    root, table = job_world
+    run_job(root, table, tmp_path, None)
+    stored_table, meta = read_video_attack_table(tmp_path / "v.parquet")
+    assert set(stored_table["segmenter"]) == {"median"} and meta["segmenter"] == "median"
+    assert meta["camera"] == {"noise_sigma": 0.0, "jpeg_quality": None, "dilate": 0, "feather": 0.0}
+
+
+def test_the_table_has_a_block_per_segmenter_in_their_order():
+    metas = {CASIA_B: {"gallery_views": [0, 90, 180], "exclude_identical_view": True}}
+    rows = _rows("alteration", ["075", "076"], [("075", "075", "075"), ("076", "076", "076")],
+                 [("001", "001", "001")] * 2, [("075", "075", "075")] * 2, [("001", "001", "001")] * 2)
+    both = pd.concat([rows.assign(segmenter="knn"), rows.assign(segmenter="median")], ignore_index=True)
+    table = video_attack_table(both, metas)
+    assert table["segmenter"].tolist() == ["median", "knn"]
+    assert table.drop(columns="segmenter").iloc[0].equals(table.drop(columns="segmenter").iloc[1])
+    markdown = video_attack_markdown(table)
+    assert markdown.index("(median segmenter)") < markdown.index("(knn segmenter)")
+    with pytest.raises(ValueError, match="name no segmenter"):
+        video_attack_table(rows.drop(columns="segmenter"), metas)

@@ -7,7 +7,8 @@ import pytest
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.synthetic import SyntheticConfig
 from gaitcore.video.frames import composite
-from gaitcore.video.sensor import SensorModel, add_noise, blend, reencode
+from gaitcore.video.segment import SEGMENTERS, BackgroundModel, iou, segment
+from gaitcore.video.sensor import SensorModel, SensorPath, add_noise, blend, reencode
 from gaitcore.video.sources import SyntheticVideos
 
 CFG = SyntheticConfig.for_dataset(CASIA_B, subjects=3, frames_min=16, frames_max=16)
@@ -130,3 +131,53 @@ def test_the_default_sensor_leaves_frames_unchanged_and_capture_is_noise_then_jp
 def test_sensor_settings_are_validated(settings, field):
     with pytest.raises(ValueError, match=rf"^{field} must be .*, got"):
         SensorModel(**settings)
+
+
+# ------------------------------------------------------------------------------- the sensor path
+STORE_MATCH_BOUND = 0.99  # stated: without a camera, mean IoU of the sensed clean video with the store
+
+
+def _sensed(method, camera, key):
+    """Mean IoUs over frames with a person: sensed vs store, the segmenter's masks vs the exact masks,
+    the segmenter's masks vs the store (no artifacts)."""
+    source = SyntheticVideos(CFG)
+    rgb, exact = source.video(key)
+    store = source.silhouettes(key)
+    sensor = SensorPath(camera=camera, segmenter=method)
+    segmenter = sensor.background(source.background_footage(key.view), np.random.default_rng(0))
+    silhouettes, segmented = sensor.sense(rgb, segmenter, np.random.default_rng(1), source.artifacts(key))
+    again, _ = sensor.sense(rgb, segmenter, np.random.default_rng(1), source.artifacts(key))
+    assert np.array_equal(again, silhouettes)  # the seed fixes the camera
+    person = [t for t in range(len(store)) if (store[t] > 0).sum() >= 500]
+    assert len(person) >= 8
+    return tuple(float(np.mean([iou(a[t], b[t]) for t in person]))
+                 for a, b in ((silhouettes, store), (segmented, exact), (segmented, store)))
+
+
+@pytest.mark.parametrize("method", SEGMENTERS)
+def test_a_clean_video_sensed_gives_the_stores_silhouettes(method):
+    """Issue 21 item 1: the store's silhouettes and the sensed clean video carry the same recording's
+    segmentation errors, so they agree as well as the segmenter finds the rendered person."""
+    key = SequenceKey(CASIA_B, "002", "bg", 1, 108)
+    sensed, found, bare = _sensed(method, SensorModel(), key)
+    assert sensed > STORE_MATCH_BOUND and sensed > bare + 0.03  # measured 0.996 against 0.923
+    # Through a camera (sigma 4, JPEG 80) the sensed video is as close to the store as the segmenter's
+    # masks are to the exact ones: measured 0.976 / 0.942 / 0.979 (median / mog2 / knn) on this key;
+    # MOG2 loses parts of the person here (tests/video/test_segment.py bounds each method's masks).
+    sensed, found, bare = _sensed(method, SensorModel(noise_sigma=4.0, jpeg_quality=80), key)
+    assert sensed >= found - 0.01 and sensed > bare + 0.02
+
+
+def test_without_a_camera_the_median_path_is_the_store_up_to_the_segmenters_edge():
+    source = SyntheticVideos(CFG)
+    key = SequenceKey(CASIA_B, "001", "nm", 1, 90)
+    rgb, exact = source.video(key)
+    sensor = SensorPath()
+    segmenter = sensor.background(source.background_footage(90), np.random.default_rng(0))
+    silhouettes, segmented = sensor.sense(rgb, segmenter, np.random.default_rng(0), source.artifacts(key))
+    assert np.array_equal(segmented, segment(rgb, BackgroundModel.from_footage(source.background_footage(90))))
+    same = segmented == exact  # where the segmenter found the exact mask, the store's silhouette is sensed
+    assert same.mean() > 0.99
+    store = source.silhouettes(key)
+    agree = [np.mean((silhouettes[t] == store[t])[same[t]]) for t in range(len(store))]
+    assert min(agree) > 0.98

@@ -89,6 +89,7 @@ wildcard_constraints:
     sparsity=r"\d+-\d+",
     mode=ATTACK_MODE_PATTERN,
     recipe=r"[A-Za-z0-9_.-]+",
+    segmenter=r"median|mog2|knn",
     victim=r"[A-Za-z0-9_.-]+",
 
 
@@ -128,14 +129,28 @@ def attack_path(
 def video_attack_path(
     ext,
     root=VIDEO_ATTACKS,
+    segmenter="{segmenter}",
     mode="{mode}",
     sparsity="{sparsity}",
     condition="{condition}",
 ):
-    """A file of one video attack job (one per CASIA-B attack job): its table (``parquet``) and
-    example (``npz``) under video_attacks/, its ``log`` and benchmark (``tsv``) under logs/ and
-    benchmarks/video_attacks."""
-    return f"{root}/casia_b/{mode}/{sparsity}/{condition}.{ext}"
+    """A file of one video attack job (one per segmenter and CASIA-B attack job): its table
+    (``parquet``) and example (``npz``) under video_attacks/, its ``log`` and benchmark (``tsv``)
+    under logs/ and benchmarks/video_attacks."""
+    return f"{root}/{segmenter}/casia_b/{mode}/{sparsity}/{condition}.{ext}"
+
+
+def video_sensor(wildcards):
+    """The sensor path of one video attack job (its segmenter's settings, the camera), for rule
+    video_attack."""
+    return canonical(
+        {
+            "segmenter": wildcards.segmenter,
+            "settings": VIDEO_ATTACK["segmentation"][wildcards.segmenter],
+            "min_area": VIDEO_ATTACK["min_area"],
+            "camera": VIDEO_ATTACK["camera"],
+        }
+    )
 
 
 def fill_wildcards(pattern, **wildcards):
@@ -794,22 +809,27 @@ def video_attack_jobs():
 
 
 def video_attack_files(ext):
-    """The ``parquet`` tables or ``npz`` examples of every video attack job."""
+    """The ``parquet`` tables or ``npz`` examples of every video attack job, segmenter by segmenter."""
     return [
-        video_attack_path(ext, mode=m, sparsity=s, condition=c)
+        video_attack_path(ext, segmenter=g, mode=m, sparsity=s, condition=c)
+        for g in VIDEO_ATTACK["segmenters"]
         for m, s, c in video_attack_jobs()
     ]
 
 
 def video_attack_examples():
-    """Fig. 4's examples: per mode, the job at the largest sparsity and first condition (its first
-    probe)."""
+    """Fig. 4's examples: per mode, the first segmenter's job at the largest sparsity and first
+    condition (its first probe)."""
     first = {}
     for mode, sparsity, condition in video_attack_jobs():
         value = Sparsity.from_file_name(sparsity)
         if mode not in first or value > first[mode][0]:
             path = video_attack_path(
-                "npz", mode=mode, sparsity=sparsity, condition=condition
+                "npz",
+                segmenter=VIDEO_ATTACK["segmenters"][0],
+                mode=mode,
+                sparsity=sparsity,
+                condition=condition,
             )
             first[mode] = (value, path)
     return [path for _, path in first.values()]

@@ -1,7 +1,7 @@
 # Stage 9, the video attack through the sensor path (He et al. Sec. 3.3, Fig. 4; the scoring is
-# beyond the paper): per selected CASIA-B attack job (mode, sparsity, condition), the adversarial
-# silhouettes of its probes at video_attack.views rendered by SPADE, composited into the probe's
-# video, segmented by background subtraction and scored by GaitSet; aggregated into
+# beyond the paper): per segmenter and selected CASIA-B attack job (mode, sparsity, condition), the
+# adversarial silhouettes of its probes at video_attack.views rendered by SPADE, pasted into the
+# probe's video, read through the camera model and the segmenter and scored by GaitSet; aggregated into
 # tables/video_attack.{csv,md} and Fig. 4 (docs/spade.md). Config: `video_attack`,
 # `spade.videos_root`, `datasets.casia_b`, `gaitset.evaluation`, `threads.video_attack`,
 # `threads.aggregate_video_attacks`, `device`.
@@ -42,10 +42,10 @@ rule video_attack:
                 "test_subjects": TEST_SUBJECTS,
                 "subjects_per_view": ATTACK["subjects_per_view"]["other"],
                 "metric": GAITSET["evaluation"]["metric"],
-                "threshold": VIDEO_ATTACK["threshold"],
-                "min_area": VIDEO_ATTACK["min_area"],
             }
         ),
+        sensor=video_sensor,
+        seed=config["seed"],
         runtime=runtime_knobs({"device": config["device"]}),
     script:
         "../../scripts/video_attack.py"
