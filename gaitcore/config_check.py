@@ -276,6 +276,12 @@ def role_problems(config: Mapping) -> list[str]:
     if budget["other"] is not None and (budget["headline"] is not None and budget["other"] > budget["headline"]):
         problems.append(f"attack.subjects_per_view.other = {budget['other']} exceeds headline = {budget['headline']}: "
                         "the other cells' probes are the headline's first per view; lower other")
+    video = config["video_attack"]
+    smallest = smallest_budget(video["modes"], budget)
+    if video["subjects_per_view"] is not None and smallest is not None and video["subjects_per_view"] > smallest:
+        problems.append(f"video_attack.subjects_per_view = {video['subjects_per_view']} is above the attack jobs' "
+                        f"budget {smallest} for video_attack.modes (attack.subjects_per_view): the videos are made "
+                        "of those jobs' probes; lower it")
     casia_a = config["datasets"]["casia_a"]
     a_subjects = (casia_a.get("synthetic", {}).get("subjects", CASIA_A_SUBJECTS)
                   if casia_a.get("source", "synthetic") == "synthetic" else CASIA_A_SUBJECTS)
@@ -290,6 +296,14 @@ def check_roles(config: Mapping) -> None:
     problems = role_problems(config)
     if problems:
         raise ConfigError(problems, "Invalid subject roles or probe budget in the config")
+
+
+def smallest_budget(modes: list[str], budget: Mapping) -> int | None:
+    """The smallest probe budget (``attack.subjects_per_view``) of the attack jobs of ``modes``
+    (a mode or mode+variant each); None when every one takes every probe."""
+    values = [budget["headline"] if Mode.parse(mode).is_headline else budget["other"] for mode in modes]
+    bounded = [value for value in values if value is not None]
+    return min(bounded) if bounded else None
 
 
 def victim_problems(config: Mapping) -> list[str]:
@@ -316,10 +330,8 @@ def victim_problems(config: Mapping) -> list[str]:
         if outside:
             problems.append(f"victims.{key} {outside} are not among attack.{key} {list(allowed)}: the victims table "
                             f"compares with GaitSet's own attack jobs; add them to attack.{key} or drop them")
-    budget = attack["subjects_per_view"]
-    smallest = min(budget["headline"] if Mode.parse(mode).is_headline else budget["other"]
-                   for mode in victims["modes"])
-    if victims["subjects_per_view"] > smallest:
+    smallest = smallest_budget(victims["modes"], attack["subjects_per_view"])
+    if smallest is not None and victims["subjects_per_view"] > smallest:
         problems.append(f"victims.subjects_per_view {victims['subjects_per_view']} is above GaitSet's budget "
                         f"{smallest} for victims.modes (attack.subjects_per_view): lower it so that every victim's "
                         "probes are among GaitSet's")

@@ -118,6 +118,8 @@ def test_a_sparsity_outside_0_1_stops_the_dag_naming_the_key(tmp_path, key, valu
          "attack.subjects_per_view.other = 4 exceeds headline = 3"),
         ("gaitset.evaluation.test_subjects", [7, 12],
          "gaitset.evaluation.test_subjects: this key moved; set subjects.casia_b.test instead"),
+        ("video_attack.subjects_per_view", 6,
+         "video_attack.subjects_per_view = 6 is above the attack jobs' budget 5 for video_attack.modes"),
     ],
 )
 def test_bad_subject_roles_or_budgets_stop_the_dag_naming_the_key(tmp_path, key, value, message):

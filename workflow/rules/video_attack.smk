@@ -40,7 +40,7 @@ rule video_attack:
         evaluation=canonical(
             {
                 "test_subjects": TEST_SUBJECTS,
-                "subjects_per_view": ATTACK["subjects_per_view"]["other"],
+                "subjects_per_view": VIDEO_ATTACK["subjects_per_view"],
                 "metric": GAITSET["evaluation"]["metric"],
             }
         ),
