@@ -13,5 +13,6 @@ write_findings(
     table3_csv=snakemake.input.table3,
     imperceptibility_csv=snakemake.input.imperceptibility,
     precision_csv=snakemake.input.precision,
+    video_paths=list(snakemake.input.videos),
     seed=snakemake.params.seed,
 )

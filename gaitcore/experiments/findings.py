@@ -32,6 +32,7 @@ from gaitcore.data.layout import CASIA_B, CONDITIONS
 from gaitcore.evaluation.attack_accuracy import AVERAGE, cell_scores, paired_scores
 from gaitcore.evaluation.uncertainty import Interval, paired_difference
 from gaitcore.experiments.transfer import TABLE3_MODE, TABLE3_SPARSITY
+from gaitcore.experiments.video_attack_table import load_video_attacks, video_path_rows
 from gaitcore.reporting.findings_tables import findings_markdown, summary_markdown
 from gaitcore.reporting.transfer_tables import DROP
 from gaitcore.utils.tables import atomic_write_text, write_table
@@ -99,6 +100,11 @@ RULES = {
                                    "attack-trained detector AUC - 50 (points)", DETECTOR_POINTS, within=True),
     "passes_sequence_detector": Rule("the attack's sequences pass a sequence detector", "Sec. 1, Sec. 4.5",
                                      "sequence detector AUC - 50 (points)", DETECTOR_POINTS, within=True),
+    "clean_video_reads_as_silhouettes": Rule("the clean video reads as the clean silhouettes",
+                                             "beyond the paper (the sensor path, docs/spade.md)",
+                                             "clean silhouettes - clean video", CLOSE_POINTS, within=True),
+    "survives_sensor_path": Rule("the attack survives the sensor path", "Sec. 3.3, Fig. 4 (scored beyond the paper)",
+                                 "clean video - attacked video", FAR_POINTS),
 }
 # Each detector's AUC column of imperceptibility.csv and the rule that decides it.
 DETECTOR_RULES = {"detector_auc": "passes_detector", "attack_detector_auc": "passes_attack_detector",
@@ -171,13 +177,38 @@ def _detector_rows(imperceptibility_csv: str | Path) -> list[dict]:
     return out
 
 
+def _video_rows(video_paths: Sequence[str | Path], *, seed: int) -> list[dict]:
+    """Per segmenter and video attack cell, the clean video against the clean silhouettes and the
+    attacked video against the clean video, on the same probes (``clean_video_reads_as_silhouettes``,
+    ``survives_sensor_path``)."""
+    rows, metas = load_video_attacks(list(video_paths))
+    out = []
+    for segmenter, of_segmenter in rows.groupby("segmenter", sort=False):
+        of_segmenter = of_segmenter.reset_index(drop=True)
+        video = video_path_rows(of_segmenter, metas)
+        cells = of_segmenter[["kind", "goal", "setting", "sparsity", "condition"]].drop_duplicates()
+        for cell in cells.itertuples(index=False):
+            where = {"kind": cell.kind, "goal": cell.goal, "setting": cell.setting, "sparsity": cell.sparsity,
+                     "condition": cell.condition}
+            silhouettes = cell_scores(of_segmenter, metas, clean=True, **where)["score"]
+            clean = cell_scores(video, metas, clean=True, **where)["score"]
+            attacked = cell_scores(video, metas, **where)["score"]
+            labels = {"kind": f"{cell.kind} {cell.goal}", "condition": cell.condition, "sparsity": cell.sparsity}
+            for key, (a, b) in (("clean_video_reads_as_silhouettes", (silhouettes, clean)),
+                                ("survives_sensor_path", (clean, attacked))):
+                out.append(_row(key, paired_scores(a, b, seed=seed), **labels,
+                                comparison=f"{RULES[key].comparison} ({segmenter} segmenter)"))
+    return out
+
+
 def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path | None = None,
-                   imperceptibility_csv: str | Path | None = None, seed: int = 0) -> pd.DataFrame:
+                   imperceptibility_csv: str | Path | None = None, video_paths: Sequence[str | Path] = (),
+                   seed: int = 0) -> pd.DataFrame:
     """One row per (finding, cell) of CASIA-B's attack results (and, with ``table3_csv``, Table 3's
     transfer; with ``imperceptibility_csv``, the judge's realism against the baselines and the frame
-    detector's AUC): the paired
-    difference, its interval and the verdict of :data:`RULES` (see the module docstring and
-    docs/findings.md)."""
+    detector's AUC; with ``video_paths``, the video attack jobs' tables, the sensor path's findings):
+    the paired difference, its interval and the verdict of :data:`RULES` (see the module docstring
+    and docs/findings.md)."""
     rows, metas = load_attacks(list(attack_paths))
     if CASIA_B not in metas:
         raise ValueError("the findings need CASIA-B attack tables (attack.datasets must include casia_b)")
@@ -227,6 +258,8 @@ def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path
     if imperceptibility_csv is not None:
         out.extend(_realism_rows(imperceptibility_csv))
         out.extend(_detector_rows(imperceptibility_csv))
+    if video_paths:
+        out.extend(_video_rows(video_paths, seed=seed))
     table = pd.DataFrame.from_records(out, columns=COLUMNS)
     log.info("%d finding cells: %s", len(table), table["verdict"].value_counts().to_dict())
     return table
@@ -235,10 +268,11 @@ def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path
 def write_findings(attack_paths: Sequence[str | Path], natural_csv: str | Path, csv_path: str | Path,
                    md_path: str | Path, summary_path: str | Path, *, table3_csv: str | Path | None = None,
                    imperceptibility_csv: str | Path | None = None, precision_csv: str | Path | None = None,
-                   seed: int = 0) -> pd.DataFrame:
+                   video_paths: Sequence[str | Path] = (), seed: int = 0) -> pd.DataFrame:
     """Write ``findings.{csv,md}`` and ``summary.md`` (natural accuracy, the headline cells with their
     intervals and precision from ``precision_csv``, every finding's verdicts), atomically."""
-    table = findings_table(attack_paths, table3_csv=table3_csv, imperceptibility_csv=imperceptibility_csv, seed=seed)
+    table = findings_table(attack_paths, table3_csv=table3_csv, imperceptibility_csv=imperceptibility_csv,
+                           video_paths=video_paths, seed=seed)
     write_table(table, csv_path, md_path, markdown=findings_markdown(table, RULES.values()))
     natural = pd.read_csv(natural_csv, dtype={"probe_view": str})
     precision = None if precision_csv is None else pd.read_csv(precision_csv)

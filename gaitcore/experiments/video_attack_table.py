@@ -64,14 +64,19 @@ def load_video_attacks(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, dict[
     return rows, metas
 
 
+def video_path_rows(rows: pd.DataFrame, metas: dict[str, dict]) -> pd.DataFrame:
+    """``rows`` with the video path's nearest subjects (``video_rank1_*``, ``video_clean_rank1_*``) in the
+    attack table's columns (``rank1_*``, ``clean_rank1_*``), so that the attack tables' scoring reads
+    the video path."""
+    views = {v for meta in metas.values() for v in meta["gallery_views"]}
+    plain = [f"{p}rank1_{v:03d}" for v in views for p in ("", "clean_")]
+    return rows.drop(columns=plain).rename(columns={"video_" + c: c for c in plain})
+
+
 def _path_accuracy(rows: pd.DataFrame, metas: dict[str, dict], prefix: str) -> pd.DataFrame:
     """attack_accuracy's mean rows (over probe views) scored from the ``{prefix}rank1_*`` and
     ``{prefix}clean_rank1_*`` columns."""
-    if prefix:
-        views = {v for meta in metas.values() for v in meta["gallery_views"]}
-        plain = [f"{p}rank1_{v:03d}" for v in views for p in ("", "clean_")]
-        rows = rows.drop(columns=plain).rename(columns={prefix + c: c for c in plain})
-    long = attack_accuracy(rows, metas)
+    long = attack_accuracy(video_path_rows(rows, metas) if prefix else rows, metas)
     return long[long["probe_view"] == MEAN_ROW]
 
 

@@ -290,3 +290,33 @@ def test_the_table_has_a_block_per_segmenter_in_their_order():
     assert markdown.index("(median segmenter)") < markdown.index("(knn segmenter)")
     with pytest.raises(ValueError, match="name no segmenter"):
         video_attack_table(rows.drop(columns="segmenter"), metas)
+
+
+def test_the_sensor_paths_findings_compare_the_same_probes(tmp_path):
+    """findings.md's two sensor-path rows per segmenter and cell (docs/findings.md): clean silhouettes
+    minus clean video (within +-5 holds) and clean video minus attacked video (above 20 holds)."""
+    from gaitcore.experiments.findings import findings_table
+    from gaitcore.experiments.video_attack import META_KEY
+    from gaitcore.utils.tables import write_parquet_with_meta
+
+    meta = {"gallery_views": [0, 90, 180], "exclude_identical_view": True}
+    miss = ("x", "x", "x")
+    parts = []
+    for i, subject in enumerate(["075", "076", "077", "078"]):
+        own = tuple(subject for _ in range(3))
+        parts.append(_rows("alteration", [subject, subject], clean=[own, own], attacked=[miss, miss],
+                           video_clean=[own, own], video_attacked=[miss, own if i == 0 else miss])
+                     .assign(seq=[5 + 2 * i, 6 + 2 * i]))
+    rows = pd.concat(parts, ignore_index=True)
+    paths = [tmp_path / f"{segmenter}.parquet" for segmenter in ("median", "knn")]
+    for path in paths:
+        write_parquet_with_meta(rows.assign(segmenter=path.stem), path, META_KEY, meta)
+    attack_table = write_attack_table(tmp_path / "attack.parquet", [attack_row("075", 90, ("075", "075"))])
+    table = findings_table([attack_table], video_paths=paths)
+    video = table[table["comparison"].str.contains("segmenter")]
+    assert len(video) == 4 and video["comparison"].str.endswith("(median segmenter)").sum() == 2
+    clean = video[video["finding"] == "the clean video reads as the clean silhouettes"].iloc[0]
+    assert (clean.estimate, clean.low, clean.high, clean.verdict) == (0.0, 0.0, 0.0, "holds")
+    survives = video[video["finding"] == "the attack survives the sensor path"].iloc[0]
+    assert survives.estimate == pytest.approx(100 - 100 / 8) and survives.verdict == "holds"
+    assert (survives.probes, survives.subjects) == (8, 4)

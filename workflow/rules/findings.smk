@@ -40,6 +40,7 @@ rule findings:
         table3=rules.table3_blackbox_gaitgan.output.csv,
         imperceptibility=rules.compare_perturbations.output.imperceptibility_csv,
         precision=rules.headline_precision.output.csv,
+        videos=video_attack_files("parquet"),  # the sensor path's findings (none without video jobs)
     output:
         csv=report(
             f"{RESULTS}/tables/findings.csv",
