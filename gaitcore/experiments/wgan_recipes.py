@@ -51,7 +51,6 @@ log = logging.getLogger(__name__)
 
 REFERENCE = "default"  # the attack's generator (wgan.train, wgan.dim)
 BUDGET = 1.1  # most compute a candidate may use, relative to the default's
-VERDICTS = ("better", "not better", "over budget")
 COLUMNS = ["recipe", "iteration", "final", "overrides", "compute", "seconds", "frames", "subjects",
            "grey_ratio", "grey_ratio_low", "grey_ratio_high", "binary_ratio", "binary_ratio_low", "binary_ratio_high",
            "binary_difference", "binary_difference_low", "binary_difference_high", "verdict"]
