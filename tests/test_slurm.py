@@ -154,6 +154,20 @@ class Cluster:
         return int(self.query("sinfo", "-h", "-o", "%m").split()[0].rstrip("+"))
 
 
+def _leave_a_killed_start_behind(state: Path) -> Path | None:
+    """What a start killed before its stop leaves: /etc/slurm/slurm.conf linked to a configuration
+    start_slurm.sh wrote, whose slurmctld no longer runs (a CI run once failed on this). Made only
+    where the machine has no /etc/slurm/slurm.conf of its own; returns the link's target."""
+    etc_conf = Path("/etc/slurm/slurm.conf")
+    if etc_conf.exists() or etc_conf.is_symlink():
+        return None
+    target = state / "slurm.conf"
+    target.write_text("# Written by tests/slurm/start_slurm.sh: a cluster whose run was killed.\n")
+    etc_conf.parent.mkdir(parents=True, exist_ok=True)
+    etc_conf.symlink_to(target)
+    return target
+
+
 @pytest.fixture
 def slurm_cluster(tmp_path_factory):
     why = _why_slurm_cannot_start()
@@ -161,6 +175,7 @@ def slurm_cluster(tmp_path_factory):
         if IN_CI:
             pytest.fail(f"CI is set, so the Slurm test must run, but {why}")
         pytest.skip(why)
+    left_behind = _leave_a_killed_start_behind(tmp_path_factory.mktemp("killed"))
     cluster = Cluster(tmp_path_factory.mktemp("slurm"))
     try:
         started = cluster.start()
@@ -170,14 +185,14 @@ def slurm_cluster(tmp_path_factory):
     if started.returncode != 0:
         cluster.stop()  # whatever it had started before failing
         pytest.fail(f"start_slurm.sh failed (status {started.returncode}):\n{started.stderr[-5000:]}")
+    if left_behind:
+        assert f"a link to {left_behind}" in started.stderr, started.stderr
     try:
         yield cluster
     finally:
         cluster.stop()  # a no-op when the test stopped it already
 
 
-@pytest.mark.slurm
-@pytest.mark.slow
 def named_rules(comment: str, rules: set[str]) -> set[str]:
     """The rules a Slurm job's comment names (the plugin writes ``rule_<rule>``, or
     ``rule_<group>_<rules>`` for a job group). Longer names are matched first and taken out, so
@@ -191,6 +206,8 @@ def named_rules(comment: str, rules: set[str]) -> set[str]:
     return named
 
 
+@pytest.mark.slurm
+@pytest.mark.slow
 def test_ci_config_runs_through_slurm(slurm_cluster, tmp_path):
     cluster = slurm_cluster
     profile = write_ci_profile(

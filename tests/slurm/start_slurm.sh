@@ -23,7 +23,8 @@
 #   GAITCORE_SLURM_TIMEOUT    seconds allowed for installing and for starting  [300]
 #   GAITCORE_SLURM_PORT       slurmctld port; slurmd uses the next one         [16817]
 # Exit status: 0 up (or already up), 2 not root, 3 no apt-get to install with, 4 the machine has
-# its own /etc/slurm/slurm.conf (left alone), 1 anything else.
+# its own /etc/slurm/slurm.conf (left alone; a link an earlier, killed start left behind is
+# replaced), 1 anything else.
 # Everything it says goes to stderr; stdout carries only the export line.
 set -euo pipefail
 
@@ -145,8 +146,25 @@ EOF
 # Jobs need the configuration at Slurm's default path: the executor's job step strips SLURM_*
 # (SLURM_CONF included) from the environment of the srun it runs inside each job.
 ETC_CONF=/etc/slurm/slurm.conf
+HEADER="# Written by tests/slurm/start_slurm.sh"
+# A link an earlier start made and no stop removed (its run was killed): its target is gone, or is
+# a configuration this script wrote whose slurmctld no longer runs. It configures nothing; replace it.
+stale_link() {
+    local target
+    [[ -L "$ETC_CONF" ]] || return 1
+    target=$(readlink "$ETC_CONF")
+    [[ ! -e "$target" ]] && return 0
+    [[ "$(head -n1 "$target")" == "$HEADER"* ]] || return 1
+    local pid
+    pid=$(cat "$(dirname "$target")/slurmctld.pid" 2>/dev/null) || return 0
+    [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" != slurmctld ]]
+}
 if [[ -L "$ETC_CONF" && "$(readlink "$ETC_CONF")" == "$CONF" ]]; then
     :
+elif stale_link; then
+    say "replacing $ETC_CONF, a link to $(readlink "$ETC_CONF") left by an earlier start that was never stopped"
+    ln -sfn "$CONF" "$ETC_CONF"
+    echo "$ETC_CONF" > "$STATE/etc-link"   # stop_slurm.sh removes the link
 elif [[ -e "$ETC_CONF" || -L "$ETC_CONF" ]]; then
     say "this machine has its own Slurm configuration ($ETC_CONF); not replacing it"
     exit 4
