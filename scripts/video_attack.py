@@ -3,9 +3,9 @@ scored (rule `video_attack`)."""
 
 import torch
 
+from gaitcore.data.sensor import SensorModel, SensorPath
 from gaitcore.experiments.video_attack import run_video_attack_job
 from gaitcore.utils.logs import setup_logging
-from gaitcore.video.sensor import SensorModel, SensorPath
 from gaitcore.video.sources import video_source
 
 setup_logging(snakemake.log[0])

@@ -16,14 +16,14 @@ silhouettes into video frames and puts them into the probe's source video:
 3. SPADE translates the square person crop of ``L_a`` (the crop its training pairs used) into
    ``G_p(L_a)``, which is pasted back onto the view's empty scene (the median of its footage):
    ``I_a = I_b * (1 - L_a) + G_p(L_a) * L_a`` (:func:`gaitcore.video.frames.composite`), or with
-   the camera model's soft, dilated mask (:meth:`gaitcore.video.sensor.SensorModel.paste`);
+   the camera model's soft, dilated mask (:meth:`gaitcore.data.sensor.SensorModel.paste`);
 4. alteration substitutes ``I_a`` for raw frame ``kept[p]``; insertion inserts it before raw frame
    ``kept[j]`` where ``j`` is the original frame that follows place ``p`` in the adversarial sequence.
    Frames the preprocessing dropped (nobody, or a sliver) stay where they are.
 
 Beyond the paper, which never measures it, the attacked video is then *sensed* like a camera feed
-(:func:`score_video`, :class:`gaitcore.video.sensor.SensorPath`, issue 21): the camera (sensor noise,
-JPEG), one segmenter of :mod:`gaitcore.video.segment` learnt from the camera's view of the empty
+(:func:`score_video`, :class:`gaitcore.data.sensor.SensorPath`, issue 21): the camera (sensor noise,
+JPEG), one segmenter of :mod:`gaitcore.data.segment` learnt from the camera's view of the empty
 scene, the recording's segmentation errors that the store's silhouettes carry (synthetic source; the
 frame each video frame shows or replaces or precedes gets that frame's errors), GaitSet's
 preprocessing, GaitSet, rank-1 against the stored clean gallery features per gallery view. The clean
@@ -62,6 +62,8 @@ import torch
 from gaitcore.attacks.records import read_attack_frames, read_attack_table
 from gaitcore.data.layout import TEST_SUBJECTS, SequenceKey
 from gaitcore.data.preprocess import preprocess_frame, preprocess_sequence
+from gaitcore.data.segment import BackgroundModel, Segmenter, iou
+from gaitcore.data.sensor import SensorModel, SensorPath
 from gaitcore.data.synthetic import SegmentationArtifacts
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
@@ -73,8 +75,6 @@ from gaitcore.models.spade import SpadeModel, load_spade
 from gaitcore.utils.device import resolve_device
 from gaitcore.utils.tables import write_parquet_with_meta
 from gaitcore.video.frames import crop_square, paste_square, person_box, place_silhouette
-from gaitcore.video.segment import BackgroundModel, Segmenter, iou
-from gaitcore.video.sensor import SensorModel, SensorPath
 from gaitcore.video.sources import VideoSource
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def kept_frames(silhouettes: np.ndarray) -> np.ndarray:
 def synthesize_frame(mask: np.ndarray, background: np.ndarray, spade: SpadeModel, margin: float,
                      camera: SensorModel = SensorModel()) -> np.ndarray:
     """``I_a``: SPADE's rendering of silhouette ``mask`` (frame geometry, 0/255) pasted on ``background``
-    by ``camera`` (:meth:`~gaitcore.video.sensor.SensorModel.paste`: the exact mask by default)."""
+    by ``camera`` (:meth:`~gaitcore.data.sensor.SensorModel.paste`: the exact mask by default)."""
     box = person_box(mask)
     if box is None:
         return background.copy()
@@ -172,7 +172,7 @@ def sequence_features(model: GaitSet, frames: np.ndarray, device: torch.device) 
 def score_video(frames: np.ndarray, sensor: SensorPath, segmenter: Segmenter, model: GaitSet, device: torch.device,
                 rng: np.random.Generator, artifacts: SegmentationArtifacts | None = None,
                 origin: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray, int]:
-    """The sensor path (:meth:`~gaitcore.video.sensor.SensorPath.sense`), preprocessing and GaitSet:
+    """The sensor path (:meth:`~gaitcore.data.sensor.SensorPath.sense`), preprocessing and GaitSet:
     ``(features or None, the segmenter's masks, frames kept by preprocessing)``."""
     silhouettes, segmented = sensor.sense(frames, segmenter, rng, artifacts, origin)
     aligned, _ = preprocess_sequence(silhouettes)

@@ -31,12 +31,12 @@ import pandas as pd
 
 from gaitcore.attacks.vocabulary import sparsity_value
 from gaitcore.data.layout import CONDITIONS
+from gaitcore.data.segment import SEGMENTERS
 from gaitcore.evaluation.attack_accuracy import NATURAL, attack_accuracy
 from gaitcore.evaluation.rank1 import MEAN_ROW
 from gaitcore.experiments.video_attack import read_video_attack_table
 from gaitcore.reporting.attack_tables import INTERVAL_NOTE, count_cell, with_interval
 from gaitcore.utils.tables import write_table
-from gaitcore.video.segment import SEGMENTERS
 
 RATES = ["natural_silhouettes", "natural_video", "attack_silhouettes", "attack_video"]
 COLUMNS = ["segmenter", "dataset", "kind", "goal", "setting", "sparsity", "condition", *RATES, "segmentation_iou",
@@ -88,7 +88,7 @@ def _cell_names(column: str, counts: str) -> dict[str, str]:
 
 def video_attack_table(rows: pd.DataFrame, metas: dict[str, dict]) -> pd.DataFrame:
     """The table of the module docstring from the rows of the video attack jobs, one block per
-    segmenter (in :data:`gaitcore.video.segment.SEGMENTERS` order)."""
+    segmenter (in :data:`gaitcore.data.segment.SEGMENTERS` order)."""
     if rows.empty:
         return pd.DataFrame(columns=COLUMNS)
     if "segmenter" not in rows:

@@ -12,7 +12,7 @@ sensor path; neither the real videos nor their frames ship with the silhouettes.
   background model (CASIA-B ships such footage, ``<subject>-bkgrd-<view>.avi``);
 * :meth:`~VideoSource.artifacts`: the segmentation errors the store's silhouettes of a recording
   carry beyond what a segmenter finds in its video (the synthetic renderer's; None for real videos,
-  whose silhouettes come from real segmentation), for :class:`gaitcore.video.sensor.SensorPath`.
+  whose silhouettes come from real segmentation), for :class:`gaitcore.data.sensor.SensorPath`.
 
 Two sources exist: :class:`SyntheticVideos` (the renderer's RGB mode, the default) and
 :class:`CasiaBVideos` (the released CASIA-B videos, ``<root>/<subject>-<cond>-<seq>-<view>.avi``,

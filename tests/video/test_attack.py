@@ -9,6 +9,8 @@ import torch
 
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.preprocess import preprocess_sequence
+from gaitcore.data.segment import BackgroundModel, iou, segment
+from gaitcore.data.sensor import SensorPath
 from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.data.synthetic import SyntheticConfig
 from gaitcore.errors import DataError
@@ -27,8 +29,6 @@ from gaitcore.experiments.video_attack import (
 from gaitcore.experiments.video_attack_table import COLUMNS, video_attack_markdown, video_attack_table
 from gaitcore.models.gaitset import build_gaitset, save_gaitset
 from gaitcore.models.spade import SpadeArch, SpadeModel, build_spade_discriminator, build_spade_generator, save_spade
-from gaitcore.video.segment import BackgroundModel, iou, segment
-from gaitcore.video.sensor import SensorPath
 from gaitcore.video.sources import CasiaBVideos, SyntheticVideos, video_source
 from tests.reporting.test_attack_tables import row as attack_row
 from tests.reporting.test_attack_tables import write as write_attack_table

@@ -5,9 +5,9 @@ import pytest
 
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.preprocess import preprocess_frame
+from gaitcore.data.segment import iou
 from gaitcore.data.synthetic import SyntheticConfig, render_sequence
 from gaitcore.video.frames import composite, crop_square, paste_square, person_box, place_silhouette
-from gaitcore.video.segment import iou
 
 
 def test_person_box_known_answer():

@@ -68,7 +68,7 @@ class SegmentationArtifacts:
     """The segmentation errors of one recorded sequence (see the module docstring), drawn once for its
     ``T`` frames, applied to any mask of frame ``t``'s place: the store's exact masks
     (:func:`add_segmentation_noise`) and the masks a segmenter finds in the sequence's video, frame
-    for frame, so that the two paths meet the same errors (issue 21, :mod:`gaitcore.video.sensor`).
+    for frame, so that the two paths meet the same errors (issue 21, :mod:`gaitcore.data.sensor`).
 
     Frame ``t``'s errors live in its person box (the walk's, padded) and at its lowest foot point.
     """

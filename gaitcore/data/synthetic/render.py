@@ -34,7 +34,7 @@ def render_sequence(cfg: SyntheticConfig, key: SequenceKey) -> np.ndarray:
 
 def segmentation_artifacts(cfg: SyntheticConfig, key: SequenceKey) -> SegmentationArtifacts:
     """The segmentation errors :func:`render_sequence` gives ``key``'s frames, to apply to other masks of
-    the same recording (the video path's, :mod:`gaitcore.video.sensor`)."""
+    the same recording (the video path's, :mod:`gaitcore.data.sensor`)."""
     _, scene = _film(cfg, key)
     return SegmentationArtifacts.draw(scene, cfg.frame_shape, cfg, _noise_rng(cfg, key))
 

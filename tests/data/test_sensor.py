@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from gaitcore.data.layout import CASIA_B, SequenceKey
+from gaitcore.data.segment import SEGMENTERS, BackgroundModel, iou, segment
+from gaitcore.data.sensor import SensorModel, SensorPath, add_noise, blend, reencode
 from gaitcore.data.synthetic import SyntheticConfig
 from gaitcore.video.frames import composite
-from gaitcore.video.segment import SEGMENTERS, BackgroundModel, iou, segment
-from gaitcore.video.sensor import SensorModel, SensorPath, add_noise, blend, reencode
 from gaitcore.video.sources import SyntheticVideos
 
 CFG = SyntheticConfig.for_dataset(CASIA_B, subjects=3, frames_min=16, frames_max=16)
@@ -163,7 +163,7 @@ def test_a_clean_video_sensed_gives_the_stores_silhouettes(method):
     assert sensed > STORE_MATCH_BOUND and sensed > bare + 0.03  # measured 0.996 against 0.923
     # Through a camera (sigma 4, JPEG 80) the sensed video is as close to the store as the segmenter's
     # masks are to the exact ones: measured 0.976 / 0.942 / 0.979 (median / mog2 / knn) on this key;
-    # MOG2 loses parts of the person here (tests/video/test_segment.py bounds each method's masks).
+    # MOG2 loses parts of the person here (tests/data/test_segment.py bounds each method's masks).
     sensed, found, bare = _sensed(method, SensorModel(noise_sigma=4.0, jpeg_quality=80), key)
     assert sensed >= found - 0.01 and sensed > bare + 0.02
 

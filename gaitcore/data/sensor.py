@@ -15,7 +15,7 @@ harder composite ... so segmentation has to find it"; this module provides it.
   sees: the clean video, the attacked video and the empty-scene footage of the background model.
 
 :class:`SensorPath` is the whole path from RGB video to raw silhouettes: the camera, a segmenter
-(:mod:`gaitcore.video.segment`) and the recording's segmentation errors where the source knows them.
+(:mod:`gaitcore.data.segment`) and the recording's segmentation errors where the source knows them.
 
 :class:`SensorModel` bundles the camera's settings; ``SensorModel()`` changes nothing (``capture`` returns an
 equal copy, ``paste`` is ``composite``), so the attack without a camera model is the paper's.
@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
-from gaitcore.data.synthetic import SegmentationArtifacts
-from gaitcore.video.segment import MIN_AREA, Segmenter, make_segmenter
+from gaitcore.data.segment import MIN_AREA, Segmenter, make_segmenter
+
+if TYPE_CHECKING:  # the synthetic renderer senses its store through this module
+    from gaitcore.data.synthetic import SegmentationArtifacts
 
 
 def _check_number(name: str, value: object, unit: str) -> None:
@@ -161,7 +163,7 @@ class SensorModel:
 @dataclass(frozen=True)
 class SensorPath:
     """From RGB video to raw silhouettes, the same for every video of a run (issue 21 item 1): the
-    camera (:class:`SensorModel`), a segmenter of :data:`gaitcore.video.segment.SEGMENTERS` learnt from
+    camera (:class:`SensorModel`), a segmenter of :data:`gaitcore.data.segment.SEGMENTERS` learnt from
     the camera's view of the empty scene, then the recording's segmentation errors where the source
     knows them (the synthetic store's, :class:`gaitcore.data.synthetic.SegmentationArtifacts`), so that
     a clean video sensed here gives the store's silhouettes up to what the camera and segmenter change.

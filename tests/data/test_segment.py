@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from gaitcore.data.layout import CASIA_B, SequenceKey
+from gaitcore.data.segment import SEGMENTERS, BackgroundModel, clean, iou, make_segmenter, segment
+from gaitcore.data.sensor import SensorModel
 from gaitcore.data.synthetic import SyntheticConfig
 from gaitcore.video.frames import composite
-from gaitcore.video.segment import SEGMENTERS, BackgroundModel, clean, iou, make_segmenter, segment
-from gaitcore.video.sensor import SensorModel
 from gaitcore.video.sources import SyntheticVideos
 
 CFG = SyntheticConfig.for_dataset(CASIA_B, subjects=3, frames_min=16, frames_max=16)

@@ -27,7 +27,7 @@ frame gets a model trained afresh, with OpenCV's random generator reseeded for K
 (``cv2.setRNGSeed(0)``, a process-wide side effect); that costs about ``max(history, len(footage))``
 model updates per frame.
 The settings of :data:`DEFAULT_SETTINGS` were chosen on synthetic frames through a realistic camera
-(:mod:`gaitcore.video.sensor`; ``tests/video/test_segment.py`` says what was measured).
+(:mod:`gaitcore.data.sensor`; ``tests/data/test_segment.py`` says what was measured).
 """
 
 from __future__ import annotations
