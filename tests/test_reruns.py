@@ -240,6 +240,23 @@ def test_the_video_views_rerun_only_the_video_attack(built):
     assert all(PARAMS_CHANGED in job.reason for job in jobs if job.rule == "video_attack")
 
 
+def test_the_camera_reruns_a_sensed_store_and_the_paste_only_the_video_attack(built):
+    """One sensor path (issue 21): the CI world's CASIA-B store is sensed through the video attack's
+    camera, so the camera's noise reruns that store and all it feeds; the attacker's paste mask
+    (dilate) reaches only the video jobs."""
+    workdir, _ = built
+    config = ci_config()
+    assert config["datasets"]["casia_b"]["sensor"] == "median"
+    config.setdefault("video_attack", {}).setdefault("camera", {})["noise_sigma"] = 3.0
+    stats, jobs = dry_run(workdir, config)
+    assert stats == forced_downstream(workdir, f"{config['results']}/data/casia_b/store.json"), jobs
+    assert [job.wildcards for job in jobs if job.rule == "preprocess"] == [{"dataset": "casia_b"}]
+    config = ci_config()
+    config.setdefault("video_attack", {}).setdefault("camera", {})["dilate"] = 2
+    stats, jobs = dry_run(workdir, config)
+    assert set(stats) == {"video_attack", "aggregate_video_attacks", "findings", "all"}, jobs
+
+
 def test_a_gaitset_recipe_trains_only_itself_and_its_comparison(built):
     """gaitset.recipes adds candidate GaitSets scored on validation subjects; the victim and everything
     downstream of it stay (docs/knobs.md, K4)."""

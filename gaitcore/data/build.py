@@ -34,6 +34,7 @@ from gaitcore.data.readers import (
     scan_casia_b,
     scan_opengait,
 )
+from gaitcore.data.sensor import SensorModel, SensorPath
 from gaitcore.data.store import StoreWriter
 from gaitcore.data.synthetic import SyntheticConfig, render_sequence, synthetic_keys
 from gaitcore.errors import DataError
@@ -56,6 +57,10 @@ class SourceSpec:
     frame_shape: tuple[int, int] | None = None
     strict: bool = False
     synthetic: dict[str, Any] = field(default_factory=dict)
+    # The sensor path a synthetic store is rendered through (issue 21; None: exact masks with the
+    # recording's errors): {"segmenter", "settings", "min_area", "camera": {"noise_sigma",
+    # "jpeg_quality"}}, the workflow's `datasets.<name>.sensor` filled in from `video_attack`.
+    sensor: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.dataset not in DEFAULT_FRAME_SHAPE:
@@ -69,6 +74,14 @@ class SourceSpec:
                 f"set `datasets.{self.dataset}.root` to the dataset folder, or "
                 f"`datasets.{self.dataset}.source: synthetic`",
             )
+        if self.sensor is not None and self.source != "synthetic":
+            raise DataError(
+                f"datasets.{self.dataset}.sensor",
+                f"a {self.source!r} dataset's silhouettes come from its own sensor; only a synthetic one is "
+                "sensed here",
+                f"set `datasets.{self.dataset}.sensor: null`, or `datasets.{self.dataset}.source: synthetic`",
+            )
+        self.sensor_path()  # a ValueError naming the setting out of range
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -76,6 +89,13 @@ class SourceSpec:
 
     def synthetic_config(self) -> SyntheticConfig:
         return SyntheticConfig.for_dataset(self.dataset, **self.synthetic)
+
+    def sensor_path(self) -> SensorPath | None:
+        """The :class:`~gaitcore.data.sensor.SensorPath` of ``sensor`` (None without one)."""
+        if self.sensor is None:
+            return None
+        return SensorPath(camera=SensorModel(**self.sensor["camera"]), segmenter=self.sensor["segmenter"],
+                          settings=tuple(sorted(self.sensor["settings"].items())), min_area=self.sensor["min_area"])
 
 
 @dataclass(frozen=True, order=True)
@@ -85,6 +105,7 @@ class _Task:
     key: SequenceKey
     found: SourceSequence | None = field(default=None, compare=False)
     synthetic: SyntheticConfig | None = field(default=None, compare=False)
+    sensor: SensorPath | None = field(default=None, compare=False)
     frame_shape: tuple[int, int] = field(default=(0, 0), compare=False)
 
 
@@ -113,7 +134,7 @@ def _prepare(task: _Task) -> _Prepared:
     non_binary: list[str] = []
     if task.synthetic is not None:
         source = f"synthetic:{task.key.label}"
-        raw = render_sequence(task.synthetic, task.key)
+        raw = render_sequence(task.synthetic, task.key, task.sensor)
         named = ((f"{source} frame {i}", frame) for i, frame in enumerate(raw))
         frames, dropped = preprocess_sequence(_checked(named, non_binary))
         return _Prepared(task.key, frames, source, dropped, non_binary=non_binary)
@@ -144,8 +165,8 @@ def _prepared(tasks: list[_Task], workers: int) -> Iterator[_Prepared]:
 def _plan(spec: SourceSpec) -> tuple[list[_Task], ScanResult]:
     """The sequences to store, sorted by key so that every source gives the same order."""
     if spec.source == "synthetic":
-        cfg = spec.synthetic_config()
-        return sorted(_Task(key, synthetic=cfg) for key in synthetic_keys(cfg)), ScanResult()
+        cfg, sensor = spec.synthetic_config(), spec.sensor_path()
+        return sorted(_Task(key, synthetic=cfg, sensor=sensor) for key in synthetic_keys(cfg)), ScanResult()
     if spec.source == "opengait":
         scan = scan_opengait(spec.root, spec.dataset)
     else:

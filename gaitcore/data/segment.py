@@ -33,6 +33,7 @@ The settings of :data:`DEFAULT_SETTINGS` were chosen on synthetic frames through
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -218,18 +219,23 @@ DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
-def make_segmenter(method: str, footage: np.ndarray, *, min_area: int = MIN_AREA, **settings: Any) -> Segmenter:
-    """The ``method`` segmenter (one of :data:`SEGMENTERS`) of a view's empty-scene ``footage``.
-
-    ``settings`` override the method's :data:`DEFAULT_SETTINGS`: ``threshold`` (median), ``history``
-    and ``var_threshold`` (mog2), ``history`` and ``dist2_threshold`` (knn).
-    """
+def check_method(method: str, settings: Mapping[str, Any]) -> None:
+    """A ValueError unless ``method`` is one of :data:`SEGMENTERS` and ``settings`` names only its settings."""
     if method not in SEGMENTERS:
         raise ValueError(f"unknown segmentation method {method!r}; the methods are {', '.join(SEGMENTERS)}")
     unknown = sorted(set(settings) - set(DEFAULT_SETTINGS[method]))
     if unknown:
         raise ValueError(f"{method} has no setting {', '.join(unknown)}; its settings are "
                          f"{', '.join(DEFAULT_SETTINGS[method])}")
+
+
+def make_segmenter(method: str, footage: np.ndarray, *, min_area: int = MIN_AREA, **settings: Any) -> Segmenter:
+    """The ``method`` segmenter (one of :data:`SEGMENTERS`) of a view's empty-scene ``footage``.
+
+    ``settings`` override the method's :data:`DEFAULT_SETTINGS`: ``threshold`` (median), ``history``
+    and ``var_threshold`` (mog2), ``history`` and ``dist2_threshold`` (knn).
+    """
+    check_method(method, settings)
     values = {**DEFAULT_SETTINGS[method], **settings}
     if method == "median":
         return MedianSegmenter(BackgroundModel.from_footage(footage), values["threshold"], min_area)

@@ -26,15 +26,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
-from gaitcore.data.segment import MIN_AREA, Segmenter, make_segmenter
-
-if TYPE_CHECKING:  # the synthetic renderer senses its store through this module
-    from gaitcore.data.synthetic import SegmentationArtifacts
+from gaitcore.data.segment import MIN_AREA, Segmenter, check_method, make_segmenter
 
 
 def _check_number(name: str, value: object, unit: str) -> None:
@@ -160,6 +157,17 @@ class SensorModel:
         return blend(background, generated, mask, dilate=self.dilate, feather=self.feather)
 
 
+class Artifacts(Protocol):
+    """A recording's segmentation errors, applied to masks of its frames (the synthetic store's are
+    :class:`gaitcore.data.synthetic.SegmentationArtifacts`, whose renderer senses through this module)."""
+
+    def apply_all(self, masks: np.ndarray, origin: np.ndarray | None = None) -> np.ndarray: ...
+
+
+JPEG_BLOCK = 16  # OpenCV's JPEG codes 16x16 pixel blocks (4:2:0 chroma): a window on this grid keeps them
+WINDOW_MARGIN = 8  # pixels around the person: past the reach of JPEG's chroma upsampling and the cleanup
+
+
 @dataclass(frozen=True)
 class SensorPath:
     """From RGB video to raw silhouettes, the same for every video of a run (issue 21 item 1): the
@@ -174,13 +182,16 @@ class SensorPath:
     settings: tuple[tuple[str, Any], ...] = ()  # the segmenter's settings (DEFAULT_SETTINGS otherwise)
     min_area: int = MIN_AREA
 
+    def __post_init__(self) -> None:
+        check_method(self.segmenter, dict(self.settings))
+
     def background(self, footage: np.ndarray, rng: np.random.Generator) -> Segmenter:
         """The view's segmenter, learnt from ``footage`` as the camera sees it."""
         return make_segmenter(self.segmenter, self.camera.capture(footage, rng), min_area=self.min_area,
                               **dict(self.settings))
 
     def sense(self, frames: np.ndarray, segmenter: Segmenter, rng: np.random.Generator,
-              artifacts: SegmentationArtifacts | None = None, origin: np.ndarray | None = None
+              artifacts: Artifacts | None = None, origin: np.ndarray | None = None
               ) -> tuple[np.ndarray, np.ndarray]:
         """``(silhouettes, segmented)`` of RGB ``frames``: the segmenter's masks of the camera's frames
         (``segmented``) with ``artifacts`` of the recorded frame each shows (``origin``, see
@@ -188,3 +199,34 @@ class SensorPath:
         segmented = segmenter.segment(self.camera.capture(frames, rng))
         silhouettes = segmented if artifacts is None else artifacts.apply_all(segmented, origin)
         return silhouettes, segmented
+
+    def sense_around(self, frames: np.ndarray, people: np.ndarray, footage: np.ndarray,
+                     rng: np.random.Generator) -> np.ndarray:
+        """The segmenter's masks of RGB ``frames`` as :meth:`sense` finds them, computed only in a
+        window around the person each frame shows (``people``: masks ``[T, rows, cols]``, positive =
+        person; an empty one gives an empty mask), with the view learnt from ``footage``.
+
+        The window is the person's box grown by :data:`WINDOW_MARGIN` pixels, its top-left corner on
+        the JPEG block grid, so the camera codes the same blocks as for the whole frame; outside it the
+        camera's noise alone never passes the segmenter. Without noise the masks equal :meth:`sense`'s
+        bit for bit (``tests/data/test_sensor.py``); with noise the draws differ, not the distribution.
+        About a tenth of the whole frame's pixels: the synthetic store is sensed this way.
+        """
+        _check_frames(frames)
+        if people.shape != frames.shape[:-1]:
+            raise ValueError(f"person masks {people.shape} do not match frames {frames.shape}")
+        seen = self.camera.capture(footage, rng)
+        rows, cols = frames.shape[1:3]
+        masks = np.zeros(frames.shape[:-1], dtype=np.uint8)
+        for t in range(len(frames)):
+            ys, xs = np.nonzero(people[t])
+            if ys.size == 0:
+                continue
+            y0, x0 = max(0, ys.min() - WINDOW_MARGIN), max(0, xs.min() - WINDOW_MARGIN)
+            y0, x0 = y0 - y0 % JPEG_BLOCK, x0 - x0 % JPEG_BLOCK
+            y1, x1 = min(rows, ys.max() + 1 + WINDOW_MARGIN), min(cols, xs.max() + 1 + WINDOW_MARGIN)
+            segmenter = make_segmenter(self.segmenter, seen[:, y0:y1, x0:x1], min_area=self.min_area,
+                                       **dict(self.settings))
+            masks[t, y0:y1, x0:x1] = segmenter.segment(self.camera.capture(frames[t, y0:y1, x0:x1], rng))
+        return masks
+

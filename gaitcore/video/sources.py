@@ -31,6 +31,7 @@ import numpy as np
 from gaitcore.data.build import SourceSpec
 from gaitcore.data.layout import CASIA_B, CASIA_B_FRAME_SHAPE, CASIA_B_SUBJECTS, SequenceKey
 from gaitcore.data.readers import read_silhouette
+from gaitcore.data.sensor import SensorPath
 from gaitcore.data.synthetic import (
     SegmentationArtifacts,
     SyntheticConfig,
@@ -66,12 +67,14 @@ class VideoSource(Protocol):
 class SyntheticVideos:
     """The synthetic renderer's RGB mode: the walker in colour with its exact mask on the view's scene.
 
-    ``silhouettes`` re-renders the noisy masks the store was built from (bit-identical to the
-    preprocess rule's input); ``background_footage`` is the view's empty scene.
+    ``silhouettes`` re-renders the noisy masks the store was built from, through the store's
+    ``sensor`` when it was sensed (bit-identical to the preprocess rule's input);
+    ``background_footage`` is the view's empty scene.
     """
 
-    def __init__(self, cfg: SyntheticConfig) -> None:
+    def __init__(self, cfg: SyntheticConfig, sensor: SensorPath | None = None) -> None:
         self.cfg = cfg
+        self.sensor = sensor
         self.dataset = cfg.dataset
         self.subjects = cfg.subjects
 
@@ -79,7 +82,7 @@ class SyntheticVideos:
         return render_sequence_rgb(self.cfg, key)
 
     def silhouettes(self, key: SequenceKey) -> np.ndarray:
-        return render_sequence(self.cfg, key)
+        return render_sequence(self.cfg, key, self.sensor)
 
     def background_footage(self, view: int) -> np.ndarray:
         return np.asarray(background(self.cfg, view))[None]
@@ -173,7 +176,7 @@ def video_source(dataset: dict[str, Any], videos_root: str | None = None) -> Vid
         if spec.source != "synthetic":
             raise DataError("spade.videos_root", f"the {spec.source!r} source of datasets.casia_b has no videos and "
                             "spade.videos_root is not set", VIDEO_FIX)
-        return SyntheticVideos(spec.synthetic_config())
+        return SyntheticVideos(spec.synthetic_config(), spec.sensor_path())
     if spec.source != "png":
         raise DataError(videos_root, f"videos pair with the released PNG silhouettes (source png), not with "
                         f"source {spec.source!r}", VIDEO_FIX)

@@ -188,3 +188,41 @@ def test_store_written_as_opengait_pickles_reads_back_identically(tmp_path):
     columns = ["subject", "condition", "seq", "view", "frame_start", "frame_count"]
     assert direct.index[columns].equals(from_pkl.index[columns])
     assert np.array_equal(np.asarray(direct.frames), np.asarray(from_pkl.frames))
+
+
+SENSOR = {"segmenter": "median", "settings": {"threshold": 25}, "min_area": 20,
+          "camera": {"noise_sigma": 4.0, "jpeg_quality": 80}}
+
+
+def test_a_sensed_synthetic_store_is_what_the_video_path_reads(tmp_path):
+    """Issue 21 item 1: with `datasets.<name>.sensor` the store is rendered through the sensor path;
+    the video source re-renders exactly its raw frames, and they stay close to the exact masks' store."""
+    from gaitcore.data.preprocess import preprocess_sequence
+    from gaitcore.data.segment import iou
+    from gaitcore.data.synthetic import render_sequence
+    from gaitcore.video.sources import video_source
+
+    synthetic = {**TINY, "subjects": 1}
+    sensed_spec = SourceSpec("casia_b", "synthetic", synthetic=synthetic, sensor=SENSOR)
+    build_store(sensed_spec, tmp_path / "sensed")  # forked workers could hang on OpenCV threads of earlier tests
+    build_store(SourceSpec("casia_b", "synthetic", synthetic=synthetic), tmp_path / "exact")
+    sensed, exact = FrameStore(tmp_path / "sensed"), FrameStore(tmp_path / "exact")
+    assert sensed.meta["source"]["sensor"] == SENSOR and sensed.meta["frames_non_binary"] == 0
+    assert sensed.content_hash != exact.content_hash
+    source = video_source({"source": "synthetic", "synthetic": synthetic, "sensor": SENSOR})
+    cfg = sensed_spec.synthetic_config()
+    for row in range(0, len(sensed), 37):
+        key = sensed.key(row)
+        raw = source.silhouettes(key)
+        frames, _ = preprocess_sequence(iter(raw))
+        assert np.array_equal(frames, sensed.sequence(row))
+        plain = render_sequence(cfg, key)
+        person = [t for t in range(len(raw)) if (plain[t] > 0).sum() >= 500]
+        assert np.mean([iou(raw[t], plain[t]) for t in person]) > 0.9
+
+
+def test_only_a_synthetic_store_is_sensed():
+    with pytest.raises(DataError, match="datasets.casia_b.sensor"):
+        SourceSpec("casia_b", "png", root="/data/casia_b", sensor=SENSOR)
+    with pytest.raises(ValueError, match="unknown segmentation method"):
+        SourceSpec("casia_b", "synthetic", sensor={**SENSOR, "segmenter": "grabcut"})

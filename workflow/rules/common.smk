@@ -254,9 +254,29 @@ def gaitset_recipe_train(wildcards):
 
 
 # ---------------------------------------------------------------------------------------- data
+def dataset_settings(dataset):
+    """A dataset's config block with its ``sensor`` spelt out: the segmenter named there with its
+    settings, and the camera (noise, JPEG) of the video attack, the one sensor path (issue 21).
+    Changing the camera or that segmenter's settings reruns the store's preprocessing then.
+    """
+    block = dict(config["datasets"][dataset])
+    # Without a sensor the key goes: the params of stores built before it existed stay the same.
+    if block.get("sensor") is None:
+        block.pop("sensor", None)
+    else:
+        camera = VIDEO_ATTACK["camera"]
+        block["sensor"] = {
+            "segmenter": block["sensor"],
+            "settings": VIDEO_ATTACK["segmentation"][block["sensor"]],
+            "min_area": VIDEO_ATTACK["min_area"],
+            "camera": {key: camera[key] for key in ("noise_sigma", "jpeg_quality")},
+        }
+    return canonical(block)
+
+
 def dataset_spec(dataset):
     """The validated source settings of one dataset (fails early on a missing root)."""
-    spec = SourceSpec(dataset=dataset, **config["datasets"][dataset])
+    spec = SourceSpec(dataset=dataset, **dataset_settings(dataset))
     if spec.source != "synthetic":
         require_root(spec.root, dataset)
     return spec
@@ -741,12 +761,15 @@ def table4_attack_files(ext):
 # ---------------------------------------------------------------------------------------- videos
 # He et al. Sec. 3.3 (SPADE; Fig. 3, 4, 9, spade.smk) and the video attack scored through the
 # sensor path (video_attack.smk, docs/spade.md).
-def video_source_params():
+def video_source_params(silhouettes=False):
     """Where CASIA-B's videos come from: its dataset block (synthetic RGB mode, or the released
-    silhouettes beside the real videos) and spade.videos_root."""
-    return canonical(
-        {"dataset": config["datasets"]["casia_b"], "videos_root": SPADE["videos_root"]}
-    )
+    silhouettes beside the real videos) and spade.videos_root. The store's sensor only for a rule
+    that re-renders the store's silhouettes (``silhouettes``: the video attack); SPADE reads the
+    colour frames and exact masks, which no sensor changes."""
+    dataset = dataset_settings("casia_b")
+    if not silhouettes:
+        dataset.pop("sensor", None)
+    return canonical({"dataset": dataset, "videos_root": SPADE["videos_root"]})
 
 
 def video_source_input(wildcards):

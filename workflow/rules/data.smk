@@ -19,7 +19,7 @@ rule preprocess:
         mem_mb=4000,
         runtime=60,
     params:
-        source=lambda wildcards: canonical(config["datasets"][wildcards.dataset]),
+        source=lambda wildcards: dataset_settings(wildcards.dataset),
         # Any change deep inside a real dataset's tree (the root folder's mtime misses it).
         source_tree=dataset_source_fingerprint,
     script:

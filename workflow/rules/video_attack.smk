@@ -34,7 +34,7 @@ rule video_attack:
         mem_mb=VIDEO_ATTACK["resources"]["job"]["mem_mb"],
         runtime=VIDEO_ATTACK["resources"]["job"]["runtime"],
     params:
-        source=video_source_params(),
+        source=video_source_params(silhouettes=True),
         source_tree=video_source_fingerprint,
         views=video_attack_views(),
         evaluation=canonical(

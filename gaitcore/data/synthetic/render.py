@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from gaitcore.data.layout import SequenceKey
+from gaitcore.data.sensor import SensorPath
 from gaitcore.data.synthetic.config import SyntheticConfig, rng_for
 from gaitcore.data.synthetic.identity import Walk, shot_for, walk_for
 from gaitcore.data.synthetic.raster import SegmentationArtifacts, add_segmentation_noise, silhouettes
-from gaitcore.data.synthetic.rgb import paint
+from gaitcore.data.synthetic.rgb import background, paint
 from gaitcore.data.synthetic.scene import Scene2D, project
 
 
@@ -20,14 +21,25 @@ def _film(cfg: SyntheticConfig, key: SequenceKey) -> tuple[Walk, Scene2D]:
     return walk, project(cfg, walk, shot_for(cfg, key))
 
 
-def render_sequence(cfg: SyntheticConfig, key: SequenceKey) -> np.ndarray:
+def render_sequence(cfg: SyntheticConfig, key: SequenceKey, sensor: SensorPath | None = None) -> np.ndarray:
     """Raw silhouettes of ``key`` as segmentation would give them: uint8 [T, rows, cols], 0 or 255.
 
     ``T`` lies in ``[cfg.frames_min, cfg.frames_max]``; some frames may be empty or cut by the
-    border. With ``cfg.clean`` the masks are exact.
+    border. Without ``sensor`` the masks are the exact ones with the recording's segmentation errors
+    (none with ``cfg.clean``). With ``sensor`` (issue 21 item 1) the colour frames go through it
+    instead of being rasterised: the camera films the walk and the view's empty scene (its own
+    draws per recording), the segmenter finds the person around where it is
+    (:meth:`~gaitcore.data.sensor.SensorPath.sense_around`), then the same errors follow, so the
+    video attack's clean video and the store are one sensor path's output.
     """
-    _, scene = _film(cfg, key)
-    masks = silhouettes(scene, cfg.frame_shape)
+    if sensor is None:
+        _, scene = _film(cfg, key)
+        masks = silhouettes(scene, cfg.frame_shape)
+    else:
+        walk, scene = _film(cfg, key)
+        frames, exact = paint(cfg, key, walk, scene)
+        footage = np.asarray(background(cfg, key.view))[None]
+        masks = sensor.sense_around(frames, exact, footage, _camera_rng(cfg, key))
     add_segmentation_noise(masks, scene, cfg, _noise_rng(cfg, key))
     return masks
 
@@ -41,6 +53,10 @@ def segmentation_artifacts(cfg: SyntheticConfig, key: SequenceKey) -> Segmentati
 
 def _noise_rng(cfg: SyntheticConfig, key: SequenceKey) -> np.random.Generator:
     return rng_for(cfg, "noise", key.subject, key.condition, key.seq, key.view)
+
+
+def _camera_rng(cfg: SyntheticConfig, key: SequenceKey) -> np.random.Generator:
+    return rng_for(cfg, "camera", key.subject, key.condition, key.seq, key.view)
 
 
 def render_sequence_rgb(cfg: SyntheticConfig, key: SequenceKey) -> tuple[np.ndarray, np.ndarray]:
