@@ -206,11 +206,12 @@ class SensorPath:
         window around the person each frame shows (``people``: masks ``[T, rows, cols]``, positive =
         person; an empty one gives an empty mask), with the view learnt from ``footage``.
 
-        The window is the person's box grown by :data:`WINDOW_MARGIN` pixels, its top-left corner on
-        the JPEG block grid, so the camera codes the same blocks as for the whole frame; outside it the
-        camera's noise alone never passes the segmenter. Without noise the masks equal :meth:`sense`'s
-        bit for bit (``tests/data/test_sensor.py``); with noise the draws differ, not the distribution.
-        About a tenth of the whole frame's pixels: the synthetic store is sensed this way.
+        The window is the person's box grown by :data:`WINDOW_MARGIN` pixels, its sides moved out to
+        the JPEG block grid (or the frame's edge), so the camera codes the same blocks as for the whole
+        frame; outside it the camera's noise alone never passes the segmenter. Without noise the masks
+        equal :meth:`sense`'s bit for bit for median and MOG2 (``tests/data/test_sensor.py``; KNN's
+        sampling depends on the image size); with noise the draws differ, not the distribution. About
+        a tenth of the whole frame's pixels: the synthetic store is sensed this way.
         """
         _check_frames(frames)
         if people.shape != frames.shape[:-1]:
@@ -222,9 +223,10 @@ class SensorPath:
             ys, xs = np.nonzero(people[t])
             if ys.size == 0:
                 continue
-            y0, x0 = max(0, ys.min() - WINDOW_MARGIN), max(0, xs.min() - WINDOW_MARGIN)
-            y0, x0 = y0 - y0 % JPEG_BLOCK, x0 - x0 % JPEG_BLOCK
-            y1, x1 = min(rows, ys.max() + 1 + WINDOW_MARGIN), min(cols, xs.max() + 1 + WINDOW_MARGIN)
+            block = JPEG_BLOCK
+            y0, x0 = (max(0, v.min() - WINDOW_MARGIN) // block * block for v in (ys, xs))
+            y1, x1 = (min(limit, -(-(v.max() + 1 + WINDOW_MARGIN) // block) * block)
+                      for v, limit in ((ys, rows), (xs, cols)))
             segmenter = make_segmenter(self.segmenter, seen[:, y0:y1, x0:x1], min_area=self.min_area,
                                        **dict(self.settings))
             masks[t, y0:y1, x0:x1] = segmenter.segment(self.camera.capture(frames[t, y0:y1, x0:x1], rng))
