@@ -223,12 +223,10 @@ class SensorPath:
             ys, xs = np.nonzero(people[t])
             if ys.size == 0:
                 continue
-            block = JPEG_BLOCK
-            y0, x0 = (max(0, v.min() - WINDOW_MARGIN) // block * block for v in (ys, xs))
-            y1, x1 = (min(limit, -(-(v.max() + 1 + WINDOW_MARGIN) // block) * block)
+            y0, x0 = (max(0, v.min() - WINDOW_MARGIN) // JPEG_BLOCK * JPEG_BLOCK for v in (ys, xs))
+            y1, x1 = (min(limit, -(-(v.max() + 1 + WINDOW_MARGIN) // JPEG_BLOCK) * JPEG_BLOCK)
                       for v, limit in ((ys, rows), (xs, cols)))
             segmenter = make_segmenter(self.segmenter, seen[:, y0:y1, x0:x1], min_area=self.min_area,
                                        **dict(self.settings))
             masks[t, y0:y1, x0:x1] = segmenter.segment(self.camera.capture(frames[t, y0:y1, x0:x1], rng))
         return masks
-

@@ -32,11 +32,10 @@ def render_sequence(cfg: SyntheticConfig, key: SequenceKey, sensor: SensorPath |
     (:meth:`~gaitcore.data.sensor.SensorPath.sense_around`), then the same errors follow, so the
     video attack's clean video and the store are one sensor path's output.
     """
+    walk, scene = _film(cfg, key)
     if sensor is None:
-        _, scene = _film(cfg, key)
         masks = silhouettes(scene, cfg.frame_shape)
     else:
-        walk, scene = _film(cfg, key)
         frames, exact = paint(cfg, key, walk, scene)
         footage = np.asarray(background(cfg, key.view))[None]
         masks = sensor.sense_around(frames, exact, footage, _camera_rng(cfg, key))
