@@ -19,7 +19,9 @@ architecture for one channel (silhouettes), 64x64 frames and a latent size V (12
   and shift, i.e. ``GroupNorm(1, C)``.
 
 Upsampling is nearest-neighbour (the original's "depth to space" of four copies of the input is
-exactly that) and mean pooling averages 2x2 blocks. Initialisation follows the original's
+exactly that) and mean pooling averages 2x2 blocks; each block's 3x3 convolution after an upsampling
+(G) or before a pooling (D) is computed as one stride-2 convolution at the lower resolution, the
+same function with fewer operations (:mod:`gaitcore.models._resample`). Initialisation follows the original's
 ``weights_init``: Kaiming-uniform for the main convolutions, Xavier-uniform for the 1x1 shortcuts,
 the critic's first convolution and both linear layers, zero biases.
 
@@ -54,6 +56,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gaitcore.errors import CheckpointError
+from gaitcore.models._resample import conv3x3_mean_pool, upsample_conv3x3
 from gaitcore.models._utils import batch_invariant
 from gaitcore.models.gaitset import CROP, INPUT_WIDTH
 from gaitcore.models.realism import PlattCalibration, RealismScore
@@ -68,10 +71,6 @@ WEIGHTS_FORMAT = "gaitcore.wgan.weights.v1"
 # ---------------------------------------------------------------------------------------- blocks
 def _upsample(x: Tensor) -> Tensor:
     return F.interpolate(x, scale_factor=2.0, mode="nearest")
-
-
-def _mean_pool(x: Tensor) -> Tensor:
-    return F.avg_pool2d(x, 2)
 
 
 class LayerNorm2d(nn.GroupNorm):
@@ -93,8 +92,8 @@ class UpBlock(nn.Module):
         self.shortcut = nn.Conv2d(in_ch, out_ch, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        skip = self.shortcut(_upsample(x))
-        h = self.conv1(_upsample(F.relu(self.norm1(x))))
+        skip = _upsample(self.shortcut(x))  # a 1x1 convolution commutes with the upsampling
+        h = upsample_conv3x3(F.relu(self.norm1(x)), self.conv1)
         h = self.conv2(F.relu(self.norm2(h)))
         return skip + h
 
@@ -111,10 +110,9 @@ class DownBlock(nn.Module):
         self.shortcut = nn.Conv2d(in_ch, out_ch, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        skip = self.shortcut(_mean_pool(x))
+        skip = self.shortcut(F.avg_pool2d(x, 2))
         h = self.conv1(F.relu(self.norm1(x)))
-        h = _mean_pool(self.conv2(F.relu(self.norm2(h))))
-        return skip + h
+        return skip + conv3x3_mean_pool(F.relu(self.norm2(h)), self.conv2)
 
 
 def _init_weights(module: nn.Module, xavier: set[nn.Module]) -> None:
