@@ -3,14 +3,14 @@ scored (rule `video_attack`)."""
 
 import torch
 
-from gaitcore.data.sensor import SensorModel, SensorPath
+from gaitcore.data.sensor import SensorPath
 from gaitcore.experiments.video_attack import run_video_attack_job
 from gaitcore.utils.logs import setup_logging
 from gaitcore.video.sources import video_source
 
 setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-source, p, sensor = dict(snakemake.params.source), dict(snakemake.params.evaluation), dict(snakemake.params.sensor)
+source, p = dict(snakemake.params.source), dict(snakemake.params.evaluation)
 run_video_attack_job(
     attack_table=snakemake.input.attack_table,
     attack_frames=snakemake.input.attack_frames,
@@ -25,12 +25,7 @@ run_video_attack_job(
     out_example=snakemake.output.example,
     test_subjects=tuple(p["test_subjects"]),
     metric=p["metric"],
-    sensor=SensorPath(
-        camera=SensorModel(**sensor["camera"]),
-        segmenter=sensor["segmenter"],
-        settings=tuple(sensor["settings"].items()),
-        min_area=sensor["min_area"],
-    ),
+    sensor=SensorPath.from_settings(snakemake.params.sensor),
     seed=snakemake.params.seed,
     device=snakemake.params.runtime["device"],
 )

@@ -34,7 +34,7 @@ from gaitcore.data.readers import (
     scan_casia_b,
     scan_opengait,
 )
-from gaitcore.data.sensor import SensorModel, SensorPath
+from gaitcore.data.sensor import SensorPath
 from gaitcore.data.store import StoreWriter
 from gaitcore.data.synthetic import SyntheticConfig, render_sequence, synthetic_keys
 from gaitcore.errors import DataError
@@ -94,8 +94,7 @@ class SourceSpec:
         """The :class:`~gaitcore.data.sensor.SensorPath` of ``sensor`` (None without one)."""
         if self.sensor is None:
             return None
-        return SensorPath(camera=SensorModel(**self.sensor["camera"]), segmenter=self.sensor["segmenter"],
-                          settings=tuple(sorted(self.sensor["settings"].items())), min_area=self.sensor["min_area"])
+        return SensorPath.from_settings(self.sensor)
 
 
 @dataclass(frozen=True, order=True)

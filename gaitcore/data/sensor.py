@@ -25,6 +25,7 @@ Randomness comes only from the ``numpy`` generator passed in, so a seed fixes ev
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -184,6 +185,13 @@ class SensorPath:
 
     def __post_init__(self) -> None:
         check_method(self.segmenter, dict(self.settings))
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> SensorPath:
+        """The path a workflow param spells out: ``{"segmenter", "settings", "min_area", "camera"}``,
+        ``camera`` holding :class:`SensorModel`'s fields (``settings``: the segmenter's keyword values)."""
+        return cls(camera=SensorModel(**settings["camera"]), segmenter=settings["segmenter"],
+                   settings=tuple(sorted(settings["settings"].items())), min_area=settings["min_area"])
 
     def background(self, footage: np.ndarray, rng: np.random.Generator) -> Segmenter:
         """The view's segmenter, learnt from ``footage`` as the camera sees it."""

@@ -140,17 +140,24 @@ def video_attack_path(
     return f"{root}/{segmenter}/casia_b/{mode}/{sparsity}/{condition}.{ext}"
 
 
-def video_sensor(wildcards):
-    """The sensor path of one video attack job (its segmenter's settings, the camera), for rule
-    video_attack."""
+def sensor_settings(segmenter, camera_keys=None):
+    """The sensor path spelt out (``SensorPath.from_settings``): ``segmenter`` with its settings and
+    ``video_attack``'s min_area and camera, all of it or only ``camera_keys``."""
+    camera = VIDEO_ATTACK["camera"]
     return canonical(
         {
-            "segmenter": wildcards.segmenter,
-            "settings": VIDEO_ATTACK["segmentation"][wildcards.segmenter],
+            "segmenter": segmenter,
+            "settings": VIDEO_ATTACK["segmentation"][segmenter],
             "min_area": VIDEO_ATTACK["min_area"],
-            "camera": VIDEO_ATTACK["camera"],
+            "camera": {key: camera[key] for key in camera_keys or camera},
         }
     )
+
+
+def video_sensor(wildcards):
+    """The sensor path of one video attack job (its segmenter's settings, the camera with the
+    attacker's paste), for rule video_attack."""
+    return sensor_settings(wildcards.segmenter)
 
 
 def fill_wildcards(pattern, **wildcards):
@@ -263,14 +270,10 @@ def dataset_settings(dataset):
     # Without a sensor the key goes: the params of stores built before it existed stay the same.
     if block.get("sensor") is None:
         block.pop("sensor", None)
-    else:
-        camera = VIDEO_ATTACK["camera"]
-        block["sensor"] = {
-            "segmenter": block["sensor"],
-            "settings": VIDEO_ATTACK["segmentation"][block["sensor"]],
-            "min_area": VIDEO_ATTACK["min_area"],
-            "camera": {key: camera[key] for key in ("noise_sigma", "jpeg_quality")},
-        }
+    else:  # the camera without the attacker's paste mask (dilate, feather)
+        block["sensor"] = sensor_settings(
+            block["sensor"], ("noise_sigma", "jpeg_quality")
+        )
     return canonical(block)
 
 
