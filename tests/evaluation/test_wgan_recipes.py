@@ -65,8 +65,9 @@ def test_half_b_scores_one_and_a_set_against_itself_has_a_zero_paired_interval()
 
 
 def test_rule_k6_verdicts_and_choice():
-    assert verdict(1.2, -5.0) == "over budget"
-    assert verdict(1.1, -0.01) == "better"
+    # the default's time before the resampling lever plus 10 %: 1.5x the compute fits, 1.6x does not
+    assert verdict(1.6, -5.0) == "over budget"
+    assert verdict(1.5, -0.01) == "better"
     assert verdict(1.0, 0.0) == "not better"
     assert training_compute({"iterations": 280, "batch_size": 32, "critic_steps": 5, "dim": 16}) == 280 * 32 * 17 * 256
     # equal compute at another width: iterations scaled by the square of the width ratio
