@@ -228,11 +228,11 @@ class SensorPath:
         rows, cols = frames.shape[1:3]
         masks = np.zeros(frames.shape[:-1], dtype=np.uint8)
         for t in range(len(frames)):
-            ys, xs = np.nonzero(people[t])
+            ys, xs = np.flatnonzero(people[t].any(1)), np.flatnonzero(people[t].any(0))  # occupied rows, columns
             if ys.size == 0:
                 continue
-            y0, x0 = (max(0, v.min() - WINDOW_MARGIN) // JPEG_BLOCK * JPEG_BLOCK for v in (ys, xs))
-            y1, x1 = (min(limit, -(-(v.max() + 1 + WINDOW_MARGIN) // JPEG_BLOCK) * JPEG_BLOCK)
+            y0, x0 = (max(0, v[0] - WINDOW_MARGIN) // JPEG_BLOCK * JPEG_BLOCK for v in (ys, xs))
+            y1, x1 = (min(limit, -(-(v[-1] + 1 + WINDOW_MARGIN) // JPEG_BLOCK) * JPEG_BLOCK)
                       for v, limit in ((ys, rows), (xs, cols)))
             segmenter = make_segmenter(self.segmenter, seen[:, y0:y1, x0:x1], min_area=self.min_area,
                                        **dict(self.settings))

@@ -162,7 +162,8 @@ def recipe_markdown(table: pd.DataFrame) -> str:
              "95 % bootstrap intervals over the validation subjects and generated frames; difference: binary ratio "
              f"minus the default's final one on the same resamples. Compute: training work relative to the default "
              f"(iterations x batch x (3 critic steps + 2) x width^2). Verdict (docs/knobs.md K6): better when the "
-             f"difference's interval lies below 0 within {BUDGET:.2f}x the default's compute. Never a test subject.", "",
+             f"difference's interval lies below 0 within {BUDGET:.2f}x the default's compute. Never a test "
+             "subject.", "",
              "| recipe | overrides | iteration | compute | seconds | grey ratio [95 % CI] | binary ratio [95 % CI] "
              "| binary minus default [95 % CI] | verdict |",
              "|---|---|---:|---:|---:|---|---|---|---|"]
