@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gaitcore.models._utils import conv_is_channels_last
+
 
 def _pair_sums(weight: Tensor, dim: int) -> Tensor:
     """The 3 taps ``(w0, w1, w2)`` of ``weight`` along ``dim`` -> the 4 taps ``(w0, w0+w1, w1+w2, w2)``."""
@@ -43,10 +45,7 @@ def _window_kernel(conv: nn.Conv2d) -> Tensor:
 
 def _like(kernel: Tensor, conv: nn.Conv2d) -> Tensor:
     """``kernel`` in ``conv``'s weight memory format (channels-last convolutions stay channels-last)."""
-    weight = conv.weight
-    if weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous():
-        return kernel.contiguous(memory_format=torch.channels_last)
-    return kernel
+    return kernel.contiguous(memory_format=torch.channels_last) if conv_is_channels_last(conv) else kernel
 
 
 def upsample_conv3x3(x: Tensor, conv: nn.Conv2d) -> Tensor:

@@ -23,3 +23,9 @@ def batch_invariant(fn: Callable[[Any], Any], inputs: Any) -> Any:
     doubled = tuple(torch.cat([t, t]) for t in tensors)
     out = fn(doubled if isinstance(inputs, tuple) else doubled[0])
     return tuple(o[:1] for o in out) if isinstance(out, tuple) else out[:1]
+
+
+def conv_is_channels_last(conv: torch.nn.Conv2d) -> bool:
+    """Whether ``.to(memory_format=torch.channels_last)`` was applied (``conv`` needs >= 2 in and out channels)."""
+    weight = conv.weight
+    return weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous()

@@ -57,7 +57,7 @@ from torch import Tensor, nn
 
 from gaitcore.errors import CheckpointError
 from gaitcore.models._resample import conv3x3_mean_pool, upsample_conv3x3
-from gaitcore.models._utils import batch_invariant
+from gaitcore.models._utils import batch_invariant, conv_is_channels_last
 from gaitcore.models.gaitset import CROP, INPUT_WIDTH
 from gaitcore.models.realism import PlattCalibration, RealismScore
 from gaitcore.utils.io import atomic_torch_save, load_torch_file
@@ -137,12 +137,6 @@ def _linear(layer: nn.Linear, x: Tensor, batched: bool) -> Tensor:
     return torch.bmm(x.unsqueeze(1), layer.weight.T.expand(x.shape[0], -1, -1)).squeeze(1) + layer.bias
 
 
-def _uses_channels_last(conv: nn.Conv2d) -> bool:
-    """Whether ``.to(memory_format=torch.channels_last)`` was applied (``conv`` needs >= 2 in and out channels)."""
-    weight = conv.weight
-    return weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous()
-
-
 # ---------------------------------------------------------------------------------------- networks
 class Generator(nn.Module):
     """igul222's 64x64 ResNet generator for one-channel silhouettes (see the module docstring).
@@ -179,7 +173,7 @@ class Generator(nn.Module):
 
     def _generate(self, z: Tensor) -> Tensor:
         x = _linear(self.linear, z, self.training).view(-1, 8 * self.dim, 4, 4)
-        if _uses_channels_last(self.blocks[0].conv1):
+        if conv_is_channels_last(self.blocks[0].conv1):
             x = x.contiguous(memory_format=torch.channels_last)
         x = self.blocks(x)
         return torch.tanh(self.out(F.relu(self.norm(x))))
@@ -219,7 +213,7 @@ class Critic(nn.Module):
         return batch_invariant(self._score, x)
 
     def _score(self, x: Tensor) -> Tensor:
-        if _uses_channels_last(self.blocks[-1].conv1):
+        if conv_is_channels_last(self.blocks[-1].conv1):
             x = x.contiguous(memory_format=torch.channels_last)
         h = self.blocks(self.inp(x))
         return _linear(self.linear, h.flatten(1), self.training).view(-1)
