@@ -1,5 +1,6 @@
 """Snakemake glue: the adversaries crafted on each victim scored on every victim and GaitGAN (rule
-`transfer_matrix`); the inputs list the victims in params.victims' order, the sources in blocks."""
+`transfer_matrix`); the inputs list the victims in params.victims' order, the sources in blocks, then
+GaitSet's random control (the matrix's control row; none where victims.modes lacks it)."""
 
 from pathlib import Path
 
@@ -14,6 +15,7 @@ write_transfer_matrix(
     {victim: (weights, features, index) for victim, weights, features, index in zip(
         victims, snakemake.input.weights, snakemake.input.features, snakemake.input.feature_index, strict=True)},
     Path(snakemake.input.meta).parent,
+    control=list(snakemake.input.control) or None,
     csv_path=snakemake.output.csv,
     md_path=snakemake.output.md,
     figure_path=snakemake.output.figure,

@@ -281,8 +281,13 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert victim_rows.loc[victim_rows["victim"] != "gaitset", "difference"].notna().all()
     matrix = pd.read_csv(results / "tables" / "transfer_matrix.csv")
     names = ["gaitset", *victims["models"]]
-    assert matrix["source"].unique().tolist() == names and matrix["target"].unique().tolist() == [*names, "GaitGAN"]
+    # the victims' rows, then the random control's (the CI world's victims.modes hold it)
+    assert matrix["source"].unique().tolist() == [*names, "random control"]
+    assert matrix["target"].unique().tolist() == [*names, "GaitGAN"]
     assert ((matrix["drop_low"] <= matrix["drop"] + 1e-9) & (matrix["drop"] <= matrix["drop_high"] + 1e-9)).all()
+    beyond = matrix[matrix["source"] != "random control"]
+    assert beyond["beyond_control"].notna().all()
+    assert ((beyond["beyond_control"] - (beyond["control_after"] - beyond["after"])).abs() < 1e-3).all()  # CSV rounding
     assert (results / "figures" / "transfer_matrix.png").stat().st_size > 0
     # SPADE (Fig. 9) and the video attack through the sensor path (Fig. 4, video_attack), docs/spade.md.
     video = yaml.safe_load(CI_CONFIG.read_text())["video_attack"]

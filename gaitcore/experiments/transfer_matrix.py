@@ -29,6 +29,15 @@ on the adversarial sequences, ``drop`` natural minus after.
 subject-level bootstrap intervals, ``drop`` the paired one (natural minus after on the same probes,
 each resample drawing the subjects once for both); ``probes`` and ``subjects`` are those counted.
 
+**The random control** (He et al. Sec. 4.2's control, Table 2's "random" rows): a drop off the
+diagonal has two parts, the foreign generated frame itself and what the optimisation against the
+source adds. With ``control`` (the random control's tables of the same kind and sparsity, whose
+frames are the generator's at random latents and so depend on no victim) the matrix gains a last
+source row :data:`CONTROL`, the control scored on every target, and every source cell the
+control's after-accuracy on the source's probes (``control_after``) and ``beyond_control``: control
+after minus source after, with its paired interval on the same probes. ``beyond_control`` above 0
+is transfer of the optimisation, not of the frame. The control must cover every source probe.
+
 Only nontargeted attacks are scored (a targeted attack's success would need the target subject,
 which a rank-1 drop does not measure), all of one mode and sparsity.
 """
@@ -73,11 +82,20 @@ log = logging.getLogger(__name__)
 
 MODE_COLUMNS = ["kind", "goal", "setting", "sparsity"]
 VALUES = ["natural", "after", "drop"]
+CONTROL_VALUES = ["control_after", "beyond_control"]  # with a random control: its after, control after - after
+ENDS = ("", "_low", "_high")
 COLUMNS = ["source", "target", "condition", *MODE_COLUMNS, "probes", "subjects",
-           *(f"{v}{end}" for v in VALUES for end in ("", "_low", "_high"))]
+           *(f"{v}{end}" for v in (*VALUES, *CONTROL_VALUES) for end in ENDS)]
+CONTROL = "random control"  # the source row of the random control's frames (crafted against no victim)
+CONTROL_SETTING = "random"  # its setting (Sec. 4.2's random control, gaitcore.attacks.vocabulary.SETTINGS)
 FRAME_CHUNK = 64  # GaitSet's frame CNN chunk, as the stored features (gaitcore.evaluation.features)
 
 TargetFiles = tuple[str | Path, str | Path, str | Path]  # (weights, features array .npy, features index .parquet)
+
+
+def _probe_keys(probes: pd.DataFrame) -> pd.MultiIndex:
+    """The probes' keys (:data:`~gaitcore.attacks.records.PROBE_KEY`) as an index, integers as stored."""
+    return pd.MultiIndex.from_frame(probes[PROBE_KEY].astype({"seq": np.int64, "view": np.int64}))
 
 
 @dataclass(frozen=True)
@@ -103,8 +121,7 @@ class _Victim:
 
     def clean_features(self, probes: pd.DataFrame) -> np.ndarray:
         """The stored features of ``probes`` (their clean sequences)."""
-        keys = pd.MultiIndex.from_frame(probes[PROBE_KEY].astype({"seq": np.int64, "view": np.int64}))
-        rows = self.rows.reindex(keys)
+        rows = self.rows.reindex(_probe_keys(probes))
         if rows.isna().any():
             missing = tuple(probes[PROBE_KEY].iloc[int(np.flatnonzero(rows.isna().to_numpy())[0])].tolist())
             raise DataError(self.index_path, f"has no features of the attacked probe {missing} ("
@@ -205,6 +222,45 @@ class _GaitGAN:
         return out[0], out[1]
 
 
+@dataclass(frozen=True)
+class _Scorer:
+    """Scores the adversarial sequences of one source's tables on every target."""
+
+    store: FrameStore
+    protocol: Protocol
+    victims: Mapping[str, _Victim]
+    gaitgan: _GaitGAN | None
+    metric: str
+    device: torch.device
+    batch_frames: int
+
+    def hits(self, source: str, probes: pd.DataFrame, paths: Sequence[str | Path]
+             ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """``{target: (natural hits, after hits)}`` in % ``[probes, views]``, victims in order, GaitGAN last;
+        where a target is the source, its nearest subjects are checked against the tables."""
+        views = list(self.protocol.views)
+        attacked = {name: [] for name in self.victims}
+        geis = []  # GaitGAN's clean and adversarial GEIs, from the same pass over the sequences
+        for group in _attacked_batches(self.store, paths, self.batch_frames):
+            for name, victim in self.victims.items():
+                attacked[name].append(victim.forward([adversarial for _, adversarial in group], self.device))
+            if self.gaitgan is not None:
+                geis += [(gait_energy_image(clean), gait_energy_image(adversarial)) for clean, adversarial in group]
+        hits = {}
+        for name, victim in self.victims.items():
+            natural, clean_nearest = _nearest_hits(victim.gallery, victim.clean_features(probes), probes, views,
+                                                   self.metric, "clean_")
+            after, after_nearest = _nearest_hits(victim.gallery, np.concatenate(attacked[name]), probes, views,
+                                                 self.metric, "")
+            if name == source:
+                _check_diagonal(source, probes, pd.concat([clean_nearest, after_nearest], axis=1))
+            hits[name] = (natural, after)
+        if self.gaitgan is not None:
+            clean, adversarial = (np.stack(g).astype(np.float32) for g in zip(*geis, strict=True))
+            hits[GAITGAN] = self.gaitgan.hits(clean, adversarial, probes, self.protocol, self.device)
+        return hits
+
+
 def _stacked(values: np.ndarray, probe_views: np.ndarray, blocks: Sequence[tuple[np.ndarray, dict]]
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(rows, spread, weights)`` laying out ``values`` for the mean over the ``blocks`` (conditions:
@@ -246,8 +302,35 @@ def _cells(natural: np.ndarray, after: np.ndarray, probes: pd.DataFrame, protoco
             intervals = [none] * 3
         records.append({"condition": condition, "probes": intervals[2].n_probes, "subjects": intervals[2].n_subjects,
                         **{f"{v}{end}": getattr(i, attribute) for v, i in zip(VALUES, intervals, strict=True)
-                           for end, attribute in (("", "estimate"), ("_low", "low"), ("_high", "high"))}})
+                           for end, attribute in zip(ENDS, ("estimate", "low", "high"), strict=True)}})
     return records
+
+
+def _control_rows(paths: Sequence[str | Path], dataset: str, protocol: Protocol, mode: tuple) -> pd.DataFrame:
+    """The random control's probes, checked: the sources' kind, goal and sparsity, setting ``random``."""
+    expected = (*mode[:2], CONTROL_SETTING, mode[3])
+    rows, found = _source_rows(CONTROL, paths, dataset, protocol, None)
+    if found != expected:
+        raise ValueError(f"{paths[0]}: holds {' '.join(map(str, found))} attack rows; the control of the sources' "
+                         f"{' '.join(map(str, mode))} attack is the random control {' '.join(map(str, expected))}: "
+                         "pass its tables")
+    return rows
+
+
+def _positions(probes: pd.DataFrame, control: pd.DataFrame, source: str, control_path: str | Path) -> np.ndarray:
+    """The random control's row of each of ``probes``; a DataError naming a source probe it lacks."""
+    at = pd.Series(np.arange(len(control)), index=_probe_keys(control)).reindex(_probe_keys(probes))
+    if at.isna().any():
+        missing = tuple(probes[PROBE_KEY].iloc[int(np.flatnonzero(at.isna().to_numpy())[0])].tolist())
+        raise DataError(Path(control_path), f"the random control has no probe {missing} that source {source!r} "
+                        f"attacked ({int(at.isna().sum())} of {len(probes)} missing)",
+                        "attack the sources within the random control's probe budget (victims.subjects_per_view)")
+    return at.to_numpy(np.int64)
+
+
+def _renamed(cell: dict, names: Mapping[str, str]) -> dict:
+    """The ``{value}{end}`` entries of ``cell`` for the values in ``names``, under their new names."""
+    return {f"{new}{end}": cell[f"{old}{end}"] for old, new in names.items() for end in ENDS}
 
 
 def transfer_matrix(
@@ -255,6 +338,7 @@ def transfer_matrix(
     targets: Mapping[str, TargetFiles],
     store_root: str | Path,
     *,
+    control: Sequence[str | Path] | None = None,
     gaitgan_weights: str | Path | None = None,
     test_subjects: tuple[int, int] = TEST_SUBJECTS,
     metric: str = "euclidean",
@@ -267,15 +351,20 @@ def transfer_matrix(
     ``sources``: ``{victim name: its attack tables}`` (``.parquet``, each with its ``.npz``), all
     nontargeted, of one (kind, goal, setting, sparsity), attacking the store at ``store_root``;
     ``targets``: ``{victim name: (weights, features array, features index)}`` (a source scored by the
-    target of its own name is the white-box diagonal). With ``gaitgan_weights`` a last target
-    :data:`GAITGAN` (CASIA-B only). Rows: sources in their order, targets in theirs (GaitGAN last),
-    conditions (:data:`ALL` first, then those present). ``metric``: the victims' distance;
-    ``seed``: the bootstraps'. Raises ``ValueError`` on targeted or mixed sources (naming the file).
+    target of its own name is the white-box diagonal). ``control``: the random control's tables of
+    the sources' kind and sparsity (a last source row :data:`CONTROL` and each cell's
+    ``control_after`` and ``beyond_control``; None: neither). With ``gaitgan_weights`` a last target
+    :data:`GAITGAN` (CASIA-B only). Rows: sources in their order (the control last), targets in
+    theirs (GaitGAN last), conditions (:data:`ALL` first, then those present). ``metric``: the
+    victims' distance; ``seed``: the bootstraps'. Raises ``ValueError`` on targeted or mixed sources
+    or a control of another attack (naming the file), ``DataError`` on a source probe the control lacks.
     """
     if not sources or not (targets or gaitgan_weights):
         raise ValueError("the transfer matrix needs at least one source and one target")
     if GAITGAN in targets:
         raise ValueError(f"{GAITGAN!r} is the GaitGAN column (gaitgan_weights); name the victim targets otherwise")
+    if CONTROL in sources:
+        raise ValueError(f"{CONTROL!r} is the random control's row (control); name the sources otherwise")
     store = FrameStore(store_root)
     protocol = protocol_for(store.dataset, test_subjects)
     if gaitgan_weights is not None and store.dataset != CASIA_B:
@@ -284,6 +373,9 @@ def transfer_matrix(
     checked, mode = {}, None
     for name, paths in sources.items():  # every source checked before any model runs
         checked[name], mode = _source_rows(name, paths, store.dataset, protocol, mode)
+    control_rows = None if control is None else _control_rows(control, store.dataset, protocol, mode)
+    positions = {name: _positions(probes, control_rows, name, control[0])
+                 for name, probes in checked.items()} if control_rows is not None else {}
     dev = resolve_device(device)
     victims = {name: _Victim.load(files, protocol, dev) for name, files in targets.items()}
     gaitgan = None
@@ -292,41 +384,49 @@ def transfer_matrix(
         rows = store.index[protocol.gallery_mask(store.index)]
         gaitgan = _GaitGAN(generator, gaitgan_templates(generator, store_geis(store, rows), rows["view"].to_numpy(),
                                                         device=dev), rows.reset_index(drop=True))
-    views = list(protocol.views)
-    labels = dict(zip(MODE_COLUMNS, mode, strict=True))
+    scorer = _Scorer(store, protocol, victims, gaitgan, metric, dev, batch_frames)
+    control_hits = None if control_rows is None else scorer.hits(CONTROL, control_rows, list(control))
     records = []
     for source, probes in checked.items():
-        paths = list(sources[source])
-        attacked = {name: [] for name in victims}
-        geis = []  # GaitGAN's clean and adversarial GEIs, from the same pass over the sequences
-        for group in _attacked_batches(store, paths, batch_frames):
-            for name, victim in victims.items():
-                attacked[name].append(victim.forward([adversarial for _, adversarial in group], dev))
-            if gaitgan is not None:
-                geis += [(gait_energy_image(clean), gait_energy_image(adversarial)) for clean, adversarial in group]
-        hits = {}
-        for name, victim in victims.items():
-            natural, clean_nearest = _nearest_hits(victim.gallery, victim.clean_features(probes), probes, views,
-                                                   metric, "clean_")
-            after, after_nearest = _nearest_hits(victim.gallery, np.concatenate(attacked[name]), probes, views,
-                                                 metric, "")
-            if name == source:
-                _check_diagonal(source, probes, pd.concat([clean_nearest, after_nearest], axis=1))
-            hits[name] = (natural, after)
-        if gaitgan is not None:
-            clean, adversarial = (np.stack(g).astype(np.float32) for g in zip(*geis, strict=True))
-            hits[GAITGAN] = gaitgan.hits(clean, adversarial, probes, protocol, dev)
-        for target, (natural, after) in hits.items():
+        for target, (natural, after) in scorer.hits(source, probes, list(sources[source])).items():
             cells = _cells(natural, after, probes, protocol, seed)
-            records += [{"source": source, "target": target, **labels, **cell} for cell in cells]
+            if control_hits is not None:  # control after - source after on the source's probes, paired
+                beyond = _cells(control_hits[target][1][positions[source]], after, probes, protocol, seed)
+                for cell, extra in zip(cells, beyond, strict=True):
+                    cell.update(_renamed(extra, {"natural": "control_after", "drop": "beyond_control"}))
+            records += [{"source": source, "target": target, **dict(zip(MODE_COLUMNS, mode, strict=True)), **cell}
+                        for cell in cells]
             log.info("%s -> %s: rank-1 %.1f -> %.1f (drop %.1f) on %d probes", source, target, cells[0]["natural"],
                      cells[0]["after"], cells[0]["drop"], cells[0]["probes"])
+    for target, (natural, after) in (control_hits or {}).items():
+        cells = _cells(natural, after, control_rows, protocol, seed)
+        labels = dict(zip(MODE_COLUMNS, (*mode[:2], CONTROL_SETTING, mode[3]), strict=True))
+        records += [{"source": CONTROL, "target": target, **labels, **cell} for cell in cells]
+        log.info("%s -> %s: rank-1 %.1f -> %.1f (drop %.1f) on %d probes", CONTROL, target, cells[0]["natural"],
+                 cells[0]["after"], cells[0]["drop"], cells[0]["probes"])
     return pd.DataFrame.from_records(records, columns=COLUMNS)
+
+
+def _matrix_lines(table: pd.DataFrame, sources: Sequence[str], targets: Sequence[str], value: str,
+                  digits: int) -> list[str]:
+    """One Markdown matrix per condition of ``value`` and its interval, ``value [low, high]``."""
+    lines = []
+    for condition in dict.fromkeys(table["condition"]):
+        cells = table[table["condition"] == condition].set_index(["source", "target"])
+        lines += [f"#### {condition_label(condition)}", "", "| source \\ target | " + " | ".join(targets) + " |",
+                  "|---|" + "---:|" * len(targets)]
+        for source in sources:
+            row = [cell_text(*cells.loc[(source, t), [value, f"{value}_low", f"{value}_high"]], digits=digits)
+                   if (source, t) in cells.index else "" for t in targets]
+            lines.append(f"| {source} | " + " | ".join(row) + " |")
+        lines.append("")
+    return lines
 
 
 def transfer_matrix_markdown(table: pd.DataFrame, digits: int = 1) -> str:
     """One matrix per condition (:data:`ALL` first): sources as rows, targets as columns, each cell the
-    drop in points and its paired 95 % interval, ``drop [low, high]``; then a note of what they are."""
+    drop in points and its paired 95 % interval, ``drop [low, high]``; with the random control, then
+    the same of ``beyond_control`` for the victims' rows; then the probes per source."""
     if table.empty:
         return "No transfer matrix: no source was scored.\n"
     first = table.iloc[0]
@@ -341,15 +441,18 @@ def transfer_matrix_markdown(table: pd.DataFrame, digits: int = 1) -> str:
              "off it the target was never queried (black-box transfer, as He et al. Sec. 4.3, Table 3, for GaitSet "
              f"-> GaitGAN; the matrix is beyond the paper). `{ALL}`: the mean over the conditions present. Natural "
              "and after-attack accuracies, probes and subjects: the CSV.", ""]
-    for condition in dict.fromkeys(table["condition"]):
-        cells = table[table["condition"] == condition].set_index(["source", "target"])
-        lines += [f"#### {condition_label(condition)}", "", "| source \\ target | " + " | ".join(targets) + " |",
-                  "|---|" + "---:|" * len(targets)]
-        for source in sources:
-            row = [cell_text(*cells.loc[(source, t), ["drop", "drop_low", "drop_high"]], digits=digits)
-                   if (source, t) in cells.index else "" for t in targets]
-            lines.append(f"| {source} | " + " | ".join(row) + " |")
-        lines.append("")
+    if CONTROL in sources:
+        lines[-1:-1] = ["", f"Row `{CONTROL}`: the generator's frames at random latents in the same places "
+                        "(He et al. Sec. 4.2's control), crafted against no victim: what a foreign frame costs "
+                        "each target by itself."]
+    lines += _matrix_lines(table, sources, targets, "drop", digits)
+    victims = [source for source in sources if source != CONTROL]
+    if CONTROL in sources:
+        lines += ["### Beyond the random control: transfer of the optimisation (points)", "",
+                  "Each victim row's cell: the target's rank-1 after the random control minus after the source's "
+                  "adversary, on the source's probes, with its paired 95 % interval: above 0, the optimisation "
+                  "against the source costs the target more than the foreign frame alone.", ""]
+        lines += _matrix_lines(table[table["source"] != CONTROL], victims, targets, "beyond_control", digits)
     counts = table[table["condition"] == ALL].drop_duplicates("source")
     lines.append("Attacked probes per source (subjects): "
                  + "; ".join(f"{r.source} {int(r.probes)} ({int(r.subjects)})" for r in counts.itertuples()) + ".")
@@ -364,6 +467,7 @@ def write_transfer_matrix(
     csv_path: str | Path,
     md_path: str | Path,
     figure_path: str | Path,
+    control: Sequence[str | Path] | None = None,
     gaitgan_weights: str | Path | None = None,
     test_subjects: tuple[int, int] = TEST_SUBJECTS,
     metric: str = "euclidean",
@@ -372,11 +476,12 @@ def write_transfer_matrix(
 ) -> pd.DataFrame:
     """:func:`transfer_matrix` written as CSV and Markdown (:func:`transfer_matrix_markdown`) and its
     heat map (:func:`gaitcore.reporting.transfer_matrix_figures.transfer_matrix_figure`), each atomically."""
-    table = transfer_matrix(sources, targets, store_root, gaitgan_weights=gaitgan_weights,
+    table = transfer_matrix(sources, targets, store_root, control=control, gaitgan_weights=gaitgan_weights,
                             test_subjects=test_subjects, metric=metric, device=device, seed=seed)
     write_table(table, csv_path, md_path, transfer_matrix_markdown(table))
     transfer_matrix_figure(table, figure_path)
     return table
 
 
-__all__ = ["ALL", "COLUMNS", "GAITGAN", "transfer_matrix", "transfer_matrix_markdown", "write_transfer_matrix"]
+__all__ = ["ALL", "COLUMNS", "CONTROL", "GAITGAN", "transfer_matrix", "transfer_matrix_markdown",
+           "write_transfer_matrix"]

@@ -11,13 +11,15 @@ import torch
 
 from gaitcore.attacks.engine import AttackSettings
 from gaitcore.attacks.records import load_attacks, read_attack_frames, read_attack_table, write_attack_table
+from gaitcore.attacks.vocabulary import Mode
 from gaitcore.data.layout import CASIA_B
 from gaitcore.data.store import FrameStore
+from gaitcore.errors import DataError
 from gaitcore.evaluation.attack_accuracy import attack_accuracy
 from gaitcore.evaluation.features import extract_features, feature_index, read_features, write_features
 from gaitcore.evaluation.protocols import casia_b_protocol
 from gaitcore.experiments.attack_job import AttackJob, run_attack_job
-from gaitcore.experiments.transfer_matrix import COLUMNS, transfer_matrix, write_transfer_matrix
+from gaitcore.experiments.transfer_matrix import COLUMNS, CONTROL, transfer_matrix, write_transfer_matrix
 from gaitcore.models.gaitgan import build_gaitgan, load_gaitgan, save_gaitgan
 from gaitcore.models.gaitpart import build_gaitpart, save_gaitpart
 from gaitcore.models.gaitset import silhouettes_to_input
@@ -34,8 +36,8 @@ NAMES = ("GaitSet", "GaitPart")
 @pytest.fixture(scope="module")
 def matrix(world, tmp_path_factory):
     """A tiny GaitPart beside the world's GaitSet (features of the same sequences), a tiny GaitGAN, one
-    nontargeted alteration adversary job per victim and condition (views 0 and 90, S = 1/10), and the
-    matrix written by :func:`write_transfer_matrix`."""
+    nontargeted alteration adversary job per victim and condition (views 0 and 90, S = 1/10), GaitSet's
+    random control jobs, and the matrix written by :func:`write_transfer_matrix`."""
     out = tmp_path_factory.mktemp("matrix")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as one_torch_thread, which a module fixture runs before
@@ -52,28 +54,31 @@ def matrix(world, tmp_path_factory):
     save_gaitgan(gan.train(False), out / "gaitgan.pt")
     targets = {"GaitSet": (world / "gaitset.pt", world / "f.npy", world / "f.parquet"),
                "GaitPart": (out / "gaitpart.pt", out / "gp.npy", out / "gp.parquet")}
-    sources = {}
-    for name, (weights, array, index) in targets.items():
-        sources[name] = []
-        for condition in CONDITIONS:
-            path = out / name / f"{condition}.parquet"
-            run_attack_job(victim_weights=weights, wgan_weights=world / "wgan.pt", store_root=world / "casia_b",
-                           features_array=array, features_index=index,
-                           job=AttackJob(CASIA_B, condition, VIEWS, "1/10", "alteration_nontargeted_adversary",
-                                         subjects=TEST),
-                           settings=AttackSettings(iterations=2), out_table=path, out_frames=path.with_suffix(".npz"),
-                           device="cpu", channels_last=False)
-            sources[name].append(path)
+
+    def attack(files, condition, mode, path):
+        weights, array, index = files
+        run_attack_job(victim_weights=weights, wgan_weights=world / "wgan.pt", store_root=world / "casia_b",
+                       features_array=array, features_index=index,
+                       job=AttackJob(CASIA_B, condition, VIEWS, "1/10", mode, subjects=TEST),
+                       settings=AttackSettings(iterations=2, setting=Mode.parse(mode).setting), out_table=path,
+                       out_frames=path.with_suffix(".npz"), device="cpu", channels_last=False)
+        return path
+
+    sources = {name: [attack(files, condition, "alteration_nontargeted_adversary", out / name / f"{condition}.parquet")
+                      for condition in CONDITIONS] for name, files in targets.items()}
+    # the random control: GaitSet's job, whose frames depend on no victim
+    control = [attack(targets["GaitSet"], condition, "alteration_nontargeted_random",
+                      out / "control" / f"{condition}.parquet") for condition in CONDITIONS]
     files = {"csv_path": out / "m.csv", "md_path": out / "m.md", "figure_path": out / "m.png"}
     warnings = _Warnings()
     logging.getLogger("gaitcore.experiments.transfer_matrix").addHandler(warnings)
     try:
-        table = write_transfer_matrix(sources, targets, world / "casia_b", gaitgan_weights=out / "gaitgan.pt",
-                                      test_subjects=TEST, **files)
+        table = write_transfer_matrix(sources, targets, world / "casia_b", control=control,
+                                      gaitgan_weights=out / "gaitgan.pt", test_subjects=TEST, **files)
     finally:
         torch.set_num_threads(threads)
         logging.getLogger("gaitcore.experiments.transfer_matrix").removeHandler(warnings)
-    return out, sources, targets, table, files, warnings.messages
+    return out, sources, targets, table, files, warnings.messages, control
 
 
 class _Warnings(logging.Handler):
@@ -94,10 +99,11 @@ def cell(table, source, target, condition):
 def test_rows_in_order_with_every_condition_and_the_average(matrix):
     table = matrix[3]
     assert list(table.columns) == COLUMNS
-    expected = [(s, t, c) for s in NAMES for t in (*NAMES, "GaitGAN") for c in ("all", *CONDITIONS)]
+    expected = [(s, t, c) for s in (*NAMES, CONTROL) for t in (*NAMES, "GaitGAN") for c in ("all", *CONDITIONS)]
     assert list(table[["source", "target", "condition"]].itertuples(index=False, name=None)) == expected
-    assert (table[["kind", "goal", "setting", "sparsity"]].drop_duplicates().to_numpy()
-            == [["alteration", "nontargeted", "adversary", "1/10"]]).all()
+    modes = table[["source", "kind", "goal", "setting", "sparsity"]].drop_duplicates("source").to_numpy().tolist()
+    assert modes == [[name, "alteration", "nontargeted", "adversary", "1/10"] for name in NAMES] + [
+        [CONTROL, "alteration", "nontargeted", "random", "1/10"]]
     # 8 probes (4 subjects x nm-05/06 or bg-01/02) per view and condition, 2 views
     assert (table.loc[table["condition"] == "all", "probes"] == 32).all()
     assert (table.loc[table["condition"] != "all", "probes"] == 16).all() and (table["subjects"] == 4).all()
@@ -111,16 +117,36 @@ def test_rows_in_order_with_every_condition_and_the_average(matrix):
 def test_the_drop_is_natural_minus_after_within_its_interval(matrix):
     table = matrix[3]
     assert np.allclose(table["drop"], table["natural"] - table["after"], atol=1e-9)
-    for value in ("natural", "after", "drop"):
-        assert (table[f"{value}_low"] <= table[value] + 1e-9).all()
-        assert (table[value] <= table[f"{value}_high"] + 1e-9).all()
+    victims = table[table["source"] != CONTROL]
+    assert np.allclose(victims["beyond_control"], victims["control_after"] - victims["after"], atol=1e-9)
+    for value, rows in (("natural", table), ("after", table), ("drop", table), ("control_after", victims),
+                        ("beyond_control", victims)):
+        assert (rows[f"{value}_low"] <= rows[value] + 1e-9).all()
+        assert (rows[value] <= rows[f"{value}_high"] + 1e-9).all()
     assert table[["natural", "after"]].stack().between(0.0, 100.0).all()
+    assert table.loc[table["source"] == CONTROL, ["control_after", "beyond_control"]].isna().all().all()
+
+
+def test_the_control_row_is_the_control_on_the_sources_probes(matrix, world):
+    """Known answer: every source here attacked the control's probes, so a source cell's control_after is the
+    control row's after on the same target, and the natural accuracies agree; the control's after equals a
+    naive recomputation."""
+    _, _, targets, table, *_, control = matrix
+    for source in NAMES:
+        for target in (*NAMES, "GaitGAN"):
+            for condition in ("all", *CONDITIONS):
+                got, row = cell(table, source, target, condition), cell(table, CONTROL, target, condition)
+                assert got["control_after"] == pytest.approx(row["after"], abs=1e-9)
+                assert got["natural"] == pytest.approx(row["natural"], abs=1e-9)
+    for condition in CONDITIONS:
+        expected = naive_cell(control, targets["GaitPart"], FrameStore(world / "casia_b"), condition)
+        assert cell(table, CONTROL, "GaitPart", condition)["after"] == pytest.approx(expected["after"], abs=1e-9)
 
 
 def test_the_diagonal_reproduces_each_source_attack_table(matrix):
     """Known answer: the source's own table through the project's attack accuracy. The job writes a gallery view
     without gallery sequence (18, 36, ... here) as the string "None"; it is read back as null here."""
-    _, sources, _, table, _, warnings = matrix
+    _, sources, _, table, _, warnings, _ = matrix
     assert warnings == []  # every recomputed nearest subject on the diagonal is the table's (clean and attacked)
     for name, paths in sources.items():
         rows, metas = load_attacks(paths)
@@ -228,11 +254,12 @@ def test_an_off_diagonal_cell_equals_a_naive_recomputation(matrix, world, source
 def test_gaitgan_column(matrix, world):
     out, sources, _, table, *_ = matrix
     gan = table[table["target"] == "GaitGAN"]
-    assert len(gan) == 2 * 3 and gan[["natural", "after", "drop"]].notna().all().all()
+    assert len(gan) == 3 * 3 and gan[["natural", "after", "drop"]].notna().all().all()
     assert (gan.loc[gan["condition"] == "all", "probes"] == 32).all()
-    # Both sources attacked the same probes: GaitGAN's natural accuracy on them is the same.
+    # Both sources and the control attacked the same probes: GaitGAN's natural accuracy on them is the same.
     by_source = gan.set_index(["condition", "source"])["natural"].unstack()
     assert np.allclose(by_source["GaitSet"], by_source["GaitPart"])
+    assert np.allclose(by_source["GaitSet"], by_source[CONTROL])
     # Every probe set, BG too, against GaitGAN written out (Table 3's path for NM).
     for condition in CONDITIONS:
         expected = naive_gaitgan(sources["GaitPart"], out / "gaitgan.pt", FrameStore(world / "casia_b"), condition)
@@ -242,9 +269,10 @@ def test_gaitgan_column(matrix, world):
 
 
 def test_markdown_and_figure_are_written(matrix):
-    _, _, _, table, files, _ = matrix
+    _, _, _, table, files, *_ = matrix
     text = files["md_path"].read_text()
-    assert text.count("| source \\ target | GaitSet | GaitPart | GaitGAN |") == 3
+    assert text.count("| source \\ target | GaitSet | GaitPart | GaitGAN |") == 6  # drops, beyond the control
+    assert text.index("### Beyond the random control") > text.index("| random control |")
     assert text.index("all conditions") < text.index("#### NM") < text.index("#### BG")
     gaitset = cell(table, "GaitSet", "GaitSet", "all")
     assert f"| GaitSet | {gaitset['drop']:.1f} [{gaitset['drop_low']:.1f}, {gaitset['drop_high']:.1f}] |" in text
@@ -268,3 +296,16 @@ def test_targeted_and_mixed_sources_are_refused(matrix, world, tmp_path):
         given = {"GaitSet": [path]} if name == "targeted" else {"GaitSet": sources["GaitSet"], "GaitPart": [path]}
         with pytest.raises(ValueError, match=f"{path}.*{'targeted' if name == 'targeted' else '1/20'}"):
             transfer_matrix(given, targets, world / "casia_b", test_subjects=TEST)
+
+
+def test_a_control_of_another_attack_or_missing_a_probe_is_refused(matrix, world, tmp_path):
+    _, sources, targets, *_, control = matrix
+    table, meta = read_attack_table(control[0])
+    frames = control[0].with_suffix(".npz")
+    with pytest.raises(ValueError, match=f"{sources['GaitSet'][0]}.*the random control alteration nontargeted random"):
+        transfer_matrix(sources, targets, world / "casia_b", control=sources["GaitSet"], test_subjects=TEST)
+    short = tmp_path / "short.parquet"  # the control without its last probe
+    write_attack_table(table.iloc[:-1], short, meta)
+    short.with_suffix(".npz").write_bytes(frames.read_bytes())
+    with pytest.raises(DataError, match=f"{short}.*no probe .*'{table['subject'].iloc[-1]}'.*1 of 32 missing"):
+        transfer_matrix(sources, targets, world / "casia_b", control=[short, control[1]], test_subjects=TEST)

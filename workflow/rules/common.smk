@@ -676,6 +676,17 @@ def transfer_source_files(ext):
     ]
 
 
+def transfer_control_files(ext):
+    """GaitSet's random control at victims.transfer_sparsity (rule attack), the transfer matrix's
+    control row, where victims.modes holds it; [] otherwise."""
+    mode = "alteration_nontargeted_random"
+    if mode not in VICTIMS["modes"]:
+        return []
+    return victim_attack_files(
+        REFERENCE_VICTIM, ext, sparsities=[VICTIMS["transfer_sparsity"]], modes=[mode]
+    )
+
+
 # ---------------------------------------------------------------------------------------- baselines
 # Sec. 4.5's perturbation baselines: more attack modes, `{kind}_{goal}_{fgsm|pgd|mifgsm}` (rule
 # perturbation_attack), at `attack.baselines.sparsities` (docs/baselines.md).

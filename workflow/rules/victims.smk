@@ -106,6 +106,8 @@ rule transfer_matrix:
         **store_files("casia_b"),
         sources=transfer_source_files("parquet"),
         source_frames=transfer_source_files("npz"),
+        control=transfer_control_files("parquet"),
+        control_frames=transfer_control_files("npz"),
         weights=[victim_files_of(victim)["weights"] for victim in victims_order()],
         features=[victim_files_of(victim)["features"] for victim in victims_order()],
         feature_index=[victim_files_of(victim)["index"] for victim in victims_order()],
