@@ -242,15 +242,16 @@ def test_the_video_views_rerun_only_the_video_attack(built):
 
 def test_the_camera_reruns_a_sensed_store_and_the_paste_only_the_video_attack(built):
     """One sensor path (issue 21): the CI world's CASIA-B store is sensed through the video attack's
-    camera, so the camera's noise reruns that store and all it feeds; the attacker's paste mask
-    (dilate) reaches only the video jobs."""
+    camera, so the camera's noise and its empty-scene footage rerun that store and all it feeds; the
+    attacker's paste mask (dilate) reaches only the video jobs."""
     workdir, _ = built
-    config = ci_config()
-    assert config["datasets"]["casia_b"]["sensor"] == "median"
-    config.setdefault("video_attack", {}).setdefault("camera", {})["noise_sigma"] = 3.0
-    stats, jobs = dry_run(workdir, config)
-    assert stats == forced_downstream(workdir, f"{config['results']}/data/casia_b/store.json"), jobs
-    assert [job.wildcards for job in jobs if job.rule == "preprocess"] == [{"dataset": "casia_b"}]
+    for key, value in (("noise_sigma", 3.0), ("footage_frames", 3)):
+        config = ci_config()
+        assert config["datasets"]["casia_b"]["sensor"] == "median"
+        config.setdefault("video_attack", {}).setdefault("camera", {})[key] = value
+        stats, jobs = dry_run(workdir, config)
+        assert stats == forced_downstream(workdir, f"{config['results']}/data/casia_b/store.json"), (key, jobs)
+        assert [job.wildcards for job in jobs if job.rule == "preprocess"] == [{"dataset": "casia_b"}]
     config = ci_config()
     config.setdefault("video_attack", {}).setdefault("camera", {})["dilate"] = 2
     stats, jobs = dry_run(workdir, config)

@@ -59,7 +59,8 @@ class SourceSpec:
     synthetic: dict[str, Any] = field(default_factory=dict)
     # The sensor path a synthetic store is rendered through (issue 21; None: exact masks with the
     # recording's errors): {"segmenter", "settings", "min_area", "camera": {"noise_sigma",
-    # "jpeg_quality"}}, the workflow's `datasets.<name>.sensor` filled in from `video_attack`.
+    # "jpeg_quality", "footage_frames"}}, the workflow's `datasets.<name>.sensor` filled in from
+    # `video_attack`.
     sensor: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:

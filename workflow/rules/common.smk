@@ -272,7 +272,7 @@ def dataset_settings(dataset):
         block.pop("sensor", None)
     else:  # the camera without the attacker's paste mask (dilate, feather)
         block["sensor"] = sensor_settings(
-            block["sensor"], ("noise_sigma", "jpeg_quality")
+            block["sensor"], ("noise_sigma", "jpeg_quality", "footage_frames")
         )
     return canonical(block)
 
