@@ -275,7 +275,8 @@ def test_the_clean_video_is_sensed_as_the_stored_silhouettes(probe, job_world, t
     run_job(root, table, tmp_path, None)
     stored_table, meta = read_video_attack_table(tmp_path / "v.parquet")
     assert set(stored_table["segmenter"]) == {"median"} and meta["segmenter"] == "median"
-    assert meta["camera"] == {"noise_sigma": 0.0, "jpeg_quality": None, "dilate": 0, "feather": 0.0}
+    assert meta["camera"] == {"noise_sigma": 0.0, "jpeg_quality": None, "dilate": 0, "feather": 0.0,
+                              "footage_frames": 1}
 
 
 def test_the_table_has_a_block_per_segmenter_in_their_order():
