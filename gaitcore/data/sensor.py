@@ -252,23 +252,25 @@ class SensorPath:
         _check_frames(frames)
         if people.shape != frames.shape[:-1]:
             raise ValueError(f"person masks {people.shape} do not match frames {frames.shape}")
-        seen = self.camera.film_scene(footage, rng)
+        masks = np.zeros(frames.shape[:-1], dtype=np.uint8)
         windows = [_window(person) for person in people]
         occupied = [w for w in windows if w is not None]
-        if self.segmenter == "median" and len(seen) > 1 and occupied:
-            # All the median segmenter learns is the per-pixel median: taken once per recording over
-            # the windows' extent (per window it cost 3-13 ms a frame), then learnt as a one-frame footage.
-            y0, x0 = min(w[0] for w in occupied), min(w[1] for w in occupied)
-            y1, x1 = max(w[2] for w in occupied), max(w[3] for w in occupied)
-            plate = np.zeros_like(seen[:1])
-            plate[0, y0:y1, x0:x1] = BackgroundModel.from_footage(seen[:, y0:y1, x0:x1]).image
-            seen = plate
-        masks = np.zeros(frames.shape[:-1], dtype=np.uint8)
+        if not occupied:
+            return masks
+        # The camera films the empty scene over the windows' extent only: its sides lie on the JPEG
+        # grid (or the frame's edge), so it codes the same blocks as for the whole frame.
+        top, left = min(w[0] for w in occupied), min(w[1] for w in occupied)
+        bottom, right = max(w[2] for w in occupied), max(w[3] for w in occupied)
+        seen = self.camera.film_scene(footage[:, top:bottom, left:right], rng)
+        if self.segmenter == "median" and len(seen) > 1:
+            # All the median segmenter learns is the per-pixel median: taken once per recording (per
+            # window it cost 3-13 ms a frame), then learnt by each window as a one-frame footage.
+            seen = BackgroundModel.from_footage(seen).image[None]
         for t, window in enumerate(windows):
             if window is None:
                 continue
             y0, x0, y1, x1 = window
-            segmenter = make_segmenter(self.segmenter, seen[:, y0:y1, x0:x1], min_area=self.min_area,
-                                       **dict(self.settings))
+            scene = seen[:, y0 - top : y1 - top, x0 - left : x1 - left]
+            segmenter = make_segmenter(self.segmenter, scene, min_area=self.min_area, **dict(self.settings))
             masks[t, y0:y1, x0:x1] = segmenter.segment(self.camera.capture(frames[t, y0:y1, x0:x1], rng))
         return masks

@@ -260,25 +260,32 @@ def test_sensing_around_the_person_through_a_noisy_camera_matches_the_whole_fram
 
 
 def test_the_median_store_learns_the_footage_once_as_each_window_would():
-    """The median segmenter's model of a recording is computed once over the windows' extent; each
-    window's masks equal those of a segmenter learnt from that window of the filmed footage (the
-    plain per-frame method, written out here), on a noisy camera filming ten frames."""
+    """The median segmenter's model of a recording is computed once over the windows' extent (where the
+    camera films the empty scene); each window's masks equal those of a segmenter learnt from that
+    window of the filmed footage (the plain per-frame method, written out here), on a noisy camera
+    filming ten frames."""
     rgb, exact, footage = _walk(SequenceKey(CASIA_B, "003", "nm", 2, 90))
     exact[3] = 0  # a frame without a person stays empty
     camera = SensorModel(noise_sigma=4.0, jpeg_quality=80, footage_frames=10)
     path = SensorPath(camera=camera, segmenter="median")
-    rng = np.random.default_rng(4)
-    seen = camera.film_scene(footage, rng)
-    expected = np.zeros(exact.shape, dtype=np.uint8)
+    windows = {}
     for t in range(len(rgb)):
         ys, xs = np.nonzero(exact[t])
-        if ys.size == 0:
-            continue
-        top, left = (int(v.min()) - WINDOW_MARGIN for v in (ys, xs))
-        bottom, right = (int(v.max()) + 1 + WINDOW_MARGIN for v in (ys, xs))
-        y0, x0 = (max(0, v) // JPEG_BLOCK * JPEG_BLOCK for v in (top, left))
-        y1 = min(exact.shape[1], -(-bottom // JPEG_BLOCK) * JPEG_BLOCK)
-        x1 = min(exact.shape[2], -(-right // JPEG_BLOCK) * JPEG_BLOCK)
+        if ys.size:
+            top, left = (int(v.min()) - WINDOW_MARGIN for v in (ys, xs))
+            bottom, right = (int(v.max()) + 1 + WINDOW_MARGIN for v in (ys, xs))
+            y0, x0 = (max(0, v) // JPEG_BLOCK * JPEG_BLOCK for v in (top, left))
+            y1 = min(exact.shape[1], -(-bottom // JPEG_BLOCK) * JPEG_BLOCK)
+            x1 = min(exact.shape[2], -(-right // JPEG_BLOCK) * JPEG_BLOCK)
+            windows[t] = (y0, y1, x0, x1)
+    # the scene filmed over the windows' extent, placed in a whole frame
+    ey0, ex0 = (min(w[i] for w in windows.values()) for i in (0, 2))
+    ey1, ex1 = (max(w[i] for w in windows.values()) for i in (1, 3))
+    rng = np.random.default_rng(4)
+    seen = np.zeros((10, *footage.shape[1:]), dtype=np.uint8)
+    seen[:, ey0:ey1, ex0:ex1] = camera.film_scene(footage[:, ey0:ey1, ex0:ex1], rng)
+    expected = np.zeros(exact.shape, dtype=np.uint8)
+    for t, (y0, y1, x0, x1) in windows.items():
         window = make_segmenter("median", seen[:, y0:y1, x0:x1])
         expected[t, y0:y1, x0:x1] = window.segment(camera.capture(rgb[t, y0:y1, x0:x1], rng))
     got = path.sense_around(rgb, exact, footage, np.random.default_rng(4))
