@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol
 
 import cv2
@@ -68,11 +68,18 @@ def segment(frames: np.ndarray, model: BackgroundModel, threshold: int = THRESHO
     """Silhouettes of RGB ``frames`` (``[T, rows, cols, 3]`` or one frame) against ``model``: uint8 0/255."""
     single = frames.ndim == 3
     batch = frames[None] if single else frames
-    if batch.shape[1:] != model.image.shape:
-        raise ValueError(f"frames {batch.shape[1:]} and background model {model.image.shape} differ in shape")
-    diff = np.abs(batch.astype(np.int16) - model.image.astype(np.int16)).max(axis=-1) > threshold
-    out = np.stack([clean(raw, min_area) for raw in diff])
+    if batch.shape[1:] != model.image.shape or batch.dtype != np.uint8:
+        raise ValueError(f"frames {batch.dtype} {batch.shape[1:]} and background model uint8 {model.image.shape} "
+                         f"differ in shape or type")
+    out = np.stack([clean(_differs(frame, model.image, threshold), min_area) for frame in batch])
     return out[0] if single else out
+
+
+def _differs(frame: np.ndarray, image: np.ndarray, threshold: int) -> np.ndarray:
+    """Whether any colour channel of ``frame`` differs from ``image`` by more than ``threshold``: bool
+    ``[rows, cols]`` (channel by channel: numpy reduces a last axis of 3 slowly)."""
+    diff = cv2.absdiff(frame, image)
+    return (diff[..., 0] > threshold) | (diff[..., 1] > threshold) | (diff[..., 2] > threshold)
 
 
 def clean(raw: np.ndarray, min_area: int = MIN_AREA) -> np.ndarray:
@@ -85,9 +92,9 @@ def clean(raw: np.ndarray, min_area: int = MIN_AREA) -> np.ndarray:
     binary = (raw > 0).astype(np.uint8)
     opened = cv2.morphologyEx(cv2.morphologyEx(binary, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
-    keep = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= min_area)
-    keep = keep[keep > 0]
-    return np.isin(labels, keep).astype(np.uint8) * np.uint8(255)
+    kept = np.where(stats[:, cv2.CC_STAT_AREA] >= min_area, 255, 0).astype(np.uint8)
+    kept[0] = 0  # the background component
+    return kept[labels]
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -106,6 +113,12 @@ class Segmenter(Protocol):
         """Silhouettes of RGB ``frames`` (``[T, rows, cols, 3]`` or one frame): uint8 0/255 of the same layout."""
         ...
 
+    def window(self, y0: int, x0: int, y1: int, x1: int) -> Segmenter:
+        """The same method learnt from the same footage, restricted to rows ``y0:y1`` and columns
+        ``x0:x1``: what it learns is per pixel, so nothing is learnt again (KNN draws its samples
+        anew at segmentation, see the module docstring)."""
+        ...
+
 
 @dataclass(frozen=True)
 class MedianSegmenter:
@@ -118,6 +131,9 @@ class MedianSegmenter:
 
     def segment(self, frames: np.ndarray) -> np.ndarray:
         return segment(frames, self.model, self.threshold, self.min_area)
+
+    def window(self, y0: int, x0: int, y1: int, x1: int) -> MedianSegmenter:
+        return replace(self, model=BackgroundModel(self.model.image[y0:y1, x0:x1]))
 
 
 def _check_positive(name: str, value: object) -> None:
@@ -173,6 +189,9 @@ class _LearnedSegmenter:
             masks.append(clean(subtractor.apply(np.ascontiguousarray(frame), learningRate=0), self.min_area))
         out = np.stack(masks)
         return out[0] if single else out
+
+    def window(self, y0: int, x0: int, y1: int, x1: int) -> _LearnedSegmenter:
+        return replace(self, footage=self.footage[:, y0:y1, x0:x1])
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -35,7 +35,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from gaitcore.data.segment import MIN_AREA, BackgroundModel, Segmenter, check_method, make_segmenter
+from gaitcore.data.segment import MIN_AREA, Segmenter, check_method, make_segmenter
 
 
 def _check_number(name: str, value: object, unit: str) -> None:
@@ -104,8 +104,11 @@ def add_noise(frames: np.ndarray, sigma: float, rng: np.random.Generator) -> np.
     _check_frames(frames)
     if sigma == 0:
         return frames.copy()
-    noisy = frames.astype(np.float32) + np.float32(sigma) * rng.standard_normal(frames.shape, dtype=np.float32)
-    return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+    noisy = rng.standard_normal(frames.shape, dtype=np.float32)
+    noisy *= np.float32(sigma)
+    noisy += frames  # in place: the same sums as frames + noise, without the temporaries
+    np.rint(noisy, out=noisy)
+    return np.clip(noisy, 0, 255, out=noisy).astype(np.uint8)
 
 
 def reencode(frames: np.ndarray, quality: int) -> np.ndarray:
@@ -257,20 +260,16 @@ class SensorPath:
         occupied = [w for w in windows if w is not None]
         if not occupied:
             return masks
-        # The camera films the empty scene over the windows' extent only: its sides lie on the JPEG
-        # grid (or the frame's edge), so it codes the same blocks as for the whole frame.
+        # The view is learnt once, from the camera's film of the empty scene over the windows' extent
+        # (its sides lie on the JPEG grid or the frame's edge, so it codes the same blocks as for the
+        # whole frame); each window segments with that model cut to the window.
         top, left = min(w[0] for w in occupied), min(w[1] for w in occupied)
         bottom, right = max(w[2] for w in occupied), max(w[3] for w in occupied)
-        seen = self.camera.film_scene(footage[:, top:bottom, left:right], rng)
-        if self.segmenter == "median" and len(seen) > 1:
-            # All the median segmenter learns is the per-pixel median: taken once per recording (per
-            # window it cost 3-13 ms a frame), then learnt by each window as a one-frame footage.
-            seen = BackgroundModel.from_footage(seen).image[None]
+        scene = self.background(footage[:, top:bottom, left:right], rng)
         for t, window in enumerate(windows):
             if window is None:
                 continue
             y0, x0, y1, x1 = window
-            scene = seen[:, y0 - top : y1 - top, x0 - left : x1 - left]
-            segmenter = make_segmenter(self.segmenter, scene, min_area=self.min_area, **dict(self.settings))
-            masks[t, y0:y1, x0:x1] = segmenter.segment(self.camera.capture(frames[t, y0:y1, x0:x1], rng))
+            cut = scene.window(y0 - top, x0 - left, y1 - top, x1 - left)
+            masks[t, y0:y1, x0:x1] = cut.segment(self.camera.capture(frames[t, y0:y1, x0:x1], rng))
         return masks

@@ -115,6 +115,26 @@ def test_learnt_segmenters_do_not_depend_on_frame_order_and_are_deterministic(me
     assert np.array_equal(make_segmenter(method, footage).segment(frames), forward)
 
 
+def test_segment_marks_pixels_where_a_channel_differs_by_more_than_the_threshold():
+    frames, _, footage = _through_camera(SequenceKey(CASIA_B, "002", "nm", 1, 108), seed=3)
+    model = BackgroundModel.from_footage(footage)
+    naive = np.abs(frames.astype(int) - model.image.astype(int)).max(-1) > 25
+    assert np.array_equal(segment(frames, model, min_area=1), np.stack([clean(raw, 1) for raw in naive]))
+    with pytest.raises(ValueError, match="differ in shape or type"):
+        segment(frames.astype(np.int16), model)
+
+
+@pytest.mark.parametrize("method", SEGMENTERS)
+def test_a_window_of_a_segmenter_segments_as_one_learnt_on_the_cropped_footage(method):
+    frames, mask, footage = _through_camera(SequenceKey(CASIA_B, "001", "cl", 1, 90), seed=4)
+    frames = frames[:3]
+    ys, xs = np.nonzero(mask[:3].any(0))
+    y0, x0, y1, x1 = max(0, ys.min() - 8), max(0, xs.min() - 8), ys.max() + 9, xs.max() + 9
+    found = make_segmenter(method, footage).window(y0, x0, y1, x1).segment(frames[:, y0:y1, x0:x1])
+    expected = make_segmenter(method, footage[:, y0:y1, x0:x1]).segment(frames[:, y0:y1, x0:x1])
+    assert found.any() and np.array_equal(found, expected)
+
+
 def test_the_cleanup_drops_specks_and_small_components():
     raw = np.zeros((30, 30), dtype=bool)
     raw[2, 2] = True  # a speck: the opening removes it

@@ -23,6 +23,7 @@ from gaitcore.data.synthetic import (
     write_casia_a_tree,
     write_casia_b_tree,
 )
+from gaitcore.data.synthetic import rgb as rgb_module
 from gaitcore.data.synthetic.identity import shot_for, subject_identity, walk_for
 from gaitcore.data.synthetic.raster import silhouettes
 from gaitcore.data.synthetic.scene import project
@@ -215,6 +216,17 @@ def test_rgb_frames_match_the_clean_silhouettes() -> None:
     # The person is coloured and shaded, not a flat cut-out.
     person = rgb[mask > 0].astype(int)
     assert len(np.unique(person, axis=0)) > 50
+
+
+def test_painting_frames_together_paints_each_as_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shading of several frames' pixels at once (rgb.SHADED_FRAMES) equals frame by frame."""
+    cfg = SyntheticConfig(subjects=3, frames_min=19, frames_max=19)
+    for k in (key("002", "cl", 1, 36), key("003", "bg", 2, 144)):  # a coat's skirt, a bag
+        painted = render_sequence_rgb(cfg, k)
+        for frames in (1, 5, 100):
+            monkeypatch.setattr(rgb_module, "SHADED_FRAMES", frames)
+            again = render_sequence_rgb(cfg, k)
+            assert all(np.array_equal(a, b) for a, b in zip(painted, again))
 
 
 # ---------------------------------------------------------------- PNG trees

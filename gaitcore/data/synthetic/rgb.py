@@ -119,74 +119,110 @@ def _material(name: str, walk: Walk) -> str:
     }[part]
 
 
+SHADED_FRAMES = 8  # frames whose person pixels are shaded together: few numpy calls, arrays kept small
+
+
 def paint(cfg: SyntheticConfig, key: SequenceKey, walk: Walk,
           scene: Scene2D) -> tuple[np.ndarray, np.ndarray]:
-    """Render ``scene`` in colour: ``(rgb uint8 [T, rows, cols, 3], clean mask uint8 [T, rows, cols])``."""
+    """Render ``scene`` in colour: ``(rgb uint8 [T, rows, cols, 3], clean mask uint8 [T, rows, cols])``.
+
+    Each frame's parts are drawn into a label image; the person pixels of :data:`SHADED_FRAMES`
+    frames are then shaded together (per-frame numpy calls on a few thousand pixels cost more than
+    their arithmetic), the skirt's from its frame's outline.
+    """
     colours = palette(cfg, key)
-    base = np.array([colours[_material(n, walk)] for n in scene.names])  # [P, 3]
+    colours["parts"] = np.array([colours[_material(n, walk)] for n in scene.names])  # [P, 3]
     bg = background(cfg, key.view)
     frames = scene.polys.shape[0]
-    n_caps, n_ells = scene.cap_a.shape[1], scene.ell_c.shape[1]
-    head = scene.names.index("head") - n_caps
+    skirt_label = scene.cap_a.shape[1] + scene.ell_c.shape[1] + 1  # label of part i is i + 1
     rgb = np.broadcast_to(bg, (frames, *bg.shape)).copy()
     masks = np.zeros((frames, *cfg.frame_shape), dtype=np.uint8)
     labels = np.zeros(cfg.frame_shape, dtype=np.uint8)
     boxes = person_boxes(scene, cfg.frame_shape, pad=1)
-    fwd = scene.forward
-    ids = np.arange(1, len(scene.names) + 1)  # label of part i is i + 1
-    for t in range(frames):
-        labels[...] = 0
-        draw_parts(scene, t, labels, ids, np.argsort(-scene.depth[t], kind="stable"))  # far first
-        x0, y0, x1, y1 = boxes[t]
-        roi = labels[y0:y1, x0:x1]
-        ys, xs = np.nonzero(roi)
-        if ys.size == 0:
-            continue
-        part = roi[ys, xs].astype(np.int64) - 1
-        p = np.stack([xs + x0, ys + y0], -1).astype(np.float64)
-        normal = np.zeros((ys.size, 3))
-        hair = np.zeros(ys.size, dtype=bool)
-        is_cap = part < n_caps
-        is_ell = (part >= n_caps) & (part < n_caps + n_ells)
-        if is_cap.any():
-            normal[is_cap] = _capsule_normals(p[is_cap], scene.cap_a[t, part[is_cap]],
-                                              scene.cap_b[t, part[is_cap]], scene.cap_r[t, part[is_cap]])
-        if is_ell.any():
-            idx = part[is_ell] - n_caps
-            q = p[is_ell] - scene.ell_c[t, idx]
-            inv = np.linalg.inv(scene.ell_cov[t, idx])
-            normal[is_ell] = _normals(np.einsum("nij,nj->ni", inv, q), np.einsum("ni,nij,nj->n", q, inv, q))
-            on_head = idx == head
-            # Hair on top and at the back of the head; facing away from the camera, all hair.
-            ry = np.sqrt(scene.ell_cov[t, head, 1, 1])
-            qh = q[on_head] / ry
-            score = -qh[:, 1] - 0.8 * (qh[:, 0] * fwd[0] - qh[:, 1] * fwd[1]) + 0.6 * fwd[2]
-            hair[np.flatnonzero(is_ell)[on_head]] = score > 0
-        skirt = ~(is_cap | is_ell)
-        if skirt.any():
-            normal[skirt] = _outline_normals(roi == n_caps + n_ells + 1, ys[skirt], xs[skirt])
-        shade = 0.5 + 0.55 * np.clip(normal @ LIGHT, 0.0, 1.0)
-        colour = np.where(hair[:, None], colours["hair"], base[part])
-        rgb[t, ys + y0, xs + x0] = np.clip(colour * shade[:, None], 0, 255).astype(np.uint8)
-        masks[t, y0:y1, x0:x1] = (roi > 0).astype(np.uint8) * np.uint8(255)
+    ids = np.arange(1, len(scene.names) + 1)
+    for first in range(0, frames, SHADED_FRAMES):
+        pixels: list[tuple[np.ndarray, ...]] = []  # per frame: t, ys, xs (frame coordinates), part
+        skirt_normals: list[np.ndarray] = []
+        for t in range(first, min(frames, first + SHADED_FRAMES)):
+            labels[...] = 0
+            draw_parts(scene, t, labels, ids, np.argsort(-scene.depth[t], kind="stable"))  # far first
+            x0, y0, x1, y1 = boxes[t]
+            roi = labels[y0:y1, x0:x1]
+            ys, xs = np.nonzero(roi)
+            if ys.size == 0:
+                continue
+            part = roi[ys, xs]
+            skirt = part == skirt_label
+            if skirt.any():
+                skirt_normals.append(_outline_normals(roi == skirt_label, ys[skirt], xs[skirt]))
+            pixels.append((np.full(ys.size, t), ys + y0, xs + x0, part.astype(np.int64) - 1))
+            masks[t, y0:y1, x0:x1] = (roi > 0).astype(np.uint8) * np.uint8(255)
+        if pixels:
+            t, ys, xs, part = (np.concatenate(column) for column in zip(*pixels))
+            colour = _shade(scene, colours, t, xs, ys, part, skirt_normals)
+            rows, cols = cfg.frame_shape
+            rgb.reshape(-1, 3)[(t * rows + ys) * cols + xs] = colour
     return rgb, masks
 
 
-def _normals(grad: np.ndarray, rho2: np.ndarray) -> np.ndarray:
-    """Camera-space normals of a convex body from the image gradient direction of its outline
-    function and the squared normalised distance from its axis (0 at the axis, 1 at the edge)."""
+def _shade(scene: Scene2D, colours: dict[str, np.ndarray], t: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+           part: np.ndarray, skirt_normals: list[np.ndarray]) -> np.ndarray:
+    """Colours (uint8 ``[N, 3]``) of person pixels ``(xs, ys)`` of frames ``t`` showing part ``part``:
+    the part's colour (``colours["parts"]``; hair on the head) times Lambert shading from its normal;
+    the skirt's normals, in pixel order, are given."""
+    n_caps, n_ells = scene.cap_a.shape[1], scene.ell_c.shape[1]
+    px, py = xs.astype(np.float64), ys.astype(np.float64)
+    normal = np.zeros((ys.size, 3))
+    hair = np.zeros(ys.size, dtype=bool)
+    is_cap = part < n_caps
+    is_ell = (part >= n_caps) & (part < n_caps + n_ells)
+    if is_cap.any():
+        at = t[is_cap] * n_caps + part[is_cap]  # one flat index gathers far faster than two
+        normal[is_cap] = _capsule_normals(px[is_cap], py[is_cap], scene.cap_a.reshape(-1, 2)[at],
+                                          scene.cap_b.reshape(-1, 2)[at], scene.cap_r.reshape(-1, 2)[at])
+    if is_ell.any():
+        te, idx = t[is_ell], part[is_ell] - n_caps
+        at = te * n_ells + idx
+        centre = scene.ell_c.reshape(-1, 2)[at]
+        q = np.stack([px[is_ell] - centre[:, 0], py[is_ell] - centre[:, 1]], -1)
+        inv = np.linalg.inv(scene.ell_cov).reshape(-1, 2, 2)[at]
+        grad = np.einsum("nij,nj->ni", inv, q)
+        normal[is_ell] = _normals(grad[:, 0], grad[:, 1], np.einsum("ni,nij,nj->n", q, inv, q))
+        # Hair on top and at the back of the head; facing away from the camera, all hair.
+        head = scene.names.index("head") - n_caps
+        on_head = idx == head
+        fwd = scene.forward
+        qh = q[on_head] / np.sqrt(scene.ell_cov[te[on_head], head, 1, 1])[:, None]
+        score = -qh[:, 1] - 0.8 * (qh[:, 0] * fwd[0] - qh[:, 1] * fwd[1]) + 0.6 * fwd[2]
+        hair[np.flatnonzero(is_ell)[on_head]] = score > 0
+    if skirt_normals:
+        normal[~(is_cap | is_ell)] = np.concatenate(skirt_normals)
+    shade = 0.5 + 0.55 * np.clip(normal @ LIGHT, 0.0, 1.0)
+    colour = colours["parts"][part]
+    colour[hair] = colours["hair"]
+    return np.clip(colour * shade[:, None], 0, 255).astype(np.uint8)
+
+
+def _normals(gx: np.ndarray, gy: np.ndarray, rho2: np.ndarray) -> np.ndarray:
+    """Camera-space normals ``[N, 3]`` of a convex body from the image gradient ``(gx, gy)`` of its
+    outline function and the squared normalised distance from its axis (0 at the axis, 1 at the edge)."""
     rho = np.sqrt(np.clip(rho2, 0.0, 1.0))
-    direction = grad / np.maximum(np.linalg.norm(grad, axis=-1, keepdims=True), 1e-9)
-    return np.stack([direction[:, 0] * rho, -direction[:, 1] * rho, -np.sqrt(1.0 - rho**2)], -1)
+    length = np.maximum(np.sqrt(gx * gx + gy * gy), 1e-9)
+    out = np.empty((gx.size, 3))
+    out[:, 0] = gx / length * rho
+    out[:, 1] = -(gy / length) * rho
+    out[:, 2] = -np.sqrt(1.0 - rho**2)
+    return out
 
 
-def _capsule_normals(p: np.ndarray, a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Normals of tapered capsules at pixels ``p``: round across the axis, facing the camera on it."""
-    ab = b - a
-    t = np.clip(((p - a) * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-9), 0.0, 1.0)
-    q = p - (a + t[:, None] * ab)
+def _capsule_normals(px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Normals of tapered capsules (axis ``a`` -> ``b``, radii ``r`` at its ends) at pixels ``(px, py)``:
+    round across the axis, facing the camera on it."""
+    ax, ay, abx, aby = a[:, 0], a[:, 1], b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+    t = np.clip(((px - ax) * abx + (py - ay) * aby) / np.maximum(abx * abx + aby * aby, 1e-9), 0.0, 1.0)
+    qx, qy = px - (ax + t * abx), py - (ay + t * aby)
     radius = r[:, 0] + t * (r[:, 1] - r[:, 0])
-    return _normals(q, (q * q).sum(-1) / np.maximum(radius, 1e-6) ** 2)
+    return _normals(qx, qy, (qx * qx + qy * qy) / np.maximum(radius, 1e-6) ** 2)
 
 
 def _outline_normals(region: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -195,4 +231,4 @@ def _outline_normals(region: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.n
     gy, gx = np.gradient(dist)
     reach = max(2.0, 0.5 * float(dist.max()))
     rho = 1.0 - np.clip(dist[ys, xs] / reach, 0.0, 1.0)
-    return _normals(-np.stack([gx[ys, xs], gy[ys, xs]], -1), rho**2)
+    return _normals(-gx[ys, xs], -gy[ys, xs], rho**2)
