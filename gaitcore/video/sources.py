@@ -68,8 +68,9 @@ class SyntheticVideos:
     """The synthetic renderer's RGB mode: the walker in colour with its exact mask on the view's scene.
 
     ``silhouettes`` re-renders the noisy masks the store was built from, through the store's
-    ``sensor`` when it was sensed (bit-identical to the preprocess rule's input);
-    ``background_footage`` is the view's empty scene.
+    ``sensor`` when it was sensed (bit-identical to the preprocess rule's input; the colour frames of
+    the last ``video`` call are sensed again, not painted again, when they are the same key's);
+    ``background_footage`` is the view's empty scene. ``video`` returns read-only arrays.
     """
 
     def __init__(self, cfg: SyntheticConfig, sensor: SensorPath | None = None) -> None:
@@ -77,12 +78,18 @@ class SyntheticVideos:
         self.sensor = sensor
         self.dataset = cfg.dataset
         self.subjects = cfg.subjects
+        self._last: tuple[SequenceKey, tuple[np.ndarray, np.ndarray]] | None = None
 
     def video(self, key: SequenceKey) -> tuple[np.ndarray, np.ndarray]:
-        return render_sequence_rgb(self.cfg, key)
+        painted = render_sequence_rgb(self.cfg, key)
+        for frames in painted:
+            frames.flags.writeable = False
+        self._last = (key, painted)
+        return painted
 
     def silhouettes(self, key: SequenceKey) -> np.ndarray:
-        return render_sequence(self.cfg, key, self.sensor)
+        painted = self._last[1] if self._last is not None and self._last[0] == key else None
+        return render_sequence(self.cfg, key, self.sensor, painted)
 
     def background_footage(self, view: int) -> np.ndarray:
         return np.asarray(background(self.cfg, view))[None]

@@ -216,6 +216,8 @@ def test_a_sensed_synthetic_store_is_what_the_video_path_reads(tmp_path):
         raw = source.silhouettes(key)
         frames, _ = preprocess_sequence(iter(raw))
         assert np.array_equal(frames, sensed.sequence(row))
+        rgb, _ = source.video(key)  # the video job paints once: silhouettes then senses these frames
+        assert not rgb.flags.writeable and np.array_equal(source.silhouettes(key), raw)
         plain = render_sequence(cfg, key)
         person = [t for t in range(len(raw)) if (plain[t] > 0).sum() >= 500]
         assert np.mean([iou(raw[t], plain[t]) for t in person]) > 0.9

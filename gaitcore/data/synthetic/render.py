@@ -21,7 +21,8 @@ def _film(cfg: SyntheticConfig, key: SequenceKey) -> tuple[Walk, Scene2D]:
     return walk, project(cfg, walk, shot_for(cfg, key))
 
 
-def render_sequence(cfg: SyntheticConfig, key: SequenceKey, sensor: SensorPath | None = None) -> np.ndarray:
+def render_sequence(cfg: SyntheticConfig, key: SequenceKey, sensor: SensorPath | None = None,
+                    painted: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Raw silhouettes of ``key`` as segmentation would give them: uint8 [T, rows, cols], 0 or 255.
 
     ``T`` lies in ``[cfg.frames_min, cfg.frames_max]``; some frames may be empty or cut by the
@@ -30,13 +31,14 @@ def render_sequence(cfg: SyntheticConfig, key: SequenceKey, sensor: SensorPath |
     instead of being rasterised: the camera films the walk and the view's empty scene (its own
     draws per recording), the segmenter finds the person around where it is
     (:meth:`~gaitcore.data.sensor.SensorPath.sense_around`), then the same errors follow, so the
-    video attack's clean video and the store are one sensor path's output.
+    video attack's clean video and the store are one sensor path's output. ``painted``: the colour
+    frames and exact masks :func:`render_sequence_rgb` gave ``key``, if at hand (not painted again).
     """
     walk, scene = _film(cfg, key)
     if sensor is None:
         masks = silhouettes(scene, cfg.frame_shape)
     else:
-        frames, exact = paint(cfg, key, walk, scene)
+        frames, exact = paint(cfg, key, walk, scene) if painted is None else painted
         footage = np.asarray(background(cfg, key.view))[None]
         masks = sensor.sense_around(frames, exact, footage, _camera_rng(cfg, key))
     add_segmentation_noise(masks, scene, cfg, _noise_rng(cfg, key))
