@@ -81,16 +81,21 @@ def blend(background: np.ndarray, generated: np.ndarray, mask: np.ndarray, *, di
     return np.stack([_blend_frame(b, g, m, dilate, feather) for b, g, m in zip(background, generated, binary)])
 
 
-def _blend_frame(background: np.ndarray, generated: np.ndarray, binary: np.ndarray, dilate: int,
-                 feather: float) -> np.ndarray:
-    """:func:`blend` of one frame with its 0/1 mask."""
+def _alpha(binary: np.ndarray, dilate: int, feather: float) -> np.ndarray:
+    """:func:`blend`'s weight of the generated frame, float32 ``[rows, cols]`` in [0, 1], of a 0/1 mask."""
     if dilate:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1, 2 * dilate + 1))
         binary = cv2.dilate(binary, kernel)
     alpha = binary.astype(np.float32)
     if feather:
         alpha = np.clip(cv2.GaussianBlur(alpha, (0, 0), sigmaX=feather, sigmaY=feather), 0.0, 1.0)
-    alpha = alpha[..., None]
+    return alpha
+
+
+def _blend_frame(background: np.ndarray, generated: np.ndarray, binary: np.ndarray, dilate: int,
+                 feather: float) -> np.ndarray:
+    """:func:`blend` of one frame with its 0/1 mask."""
+    alpha = _alpha(binary, dilate, feather)[..., None]
     out = background.astype(np.float32) * (1.0 - alpha) + generated.astype(np.float32) * alpha
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
@@ -174,6 +179,12 @@ class SensorModel:
         """:func:`blend` with this model's ``dilate`` and ``feather``."""
         return blend(background, generated, mask, dilate=self.dilate, feather=self.feather)
 
+    def pasted(self, mask: np.ndarray) -> np.ndarray:
+        """Where :meth:`paste` of ``mask`` (``[rows, cols]``, positive = person) takes any of the
+        generated frame: uint8 0/255, the mask grown by ``dilate`` and the reach of ``feather``."""
+        alpha = _alpha((mask > 0).astype(np.uint8), self.dilate, self.feather)
+        return np.where(alpha > 0, 255, 0).astype(np.uint8)
+
 
 class Artifacts(Protocol):
     """A recording's segmentation errors, applied to masks of its frames (the synthetic store's are
@@ -230,12 +241,20 @@ class SensorPath:
                               **dict(self.settings))
 
     def sense(self, frames: np.ndarray, segmenter: Segmenter, rng: np.random.Generator,
-              artifacts: Artifacts | None = None, origin: np.ndarray | None = None
-              ) -> tuple[np.ndarray, np.ndarray]:
+              artifacts: Artifacts | None = None, origin: np.ndarray | None = None,
+              people: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(silhouettes, segmented)`` of RGB ``frames``: the segmenter's masks of the camera's frames
         (``segmented``) with ``artifacts`` of the recorded frame each shows (``origin``, see
-        :meth:`~gaitcore.data.synthetic.SegmentationArtifacts.apply_all`) when given."""
-        segmented = segmenter.segment(self.camera.capture(frames, rng))
+        :meth:`~gaitcore.data.synthetic.SegmentationArtifacts.apply_all`) when given.
+
+        ``people`` (masks ``[T, rows, cols]``), where a source knows exactly where each frame differs
+        from the empty scene (the synthetic renderer, a generated person's paste): the camera and the
+        segmenter then work only in the window around it, as the store is sensed
+        (:meth:`sense_around`); without it, on the whole frame."""
+        if people is None:
+            segmented = segmenter.segment(self.camera.capture(frames, rng))
+        else:
+            segmented = self._segment_windows(frames, _windows(frames, people), segmenter, (0, 0), rng)
         silhouettes = segmented if artifacts is None else artifacts.apply_all(segmented, origin)
         return silhouettes, segmented
 
@@ -247,29 +266,40 @@ class SensorPath:
 
         The window is the person's box grown by :data:`WINDOW_MARGIN` pixels, its sides moved out to
         the JPEG block grid (or the frame's edge), so the camera codes the same blocks as for the whole
-        frame; outside it the camera's noise alone never passes the segmenter. Without noise the masks
-        equal :meth:`sense`'s bit for bit for median and MOG2 (``tests/data/test_sensor.py``; KNN's
-        sampling depends on the image size); with noise the draws differ, not the distribution. About
-        a tenth of the whole frame's pixels: the synthetic store is sensed this way.
+        frame; outside it the camera's noise alone never passes the segmenter
+        (``tests/data/test_sensor.py``). Without noise the masks equal :meth:`sense`'s on the whole
+        frame bit for bit for median and MOG2 (KNN's sampling depends on the image size); with noise
+        the draws differ, not the distribution. About a tenth of the whole frame's pixels: the
+        synthetic store is sensed this way. The camera films the empty scene over the windows' extent
+        only (its sides lie on the JPEG grid too), and the view is learnt once from that film.
         """
-        _check_frames(frames)
-        if people.shape != frames.shape[:-1]:
-            raise ValueError(f"person masks {people.shape} do not match frames {frames.shape}")
-        masks = np.zeros(frames.shape[:-1], dtype=np.uint8)
-        windows = [_window(person) for person in people]
+        windows = _windows(frames, people)
         occupied = [w for w in windows if w is not None]
         if not occupied:
-            return masks
-        # The view is learnt once, from the camera's film of the empty scene over the windows' extent
-        # (its sides lie on the JPEG grid or the frame's edge, so it codes the same blocks as for the
-        # whole frame); each window segments with that model cut to the window.
+            return np.zeros(frames.shape[:-1], dtype=np.uint8)
         top, left = min(w[0] for w in occupied), min(w[1] for w in occupied)
         bottom, right = max(w[2] for w in occupied), max(w[3] for w in occupied)
         scene = self.background(footage[:, top:bottom, left:right], rng)
+        return self._segment_windows(frames, windows, scene, (top, left), rng)
+
+    def _segment_windows(self, frames: np.ndarray, windows: list[tuple[int, int, int, int] | None],
+                         segmenter: Segmenter, corner: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+        """Masks ``[T, rows, cols]`` of ``frames``: in each frame's window (none: empty) the segmenter's
+        mask of the camera's view of it, the segmenter learnt on the region whose top-left is ``corner``."""
+        masks = np.zeros(frames.shape[:-1], dtype=np.uint8)
+        top, left = corner
         for t, window in enumerate(windows):
             if window is None:
                 continue
             y0, x0, y1, x1 = window
-            cut = scene.window(y0 - top, x0 - left, y1 - top, x1 - left)
+            cut = segmenter.window(y0 - top, x0 - left, y1 - top, x1 - left)
             masks[t, y0:y1, x0:x1] = cut.segment(self.camera.capture(frames[t, y0:y1, x0:x1], rng))
         return masks
+
+
+def _windows(frames: np.ndarray, people: np.ndarray) -> list[tuple[int, int, int, int] | None]:
+    """:func:`_window` of each frame's person mask, after checking the frames and masks agree."""
+    _check_frames(frames)
+    if frames.ndim != 4 or people.shape != frames.shape[:-1]:
+        raise ValueError(f"person masks {people.shape} do not match frames {frames.shape}")
+    return [_window(person) for person in people]

@@ -29,6 +29,10 @@ frame each video frame shows or replaces or precedes gets that frame's errors), 
 preprocessing, GaitSet, rank-1 against the stored clean gallery features per gallery view. The clean
 source video goes through the same path, so the table compares four accuracies per (segmenter,
 sparsity, condition): clean and attacked, silhouettes (the attack job's own columns) and video.
+Where the source knows exactly where a frame differs from the empty scene (the synthetic renderer's
+person, a generated person's paste: :func:`where_frames_differ`), the camera and the segmenter work
+in a window around it, as for the sensed store
+(:meth:`~gaitcore.data.sensor.SensorPath.sense_around`); real footage is sensed whole.
 
 **Outputs of one job**: a Parquet table, one row per probe of the chosen views (in the attack
 table's order), with the attack table's key and mode columns, ``segmenter``, ``video_frames`` (frames of the
@@ -38,8 +42,8 @@ gallery view ``v`` the rank-1 subject of the clean and attacked probe through th
 (``clean_rank1_vvv``, ``rank1_vvv``, copied from the attack job) and through the video
 (``video_clean_rank1_vvv``, ``video_rank1_vvv``); its metadata (key ``gaitcore.video_attack``) holds
 the gallery views, the identical-view rule, the attack table, the chosen probe views, the sensor
-path's settings and the run time. An ``.npz`` holds the first probe's frames around its first
-generated frame for Fig. 4.
+path's settings, whether it sensed in windows (``sensed_in_windows``) and the run time. An ``.npz``
+holds the first probe's frames around its first generated frame for Fig. 4.
 """
 
 from __future__ import annotations
@@ -157,6 +161,17 @@ def build_adversarial_video(rgb: np.ndarray, silhouettes: np.ndarray, kind: str,
                             np.asarray(origin, dtype=np.int64))
 
 
+def where_frames_differ(video: AdversarialVideo, people: np.ndarray, camera: SensorModel) -> np.ndarray:
+    """Where each frame of ``video`` differs from the view's empty scene, uint8 ``[T', rows, cols]``: the
+    source's exact person mask (``people``, per source frame) of the frame it shows, and for a
+    generated frame (SPADE's person on the empty scene) the region its paste took
+    (:meth:`~gaitcore.data.sensor.SensorModel.pasted`)."""
+    out = people[video.origin]
+    for t, mask in zip(video.generated_at, video.masks, strict=True):
+        out[t] = camera.pasted(mask)
+    return out
+
+
 def _stack(masks: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
     return np.asarray(masks, dtype=np.uint8).reshape(len(masks), *shape)
 
@@ -171,10 +186,12 @@ def sequence_features(model: GaitSet, frames: np.ndarray, device: torch.device) 
 
 def score_video(frames: np.ndarray, sensor: SensorPath, segmenter: Segmenter, model: GaitSet, device: torch.device,
                 rng: np.random.Generator, artifacts: SegmentationArtifacts | None = None,
-                origin: np.ndarray | None = None) -> tuple[np.ndarray | None, np.ndarray, int]:
-    """The sensor path (:meth:`~gaitcore.data.sensor.SensorPath.sense`), preprocessing and GaitSet:
-    ``(features or None, the segmenter's masks, frames kept by preprocessing)``."""
-    silhouettes, segmented = sensor.sense(frames, segmenter, rng, artifacts, origin)
+                origin: np.ndarray | None = None, people: np.ndarray | None = None
+                ) -> tuple[np.ndarray | None, np.ndarray, int]:
+    """The sensor path (:meth:`~gaitcore.data.sensor.SensorPath.sense`, in windows around ``people``
+    when given), preprocessing and GaitSet: ``(features or None, the segmenter's masks, frames kept by
+    preprocessing)``."""
+    silhouettes, segmented = sensor.sense(frames, segmenter, rng, artifacts, origin, people)
     aligned, _ = preprocess_sequence(silhouettes)
     return sequence_features(model, aligned, device), segmented, len(aligned)
 
@@ -259,7 +276,7 @@ def run_video_attack_job(
             scenes[key.view] = (BackgroundModel.from_footage(footage).image,
                                 sensor.background(footage, np.random.default_rng([seed, key.view])))
         plate, segmenter = scenes[key.view]
-        rgb, _ = source.video(key)
+        rgb, exact = source.video(key)
         silhouettes = source.silhouettes(key)
         kept = kept_frames(silhouettes)
         if len(kept) != int(row["frame_count"]):
@@ -270,9 +287,14 @@ def run_video_attack_job(
         video = build_adversarial_video(rgb, silhouettes, str(row["kind"]), positions[lo:hi], generated[lo:hi], spade,
                                         plate, margin, sensor.camera)
         artifacts = source.artifacts(key)
-        attacked, masks, kept_attacked = score_video(video.frames, sensor, segmenter, gaitset, dev,
-                                                     probe_rng(seed, key, 1), artifacts, video.origin)
-        clean, _, _ = score_video(rgb, sensor, segmenter, gaitset, dev, probe_rng(seed, key, 0), artifacts)
+        # A source that knows where each frame differs from the empty scene is sensed in windows around
+        # it, as the synthetic store is (SensorPath.sense_around); real footage on the whole frame.
+        windows = source.exact_masks
+        attacked, masks, kept_attacked = score_video(
+            video.frames, sensor, segmenter, gaitset, dev, probe_rng(seed, key, 1), artifacts, video.origin,
+            where_frames_differ(video, exact, sensor.camera) if windows else None)
+        clean, _, _ = score_video(rgb, sensor, segmenter, gaitset, dev, probe_rng(seed, key, 0), artifacts,
+                                  people=exact if windows else None)
         clean_features.append(clean)
         attacked_features.append(attacked)
         video_frames.append(len(video.frames))
@@ -303,6 +325,7 @@ def run_video_attack_job(
                 "attack_table": str(attack_table), "views": sorted(set(rows["view"].astype(int))),
                 "spade_weights": str(spade_weights), "segmenter": sensor.segmenter, "settings": dict(sensor.settings),
                 "min_area": sensor.min_area, "camera": asdict(sensor.camera), "seed": seed, "crop_margin": margin,
+                "sensed_in_windows": source.exact_masks,
                 "device": str(dev), "seconds": round(seconds, 3)}
     write_parquet_with_meta(table, out_table, META_KEY, out_meta)
     _write_example(out_example, example)

@@ -54,6 +54,7 @@ class VideoSource(Protocol):
 
     dataset: str
     subjects: int  # CASIA-B subjects 1..subjects exist
+    exact_masks: bool  # video()'s masks are exactly where a frame differs from the empty scene
 
     def video(self, key: SequenceKey) -> tuple[np.ndarray, np.ndarray]: ...
 
@@ -78,6 +79,7 @@ class SyntheticVideos:
         self.sensor = sensor
         self.dataset = cfg.dataset
         self.subjects = cfg.subjects
+        self.exact_masks = True  # the renderer paints the person onto the static scene, nothing else
         self._last: tuple[SequenceKey, tuple[np.ndarray, np.ndarray]] | None = None
 
     def video(self, key: SequenceKey) -> tuple[np.ndarray, np.ndarray]:
@@ -132,6 +134,7 @@ class CasiaBVideos:
         self.frame_shape = tuple(frame_shape)
         self.dataset = CASIA_B
         self.subjects = CASIA_B_SUBJECTS
+        self.exact_masks = False  # the released silhouettes are segmentations; a camera sees more
         if not self.root.is_dir():
             raise DataError(self.root, "the CASIA-B video folder does not exist", VIDEO_FIX)
 

@@ -10,7 +10,7 @@ import torch
 from gaitcore.data.layout import CASIA_B, SequenceKey
 from gaitcore.data.preprocess import preprocess_sequence
 from gaitcore.data.segment import BackgroundModel, iou, segment
-from gaitcore.data.sensor import SensorPath
+from gaitcore.data.sensor import SensorModel, SensorPath
 from gaitcore.data.store import FrameStore, StoreWriter
 from gaitcore.data.synthetic import SyntheticConfig
 from gaitcore.errors import DataError
@@ -25,6 +25,7 @@ from gaitcore.experiments.video_attack import (
     run_video_attack_job,
     score_video,
     sequence_features,
+    where_frames_differ,
 )
 from gaitcore.experiments.video_attack_table import COLUMNS, video_attack_markdown, video_attack_table
 from gaitcore.models.gaitset import build_gaitset, save_gaitset
@@ -277,6 +278,24 @@ def test_the_clean_video_is_sensed_as_the_stored_silhouettes(probe, job_world, t
     assert set(stored_table["segmenter"]) == {"median"} and meta["segmenter"] == "median"
     assert meta["camera"] == {"noise_sigma": 0.0, "jpeg_quality": None, "dilate": 0, "feather": 0.0,
                               "footage_frames": 1}
+    assert meta["sensed_in_windows"] is True  # the synthetic source knows where its frames differ
+
+
+@pytest.mark.parametrize("kind", ["alteration", "insertion"])
+def test_the_windows_cover_every_pixel_where_an_attacked_frame_differs_from_the_empty_scene(probe, kind):
+    """The video job senses a synthetic probe in windows around where_frames_differ: the source's exact
+    masks and each generated frame's pasted region must hold every pixel that differs from the scene."""
+    rgb, silhouettes, stored, spade, background = probe
+    _, exact = SyntheticVideos(CFG).video(KEY)
+    camera = SensorModel(dilate=2, feather=1.5)
+    generated = np.stack([stored[1], stored[4]])
+    video = build_adversarial_video(rgb, silhouettes, kind, np.array([1, 4]), generated, spade,
+                                    background.image, 0.05, camera)
+    people = where_frames_differ(video, exact, camera)
+    differs = (video.frames != background.image).any(-1)
+    assert differs[video.generated_at].any() and not (differs & (people == 0)).any()
+    grown = people[video.generated_at] > 0
+    assert (grown.sum((1, 2)) > (video.masks > 0).sum((1, 2))).all()  # the paste reaches past L_a
 
 
 def test_the_table_has_a_block_per_segmenter_in_their_order():
