@@ -178,27 +178,50 @@ def _detector_rows(imperceptibility_csv: str | Path) -> list[dict]:
 
 
 def _video_rows(video_paths: Sequence[str | Path], *, seed: int) -> list[dict]:
-    """Per segmenter and video attack cell, the clean video against the clean silhouettes and the
-    attacked video against the clean video, on the same probes (``clean_video_reads_as_silhouettes``,
-    ``survives_sensor_path``)."""
+    """Per segmenter, the clean video against the clean silhouettes once per (sparsity, condition), on
+    every probe of the video attack jobs there (``clean_video_reads_as_silhouettes``: the clean video
+    of a probe is the same in every mode's job), then per video attack cell the attacked video against
+    the clean video on the same probes (``survives_sensor_path``)."""
     rows, metas = load_video_attacks(list(video_paths))
     out = []
     for segmenter, of_segmenter in rows.groupby("segmenter", sort=False):
         of_segmenter = of_segmenter.reset_index(drop=True)
         video = video_path_rows(of_segmenter, metas)
         cells = of_segmenter[["kind", "goal", "setting", "sparsity", "condition"]].drop_duplicates()
+        clean_by_cell: dict[tuple[str, str], list[tuple[str, pd.Series, pd.Series]]] = {}
+        survives = []
         for cell in cells.itertuples(index=False):
             where = {"kind": cell.kind, "goal": cell.goal, "setting": cell.setting, "sparsity": cell.sparsity,
                      "condition": cell.condition}
-            silhouettes = cell_scores(of_segmenter, metas, clean=True, **where)["score"]
+            kind = f"{cell.kind} {cell.goal}"
             clean = cell_scores(video, metas, clean=True, **where)["score"]
-            attacked = cell_scores(video, metas, **where)["score"]
-            labels = {"kind": f"{cell.kind} {cell.goal}", "condition": cell.condition, "sparsity": cell.sparsity}
-            for key, (a, b) in (("clean_video_reads_as_silhouettes", (silhouettes, clean)),
-                                ("survives_sensor_path", (clean, attacked))):
-                out.append(_row(key, paired_scores(a, b, seed=seed), **labels,
-                                comparison=f"{RULES[key].comparison} ({segmenter} segmenter)"))
+            clean_by_cell.setdefault((cell.sparsity, cell.condition), []).append(
+                (kind, cell_scores(of_segmenter, metas, clean=True, **where)["score"], clean))
+            survives.append(_row("survives_sensor_path",
+                                 paired_scores(clean, cell_scores(video, metas, **where)["score"], seed=seed),
+                                 kind=kind, condition=cell.condition, sparsity=cell.sparsity,
+                                 comparison=f"{RULES['survives_sensor_path'].comparison} ({segmenter} segmenter)"))
+        reads_as = "clean_video_reads_as_silhouettes"
+        for (sparsity, condition), parts in clean_by_cell.items():
+            kinds, silhouettes, clean = zip(*parts)
+            where = f"{segmenter} segmenter, {condition}, S = {sparsity}"
+            out.append(_row(reads_as, paired_scores(_once_per_probe(silhouettes, f"clean silhouettes ({where})"),
+                                                    _once_per_probe(clean, f"clean video ({where})"), seed=seed),
+                            kind=" + ".join(kinds), condition=condition, sparsity=sparsity,
+                            comparison=f"{RULES[reads_as].comparison} ({segmenter} segmenter)"))
+        out.extend(survives)
     return out
+
+
+def _once_per_probe(scores: Sequence[pd.Series], what: str) -> pd.Series:
+    """One score per probe key from several jobs' scores of the same probes, which must agree (a
+    ValueError naming ``what`` and a probe where they do not: jobs of different runs)."""
+    stacked = pd.concat(scores)
+    differing = stacked.groupby(level=list(range(stacked.index.nlevels))).nunique(dropna=False) > 1
+    if differing.any():
+        raise ValueError(f"the video attack jobs score {what} of probe {differing[differing].index[0]} differently; "
+                         "they come from different runs: rerun the rule video_attack for every job")
+    return stacked[~stacked.index.duplicated()]
 
 
 def findings_table(attack_paths: Sequence[str | Path], *, table3_csv: str | Path | None = None,

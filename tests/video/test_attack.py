@@ -340,3 +340,31 @@ def test_the_sensor_paths_findings_compare_the_same_probes(tmp_path):
     survives = video[video["finding"] == "the attack survives the sensor path"].iloc[0]
     assert survives.estimate == pytest.approx(100 - 100 / 8) and survives.verdict == "holds"
     assert (survives.probes, survives.subjects) == (8, 4)
+
+
+def test_the_clean_video_is_judged_once_per_segmenter_and_cell_over_every_modes_probes(tmp_path):
+    """Each mode's video job senses the same probes' clean video (same seed, same path): findings.md
+    judges "the clean video reads as the clean silhouettes" once per (segmenter, sparsity, condition),
+    each probe counted once, and stops when the jobs disagree (jobs of different runs)."""
+    from gaitcore.experiments.findings import findings_table
+    from gaitcore.experiments.video_attack import META_KEY
+    from gaitcore.utils.tables import write_parquet_with_meta
+
+    meta = {"gallery_views": [0, 90, 180], "exclude_identical_view": True}
+    own, miss = [("075",) * 3, ("076",) * 3], [("x",) * 3] * 2
+    video_clean = [("075",) * 3, ("x", "x", "076")]  # the second probe's clean video fails 2 of 3 views
+    paths = []
+    for kind in ("alteration", "insertion"):
+        paths.append(tmp_path / f"{kind}.parquet")
+        write_parquet_with_meta(_rows(kind, ["075", "076"], own, miss, video_clean, miss), paths[-1], META_KEY, meta)
+    attack_table = write_attack_table(tmp_path / "attack.parquet", [attack_row("075", 90, ("075", "075"))])
+    table = findings_table([attack_table], video_paths=paths)
+    clean = table[table["finding"] == "the clean video reads as the clean silhouettes"]
+    assert len(clean) == 1 and clean.iloc[0].kind == "alteration nontargeted + insertion nontargeted"
+    assert (clean.iloc[0].probes, clean.iloc[0].subjects) == (2, 2)
+    assert clean.iloc[0].estimate == pytest.approx((0 + 50) / 2)  # 100 - 100 and 100 - 50 (one of 2 counted views)
+    assert (table["finding"] == "the attack survives the sensor path").sum() == 2
+    other = [("075",) * 3, ("076",) * 3]  # the insertion job's clean video reads otherwise
+    write_parquet_with_meta(_rows("insertion", ["075", "076"], own, miss, other, miss), paths[1], META_KEY, meta)
+    with pytest.raises(ValueError, match=r"clean video \(median segmenter, nm, S = 1/10\) of probe .*076.*differently"):
+        findings_table([attack_table], video_paths=paths)
