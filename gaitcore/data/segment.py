@@ -114,9 +114,10 @@ class Segmenter(Protocol):
         ...
 
     def window(self, y0: int, x0: int, y1: int, x1: int) -> Segmenter:
-        """The same method learnt from the same footage, restricted to rows ``y0:y1`` and columns
-        ``x0:x1``: what it learns is per pixel, so nothing is learnt again (KNN draws its samples
-        anew at segmentation, see the module docstring)."""
+        """The same method on the same footage, restricted to rows ``y0:y1`` and columns ``x0:x1``.
+        What each method learns is per pixel, so it segments as one learnt from the cropped footage
+        (``tests/data/test_segment.py``): the median's model is cut, not taken again; MOG2 and KNN keep
+        the cropped footage and learn from it when they segment, as they always do."""
         ...
 
 
