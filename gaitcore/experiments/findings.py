@@ -204,9 +204,9 @@ def _video_rows(video_paths: Sequence[str | Path], *, seed: int) -> list[dict]:
         reads_as = "clean_video_reads_as_silhouettes"
         for (sparsity, condition), parts in clean_by_cell.items():
             kinds, silhouettes, clean = zip(*parts)
-            where = f"{segmenter} segmenter, {condition}, S = {sparsity}"
-            out.append(_row(reads_as, paired_scores(_once_per_probe(silhouettes, f"clean silhouettes ({where})"),
-                                                    _once_per_probe(clean, f"clean video ({where})"), seed=seed),
+            label = f"{segmenter} segmenter, {condition}, S = {sparsity}"
+            out.append(_row(reads_as, paired_scores(_once_per_probe(silhouettes, f"clean silhouettes ({label})"),
+                                                    _once_per_probe(clean, f"clean video ({label})"), seed=seed),
                             kind=" + ".join(kinds), condition=condition, sparsity=sparsity,
                             comparison=f"{RULES[reads_as].comparison} ({segmenter} segmenter)"))
         out.extend(survives)

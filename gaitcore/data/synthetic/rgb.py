@@ -131,7 +131,8 @@ def paint(cfg: SyntheticConfig, key: SequenceKey, walk: Walk,
     their arithmetic), the skirt's from its frame's outline.
     """
     colours = palette(cfg, key)
-    colours["parts"] = np.array([colours[_material(n, walk)] for n in scene.names])  # [P, 3]
+    base = np.array([colours[_material(n, walk)] for n in scene.names])  # [P, 3]
+    inverses = np.linalg.inv(scene.ell_cov).reshape(-1, 2, 2)  # each frame's ellipses, once
     bg = background(cfg, key.view)
     frames = scene.polys.shape[0]
     skirt_label = scene.cap_a.shape[1] + scene.ell_c.shape[1] + 1  # label of part i is i + 1
@@ -159,17 +160,18 @@ def paint(cfg: SyntheticConfig, key: SequenceKey, walk: Walk,
             masks[t, y0:y1, x0:x1] = (roi > 0).astype(np.uint8) * np.uint8(255)
         if pixels:
             t, ys, xs, part = (np.concatenate(column) for column in zip(*pixels))
-            colour = _shade(scene, colours, t, xs, ys, part, skirt_normals)
+            colour = _shade(scene, base, colours["hair"], inverses, t, xs, ys, part, skirt_normals)
             rows, cols = cfg.frame_shape
             rgb.reshape(-1, 3)[(t * rows + ys) * cols + xs] = colour
     return rgb, masks
 
 
-def _shade(scene: Scene2D, colours: dict[str, np.ndarray], t: np.ndarray, xs: np.ndarray, ys: np.ndarray,
-           part: np.ndarray, skirt_normals: list[np.ndarray]) -> np.ndarray:
+def _shade(scene: Scene2D, base: np.ndarray, hair_colour: np.ndarray, inverses: np.ndarray, t: np.ndarray,
+           xs: np.ndarray, ys: np.ndarray, part: np.ndarray, skirt_normals: list[np.ndarray]) -> np.ndarray:
     """Colours (uint8 ``[N, 3]``) of person pixels ``(xs, ys)`` of frames ``t`` showing part ``part``:
-    the part's colour (``colours["parts"]``; hair on the head) times Lambert shading from its normal;
-    the skirt's normals, in pixel order, are given."""
+    the part's colour (``base``; ``hair_colour`` on the head) times Lambert shading from its normal.
+    ``inverses``: the inverse covariance of every frame's ellipses, ``[T * ellipses, 2, 2]``; the
+    skirt's normals, in pixel order, are given."""
     n_caps, n_ells = scene.cap_a.shape[1], scene.ell_c.shape[1]
     px, py = xs.astype(np.float64), ys.astype(np.float64)
     normal = np.zeros((ys.size, 3))
@@ -185,7 +187,7 @@ def _shade(scene: Scene2D, colours: dict[str, np.ndarray], t: np.ndarray, xs: np
         at = te * n_ells + idx
         centre = scene.ell_c.reshape(-1, 2)[at]
         q = np.stack([px[is_ell] - centre[:, 0], py[is_ell] - centre[:, 1]], -1)
-        inv = np.linalg.inv(scene.ell_cov).reshape(-1, 2, 2)[at]
+        inv = inverses[at]
         grad = np.einsum("nij,nj->ni", inv, q)
         normal[is_ell] = _normals(grad[:, 0], grad[:, 1], np.einsum("ni,nij,nj->n", q, inv, q))
         # Hair on top and at the back of the head; facing away from the camera, all hair.
@@ -198,8 +200,8 @@ def _shade(scene: Scene2D, colours: dict[str, np.ndarray], t: np.ndarray, xs: np
     if skirt_normals:
         normal[~(is_cap | is_ell)] = np.concatenate(skirt_normals)
     shade = 0.5 + 0.55 * np.clip(normal @ LIGHT, 0.0, 1.0)
-    colour = colours["parts"][part]
-    colour[hair] = colours["hair"]
+    colour = base[part]
+    colour[hair] = hair_colour
     return np.clip(colour * shade[:, None], 0, 255).astype(np.uint8)
 
 
