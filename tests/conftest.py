@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from tests.attacks.world import build_world
+from tests.snakemake_run import CI_CONFIG, CompletedRun, snakemake
 
 
 @pytest.fixture
@@ -20,3 +21,14 @@ def one_torch_thread():
 def world(tmp_path_factory):
     """The tiny attack world (store, GaitSet, WGAN, stored features) of :func:`tests.attacks.world.build_world`."""
     return build_world(tmp_path_factory.mktemp("attack-world"))
+
+
+@pytest.fixture(scope="session")
+def ci_run(tmp_path_factory) -> CompletedRun:
+    """`snakemake --cores 2 all` of config/ci.yaml from an empty workdir, run once per session: the
+    end-to-end, rerun and Slurm tests all start from it (each run of the CI world costs minutes).
+    Read it in place; run or change jobs only on :meth:`CompletedRun.copy`."""
+    workdir = tmp_path_factory.mktemp("ci-run")
+    result = snakemake(workdir, "--cores", "2", "all", "--configfile", str(CI_CONFIG))
+    assert result.returncode == 0, result.stdout[-5000:]
+    return CompletedRun(workdir, result.stdout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -56,6 +57,8 @@ class Job:
     rule: str
     wildcards: dict = field(default_factory=dict)
     reason: str = ""
+    output: list[str] = field(default_factory=list)
+    benchmark: str | None = None
 
 
 def scheduled_jobs(output: str) -> list[Job]:
@@ -68,5 +71,28 @@ def scheduled_jobs(output: str) -> list[Job]:
         if found:
             wildcards = dict(item.split("=", 1) for item in found.group(1).split(", "))
         reason = re.search(r"^\s+reason: (.*)$", block, re.M)
-        jobs.append(Job(rule, wildcards, reason.group(1) if reason else ""))
+        outputs = re.search(r"^\s+output: (.*)$", block, re.M)
+        benchmark = re.search(r"^\s+benchmark: (.*)$", block, re.M)
+        jobs.append(Job(
+            rule,
+            wildcards,
+            reason.group(1) if reason else "",
+            outputs.group(1).split(", ") if outputs else [],
+            benchmark.group(1) if benchmark else None,
+        ))
     return jobs
+
+
+@dataclass(frozen=True)
+class CompletedRun:
+    """A workdir where a Snakemake run finished, with what it printed."""
+
+    workdir: Path
+    stdout: str
+
+    def copy(self, destination: Path) -> Path:
+        """A copy Snakemake takes for the same finished run: the outputs with their modification
+        times (``shutil.copy2``) and the ``.snakemake`` records (params, code, input). Tests that
+        run or change jobs work on a copy and leave the shared run as it was."""
+        shutil.copytree(self.workdir, destination, symlinks=True)
+        return destination

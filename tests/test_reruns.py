@@ -41,11 +41,10 @@ def test_no_script_reads_the_config_behind_the_params_trigger():
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """A workdir where `all` of the CI config has been built; yields (workdir, rules)."""
-    workdir = tmp_path_factory.mktemp("reruns")
-    result = snakemake(workdir, "--cores", "2", "all", "--configfile", str(CI_CONFIG))
-    assert result.returncode == 0, result.stdout[-5000:]
+def built(ci_run, tmp_path_factory):
+    """A copy of the session's finished run of the CI config (some tests here run jobs in it);
+    yields (workdir, rules)."""
+    workdir = ci_run.copy(tmp_path_factory.mktemp("reruns") / "run")
     return workdir, rule_names(workdir, "--configfile", str(CI_CONFIG))
 
 

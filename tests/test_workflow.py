@@ -167,10 +167,9 @@ def test_missing_dataset_root_says_how_to_fix_it(tmp_path):
 
 
 @pytest.mark.slow
-def test_ci_config_runs_end_to_end(tmp_path):
-    result = snakemake(tmp_path, "--cores", "2", "all", "--configfile", str(CI_CONFIG))
-    assert result.returncode == 0, result.stdout[-5000:]
-    results = tmp_path / "results-ci"
+def test_ci_config_runs_end_to_end(ci_run, tmp_path):
+    """`snakemake --cores 2 all` of the CI config from an empty workdir (the session's ``ci_run``)."""
+    results = ci_run.workdir / "results-ci"
     for dataset, subjects, sequences in (("casia_b", 12, 12 * 110), ("casia_a", 4, 4 * 12)):
         store = FrameStore(results / "data" / dataset)
         assert store.meta["subjects"] == subjects
@@ -305,7 +304,7 @@ def test_ci_config_runs_end_to_end(tmp_path):
     for figure in ("fig4_video_frames", "fig9_spade_examples"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 0
     # The final tables and figures are report()ed: the HTML report bundles them.
-    report = snakemake(tmp_path, "--report", "report.html", "--configfile", str(CI_CONFIG))
+    report = snakemake(ci_run.workdir, "--report", str(tmp_path / "report.html"), "--configfile", str(CI_CONFIG))
     assert report.returncode == 0, report.stdout[-3000:]
     html = (tmp_path / "report.html").read_text()
     assert len(html) > 100_000  # the bundled tables and figures, not an empty shell
@@ -317,5 +316,5 @@ def test_ci_config_runs_end_to_end(tmp_path):
     assert "victims.csv" in html and "transfer_matrix.csv" in html and "transfer_matrix.png" in html
     assert "fig9_spade_examples.png" in html and "video_attack.csv" in html and "fig4_video_frames.png" in html
     # Nothing is left to do afterwards: a rerun schedules no job.
-    rerun = snakemake(tmp_path, "-n", "all", "--configfile", str(CI_CONFIG))
+    rerun = snakemake(ci_run.workdir, "-n", "all", "--configfile", str(CI_CONFIG))
     assert rerun.returncode == 0 and "Nothing to be done" in rerun.stdout
