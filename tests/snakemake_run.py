@@ -57,8 +57,6 @@ class Job:
     rule: str
     wildcards: dict = field(default_factory=dict)
     reason: str = ""
-    output: list[str] = field(default_factory=list)
-    benchmark: str | None = None
 
 
 def scheduled_jobs(output: str) -> list[Job]:
@@ -71,24 +69,15 @@ def scheduled_jobs(output: str) -> list[Job]:
         if found:
             wildcards = dict(item.split("=", 1) for item in found.group(1).split(", "))
         reason = re.search(r"^\s+reason: (.*)$", block, re.M)
-        outputs = re.search(r"^\s+output: (.*)$", block, re.M)
-        benchmark = re.search(r"^\s+benchmark: (.*)$", block, re.M)
-        jobs.append(Job(
-            rule,
-            wildcards,
-            reason.group(1) if reason else "",
-            outputs.group(1).split(", ") if outputs else [],
-            benchmark.group(1) if benchmark else None,
-        ))
+        jobs.append(Job(rule, wildcards, reason.group(1) if reason else ""))
     return jobs
 
 
 @dataclass(frozen=True)
 class CompletedRun:
-    """A workdir where a Snakemake run finished, with what it printed."""
+    """A workdir where a Snakemake run finished."""
 
     workdir: Path
-    stdout: str
 
     def copy(self, destination: Path) -> Path:
         """A copy Snakemake takes for the same finished run: the outputs with their modification
