@@ -180,7 +180,8 @@ def test_a_new_sparsity_schedules_only_its_attack_jobs(built):
     # Table 4; the random control's new jobs go to the comparison with real silhouettes too, the new
     # headline cells to their precision table.
     assert stats == Counter({"attack": expected_attacks + 1, "aggregate_attacks": 1, "compare_perturbations": 1,
-                             "random_control_sources": 1, "table4_cross_dataset": 1, "headline_precision": 1,
+                             "random_control_sources_job": len(attack["conditions"]), "random_control_sources": 1,
+                             "table4_cross_dataset": 1, "headline_precision": 1,
                              "findings": 1, "all": 1}), jobs
     assert {job.wildcards["sparsity"] for job in jobs if job.rule == "attack"} == {"1-20"}
     assert sum(job.wildcards["dataset"] == "casia_a" for job in jobs if job.rule == "attack") == 1

@@ -14,6 +14,10 @@ and puts into the same places, per probe,
   protocol's test subjects) at the probe's view, K consecutive frames of one normal-walking sequence,
 * ``test subject``: the same from a randomly drawn other test subject (an identity of the gallery).
 
+Each job's donors are drawn from ``seed`` and the job's identity (dataset, mode, sparsity, condition),
+so a job scored alone (rule ``random_control_sources_job``, one per random-control job) gives the rows
+it gives among all of them.
+
 Per probe and source it records the rank-1 accuracy over the counted gallery views (the CASIA-B
 protocol, Sec. 4.1 "Metrics"; views without gallery sequences left out) and the **max share**: the
 share of the set-pooled last frame-CNN map
@@ -30,6 +34,7 @@ paired interval (``change``, ``change_low``, ``change_high``; NaN on the clean r
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -51,10 +56,11 @@ from gaitcore.evaluation.uncertainty import subject_bootstrap
 from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
 from gaitcore.reporting.attack_tables import INTERVAL_NOTE, count_cell, with_interval
 from gaitcore.utils.device import resolve_device
-from gaitcore.utils.tables import write_table
+from gaitcore.utils.tables import write_parquet_with_meta, write_table
 
 log = logging.getLogger(__name__)
 
+META_KEY = b"gaitcore.random_control_sources"
 SOURCES = ("clean", "generated", "training subject", "test subject")
 LONG_COLUMNS = ["dataset", "kind", "sparsity", "condition", "subject", "seq", "view", "altered", "frame_count",
                 "source", "accuracy", "max_share"]
@@ -64,9 +70,10 @@ SUMMARY_COLUMNS = [*CELL, "source", "accuracy", "ci_low", "ci_high", "max_share"
 
 
 class DonorFrames:
-    """Real silhouettes of other subjects to put in a probe's frame places (drawn from ``seed``)."""
+    """Real silhouettes of other subjects to put in a probe's frame places (drawn from ``seed``, an int or
+    a sequence of ints as :func:`numpy.random.default_rng` takes)."""
 
-    def __init__(self, store: FrameStore, test_subjects: Sequence[str] | None, seed: int) -> None:
+    def __init__(self, store: FrameStore, test_subjects: Sequence[str] | None, seed: int | Sequence[int]) -> None:
         self.store = store
         nm = store.index[store.index["condition"] == "nm"]
         test = set(store.index["subject"] if test_subjects is None else test_subjects)
@@ -122,7 +129,6 @@ def random_control_sources(
     protocol = protocol_for(store.dataset, test_subjects)
     gallery = ProtocolGallery.of(features, index, protocol)
     views = list(protocol.views)
-    donors = DonorFrames(store, protocol.subjects, seed)
     store_rows = index.set_index(["subject", "condition", "seq", "view"])["store_row"]
     rows = []
     frame_paths = attack_frames or [Path(t).with_suffix(".npz") for t in attack_tables]
@@ -130,6 +136,7 @@ def random_control_sources(
         table = pq.read_table(path).to_pandas()
         if not (table["setting"] == "random").all():
             raise DataError(path, "is not a random-control job", "pass the tables of `..._random` attack modes")
+        donors = DonorFrames(store, protocol.subjects, [seed, _job_identity(table)])
         generated, offsets, _ = read_attack_frames(frames_path)
         counted = protocol.counted_views(table["view"].to_numpy())
         for i, probe in table.iterrows():
@@ -157,6 +164,28 @@ def random_control_sources(
                              "max_share": share})
         log.info("%s: %d probes", path, len(table))
     return pd.DataFrame(rows, columns=LONG_COLUMNS)
+
+
+def _job_identity(table: pd.DataFrame) -> int:
+    """A stable number for the attack job of ``table`` (its dataset, mode, sparsity and condition)."""
+    first = table.iloc[0] if len(table) else {}
+    label = "/".join(str(first.get(c, "")) for c in ("dataset", "mode", "sparsity", "condition"))
+    return zlib.crc32(label.encode())
+
+
+def write_random_control_rows(long: pd.DataFrame, path: str | Path) -> None:
+    """One job's rows of :func:`random_control_sources` as Parquet (temporary name, then renamed)."""
+    write_parquet_with_meta(long, path, META_KEY, {"sources": list(SOURCES)})
+
+
+def write_random_control_sources(rows_files: Sequence[str | Path], csv_path: str | Path,
+                                 markdown_path: str | Path) -> pd.DataFrame:
+    """The summary of the jobs' rows ``rows_files`` (:func:`write_random_control_rows`, in the jobs'
+    order) as CSV and Markdown."""
+    long = pd.concat([pd.read_parquet(p) for p in rows_files], ignore_index=True)
+    summary = summarize_random_control_sources(long)
+    write_table(summary, csv_path, markdown_path, random_control_sources_markdown(summary))
+    return summary
 
 
 def _probe_accuracy(rows: pd.DataFrame) -> pd.Series:
@@ -221,7 +250,3 @@ def random_control_sources_markdown(summary: pd.DataFrame) -> str:
                      + f" | {count_cell(group['probes'].max())} | {count_cell(group['subjects'].max())} |")
     return "\n".join(lines) + "\n"
 
-
-def write_random_control_sources(long: pd.DataFrame, csv_path: str | Path, markdown_path: str | Path) -> None:
-    summary = summarize_random_control_sources(long)
-    write_table(summary, csv_path, markdown_path, random_control_sources_markdown(summary))

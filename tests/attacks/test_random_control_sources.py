@@ -15,6 +15,8 @@ from gaitcore.experiments.random_control_sources import (
     random_control_sources,
     random_control_sources_markdown,
     summarize_random_control_sources,
+    write_random_control_rows,
+    write_random_control_sources,
 )
 from gaitcore.models.gaitset import load_gaitset, silhouettes_to_input
 from tests.attacks.world import SUBJECTS, TRAINING_SUBJECTS, run
@@ -56,6 +58,33 @@ def test_generated_and_clean_sources_reproduce_the_jobs_own_results(world, tmp_p
     assert summary["change"].isna().tolist() == [True, False, False, False]
     markdown = random_control_sources_markdown(summary)
     assert "| casia_b | " + mode.split("_")[0] + " | 1/10 | NM |" in markdown
+
+
+def test_a_job_scored_alone_gives_the_rows_it_gives_among_others_and_the_files_summarise_alike(world, tmp_path):
+    # Rule random_control_sources_job scores each random-control job on its own; the donors are drawn
+    # from the seed and the job's identity, not from the jobs scored before it.
+    jobs = []
+    for mode in ("alteration_nontargeted_random", "insertion_nontargeted_random"):
+        (tmp_path / mode).mkdir()
+        run(world, tmp_path / mode, mode=mode, views=(0, 90))
+        jobs.append((tmp_path / mode / "t.parquet", tmp_path / mode / "f.npz"))
+    together = control(world, [t for t, _ in jobs], attack_frames=[f for _, f in jobs])
+    alone = [control(world, [t], attack_frames=[f]) for t, f in jobs]
+    pd.testing.assert_frame_equal(pd.concat(alone, ignore_index=True), together)
+    swapped = control(world, [t for t, _ in jobs[::-1]], attack_frames=[f for _, f in jobs[::-1]])
+    pd.testing.assert_frame_equal(pd.concat(alone[::-1], ignore_index=True), swapped)
+    reseeded = control(world, [jobs[0][0]], attack_frames=[jobs[0][1]], seed=1)
+    assert not reseeded[["accuracy", "max_share"]].equals(alone[0][["accuracy", "max_share"]])  # other donors
+
+    rows = [tmp_path / f"rows{i}.parquet" for i in range(2)]
+    for long, path in zip(alone, rows, strict=True):
+        write_random_control_rows(long, path)
+    summary = write_random_control_sources(rows, tmp_path / "s.csv", tmp_path / "s.md")
+    pd.testing.assert_frame_equal(summary, summarize_random_control_sources(together))
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "s.csv")[["kind", "source", "probes"]],
+                                  summary[["kind", "source", "probes"]])
+    assert (tmp_path / "s.md").read_text() == random_control_sources_markdown(summary)
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_donor_frames_are_consecutive_real_frames_of_another_subject_of_the_right_kind_and_view(world):

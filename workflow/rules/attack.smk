@@ -90,18 +90,41 @@ rule aggregate_attacks:
         "../../scripts/aggregate_attacks.py"
 
 
-rule random_control_sources:
-    # The random control's generated frames against real silhouettes of other people in the same
-    # places: is the control's damage the generator's or GaitSet's (docs/attack.md "The random
-    # control")?
+rule random_control_sources_job:
+    # One random-control job's frames against real silhouettes of other people in the same places:
+    # is the control's damage the generator's or GaitSet's (docs/attack.md "The random control")?
+    # One job per random-control job, so each runs as soon as its job is done.
     input:
-        **store_files("casia_b"),
-        tables=foreign_frame_files("parquet"),
-        attack_frames=foreign_frame_files("npz"),
+        **store_files("{dataset}"),
+        attack_table=attack_path("parquet"),
+        attack_frames=attack_path("npz"),
         gaitset=rules.train_gaitset.output.weights,
-        # one-element lists (the script reads their first path)
-        features=expand(rules.extract_features.output.features, dataset="casia_b"),
-        feature_index=expand(rules.extract_features.output.index, dataset="casia_b"),
+        features=rules.extract_features.output.features,
+        feature_index=rules.extract_features.output.index,
+    output:
+        attack_path("parquet", root=RANDOM_CONTROL_SOURCES),
+    log:
+        attack_path("log", root=f"{LOGS}/random_control_sources"),
+    benchmark:
+        attack_path("tsv", root=f"{BENCHMARKS}/random_control_sources")
+    conda:
+        CONDA_ENV
+    threads: config["threads"]["compare_perturbations"]
+    resources:
+        mem_mb=ATTACK["resources"]["aggregate"]["mem_mb"],
+        runtime=ATTACK["resources"]["aggregate"]["runtime"],
+    params:
+        test_subjects=TEST_SUBJECTS,
+        metric=GAITSET["evaluation"]["metric"],
+        seed=config["seed"],
+        runtime=runtime_knobs({"device": config["device"]}),
+    script:
+        "../../scripts/random_control_sources_job.py"
+
+
+rule random_control_sources:
+    input:
+        rows=foreign_frame_files(),
     output:
         csv=report(
             f"{RESULTS}/tables/random_control_sources.csv",
@@ -115,14 +138,9 @@ rule random_control_sources:
         f"{BENCHMARKS}/attacks/random_control_sources.tsv"
     conda:
         CONDA_ENV
-    threads: config["threads"]["compare_perturbations"]
+    threads: 1
     resources:
         mem_mb=ATTACK["resources"]["aggregate"]["mem_mb"],
         runtime=ATTACK["resources"]["aggregate"]["runtime"],
-    params:
-        test_subjects=TEST_SUBJECTS,
-        metric=GAITSET["evaluation"]["metric"],
-        seed=config["seed"],
-        runtime=runtime_knobs({"device": config["device"]}),
     script:
         "../../scripts/random_control_sources.py"

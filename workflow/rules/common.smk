@@ -69,6 +69,9 @@ ATTACKS = f"{RESULTS}/attacks"
 VALIDATION_ATTACKS = f"{RESULTS}/validation/attacks"  # attacks on validation subjects
 VICTIM_ATTACKS = f"{RESULTS}/validation/victims"  # the same against candidate victims
 VIDEO_ATTACKS = f"{RESULTS}/video_attacks"
+RANDOM_CONTROL_SOURCES = (
+    f"{RESULTS}/random_control_sources"  # rows per random-control job
+)
 VICTIMS_ROOT = (
     f"{RESULTS}/victims"  # further victims' attacks on the test subjects (victims.smk)
 )
@@ -348,14 +351,14 @@ def attack_conditions(dataset):
     return [c for c in ATTACK["conditions"] if c in ATTACK_CONDITIONS[dataset]]
 
 
-def job_files(dataset, modes, sparsities, ext):
+def job_files(dataset, modes, sparsities, ext, root=ATTACKS):
     """The ``ext`` files (``parquet`` tables, ``npz`` frames) of the attack jobs of ``dataset`` for
-    ``modes`` x ``sparsities`` x its attacked conditions: one job per condition covers every
-    attacked view."""
+    ``modes`` x ``sparsities`` x its attacked conditions, under ``root`` (attack_path): one job per
+    condition covers every attacked view."""
     if dataset not in ATTACK["datasets"] or not attack_views(dataset):
         return []
     return expand(
-        attack_path(ext, dataset=dataset),
+        attack_path(ext, root=root, dataset=dataset),
         mode=modes,
         sparsity=[sparsity_wildcard(s) for s in sparsities],
         condition=attack_conditions(dataset),
@@ -374,10 +377,15 @@ def headline_files(ext):
     return job_files("casia_b", modes, ATTACK["sparsities"], ext)
 
 
-def foreign_frame_files(ext):
-    """The random-control jobs that rule random_control_sources compares with real silhouettes."""
+def foreign_frame_files():
+    """The rows of the random-control jobs that rule random_control_sources summarises (one
+    random_control_sources_job per CASIA-B random-control job)."""
     return job_files(
-        "casia_b", ATTACK["foreign_frames"]["modes"], ATTACK["sparsities"], ext
+        "casia_b",
+        ATTACK["foreign_frames"]["modes"],
+        ATTACK["sparsities"],
+        "parquet",
+        root=RANDOM_CONTROL_SOURCES,
     )
 
 
@@ -888,11 +896,7 @@ def final_outputs():
         *(rules.compare_perturbations.output if "casia_b" in attacked else []),
         *(rules.findings.output if "casia_b" in attacked else []),
         *(rules.headline_precision.output if headline_files("parquet") else []),
-        *(
-            rules.random_control_sources.output
-            if foreign_frame_files("parquet")
-            else []
-        ),
+        *(rules.random_control_sources.output if foreign_frame_files() else []),
         *(rules.table3_blackbox_gaitgan.output if "casia_b" in attacked else []),
         *(rules.table4_cross_dataset.output if "casia_a" in attacked else []),
         *rules.spade_report.output,
