@@ -35,7 +35,6 @@ method (one sequence, full forward every iteration), the oracle of the tests and
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
@@ -54,10 +53,10 @@ from gaitcore.models.gaitset import silhouettes_to_input
 from gaitcore.models.realism import RealismScore
 from gaitcore.models.victims import VictimModel, uses_channels_last
 from gaitcore.models.wgan import Generator, binarize, to_gaitset_frames, to_store_frames
+from gaitcore.utils.autocast import DTYPES, precision
 
 log = logging.getLogger(__name__)
 
-DTYPES = ("float32", "bfloat16")
 
 # Succeeded check for early stopping: (features [m, parts, hidden], sequence indices [m]) -> bool [m].
 SuccessCheck = Callable[[Tensor, Sequence[int]], Tensor]
@@ -222,13 +221,6 @@ def momentum_step(w: Tensor, grad: Tensor, momentum: Tensor, segment_of_row: Ten
     l1 = segment_sum(grad.abs().sum(1), segment_of_row, n).clamp_min(1e-12)
     momentum = settings.decay * momentum + grad / l1[segment_of_row, None]
     return w + settings.step_size * momentum.sign(), momentum
-
-
-def precision(device: torch.device, dtype: str) -> contextlib.AbstractContextManager:
-    """The context an attack of ``dtype`` computes in: nothing for float32, bfloat16 autocast otherwise."""
-    if dtype == "float32":
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
 # ---------------------------------------------------------------------------------------- engine

@@ -40,7 +40,6 @@ from gaitcore.attacks.engine import (
     AttackSettings,
     TemporalSparseAttack,
     Victim,
-    precision,
     reference_attack,
 )
 from gaitcore.attacks.plan import plan_frames
@@ -53,6 +52,7 @@ from gaitcore.models.gaitset import silhouettes_to_input
 from gaitcore.models.realism import RealismScore
 from gaitcore.models.victims import ARCHITECTURES, architecture, load_victim
 from gaitcore.models.wgan import build_critic, build_generator, load_wgan
+from gaitcore.utils.autocast import DTYPES, precision
 
 
 def probe_sequences(count: int, store: str | None) -> list[np.ndarray]:
@@ -105,7 +105,7 @@ def attack_items(victim: Victim, sequences: list[np.ndarray], sparsity: Fraction
 
 def floor_seconds(victim: Victim, latents: torch.Tensor, iterations: int, dtype: str = "float32") -> float:
     """G and D forward+backward on ``latents`` (all generated frames of the chunk), ``iterations`` times,
-    in the attack's precision (:func:`gaitcore.attacks.engine.precision`)."""
+    in the attack's precision (:func:`gaitcore.utils.autocast.precision`)."""
     began = time.perf_counter()
     for _ in range(iterations):
         z = latents.detach().requires_grad_(True)
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chunk-size", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"))
+    parser.add_argument("--dtype", default="float32", choices=DTYPES)
     parser.add_argument("--gaitset-channels", type=int, nargs=3, default=(16, 32, 64))
     parser.add_argument("--wgan-dim", type=int, default=16)
     parser.add_argument("--gaitset-weights")

@@ -68,6 +68,7 @@ from gaitcore.training.checkpoint import (
 from gaitcore.training.config import Checkpointing, TrainConfigMixin
 from gaitcore.training.losses import TripletStats, batch_all_triplet_loss
 from gaitcore.training.sampler import TripletSampler
+from gaitcore.utils.autocast import DTYPES, precision
 from gaitcore.utils.device import resolve_device
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,9 @@ CHECKPOINT_KEYS = frozenset({"format", "iteration", "config", "model", "optimize
 RESUMABLE_CHANGES = frozenset({"iterations", "checkpoint_every", "log_every", "device", "frame_chunk"})
 # Fields that choose where and how fast it runs, not what it trains (no pipeline rerun).
 RUNTIME_SETTINGS = frozenset({"checkpoint_every", "log_every", "device", "frame_chunk"})
-# Checkpoints written before ``architecture`` and ``ordered_frames`` existed trained GaitSet on unordered sets.
-IMPLIED_SETTINGS = {"architecture": "GaitSet", "ordered_frames": False}
+# Checkpoints written before ``architecture``, ``ordered_frames`` and ``dtype`` existed trained GaitSet on
+# unordered sets in float32.
+IMPLIED_SETTINGS = {"architecture": "GaitSet", "ordered_frames": False, "dtype": "float32"}
 SKIP_STEP_BELOW = 1e-9  # the original's `if loss > 1e-9: step`
 # GaitGL's cross-entropy term (OpenGait configs/gaitgl/gaitgl.yaml, loss_cfg CrossEntropyLoss: scale 1,
 # label_smooth false, loss_term_weight 1.0; its TripletLoss: margin 0.2, loss_term_weight 1.0).
@@ -120,6 +122,7 @@ class GaitSetTrainConfig(TrainConfigMixin):
     snapshots: tuple[int, ...] = ()  # iterations whose weights are kept too (the validation curve)
     architecture: str = "GaitSet"  # the victim trained: GaitSet | GaitPart | GaitGL
     ordered_frames: bool = False  # consecutive frames per set (GaitPart, GaitGL) instead of unordered draws
+    dtype: str = "float32"  # float32 | bfloat16: the forward pass under bfloat16 autocast (a compute lever, rule K7)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -142,6 +145,8 @@ class GaitSetTrainConfig(TrainConfigMixin):
             raise ValueError(f"gaitset training: frame_chunk must be at least 1 or null, got {self.frame_chunk}")
         if self.device not in ("cpu", "cuda", "auto"):
             raise ValueError(f"gaitset training: device must be cpu, cuda or auto, got {self.device!r}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"gaitset training: dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if not (self.learning_rate > 0 and self.margin >= 0):
             raise ValueError("gaitset training: learning_rate must be positive and margin non-negative")
         self._check_architecture()
@@ -318,14 +323,16 @@ def _restore(run: _Run, payload: dict[str, Any]) -> None:
 
 
 def _train_step(run: _Run, config: GaitSetTrainConfig, device: torch.device) -> LossTerms:
-    """One P x K batch: forward, loss, and (unless the loss is below ``SKIP_STEP_BELOW``) one Adam step."""
+    """One P x K batch: forward (in ``config.dtype``), loss in float32, and (unless the loss is below
+    ``SKIP_STEP_BELOW``) one Adam step on the float32 weights."""
     frames, labels = run.sampler.sample()
     batch = silhouettes_to_input(frames, device)
-    if isinstance(run.model, GaitSet):
-        features = run.model(batch, frame_chunk=config.frame_chunk)
-    else:
-        features = run.model(batch)
-    terms = victim_loss(run.model, features, torch.from_numpy(labels).to(device), config.margin)
+    with precision(device, config.dtype):
+        if isinstance(run.model, GaitSet):
+            features = run.model(batch, frame_chunk=config.frame_chunk)
+        else:
+            features = run.model(batch)
+    terms = victim_loss(run.model, features.float(), torch.from_numpy(labels).to(device), config.margin)
     run.optimizer.zero_grad(set_to_none=True)
     if float(terms.total.detach()) > SKIP_STEP_BELOW:
         terms.total.backward()

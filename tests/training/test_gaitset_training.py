@@ -119,6 +119,33 @@ def test_config_rejects_unknown_and_bad_values():
         GaitSetTrainConfig(sequences_per_subject=1)
     assert GaitSetTrainConfig.from_mapping({"channels": [16, 32, 64]}).channels == (16, 32, 64)
     assert "005" not in replace(TINY, train_subjects=(1, 74), exclude_subjects=("005",)).subjects()
+    with pytest.raises(ValueError, match="dtype must be one of float32, bfloat16, got 'float16'"):
+        GaitSetTrainConfig(dtype="float16")
+
+
+def test_bfloat16_training_computes_the_forward_pass_in_bfloat16_and_is_its_own_run(store_root, tmp_path,
+                                                                                  one_torch_thread):
+    """``dtype: bfloat16`` (rule K7): the forward pass runs under autocast (its features are bfloat16),
+    the weights stay float32, the run is deterministic, differs from float32's, and a float32 checkpoint
+    is not resumed as a bfloat16 run (the dtype is part of what was trained)."""
+    from gaitcore.models.gaitset import build_gaitset, silhouettes_to_input
+    from gaitcore.utils.autocast import precision
+
+    model = build_gaitset(TINY.channels, TINY.hidden_dim)
+    with precision(torch.device("cpu"), "bfloat16"):
+        assert model(silhouettes_to_input(np.zeros((2, 3, 64, 64), dtype=np.uint8))).dtype == torch.bfloat16
+    bf16 = replace(TINY, dtype="bfloat16", iterations=6)
+    runs = [train_gaitset(store_root, tmp_path / f"{i}" / "w.pt", tmp_path / f"{i}" / "c.pt", bf16) for i in (1, 2)]
+    fp32 = train_gaitset(store_root, tmp_path / "fp32" / "w.pt", tmp_path / "fp32" / "c.pt",
+                         replace(bf16, dtype="float32"))
+    assert all(run.iterations == 6 for run in (*runs, fp32))
+    (a, extra), (b, _), (c, _) = (load_gaitset(tmp_path / name / "w.pt") for name in ("1", "2", "fp32"))
+    assert extra["train_config"]["dtype"] == "bfloat16"
+    assert all(p.dtype == torch.float32 for p in a.parameters())
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+    assert any(not torch.equal(x, y) for x, y in zip(a.state_dict().values(), c.state_dict().values(), strict=True))
+    with pytest.raises(CheckpointError, match=r"other settings \(dtype: 'float32' -> 'bfloat16'\)"):
+        train_gaitset(store_root, tmp_path / "fp32" / "w.pt", tmp_path / "fp32" / "c.pt", replace(bf16, iterations=8))
 
 
 TRAIN_SCRIPT = textwrap.dedent(

@@ -206,6 +206,16 @@ def training_params(config_class, settings):
     )
 
 
+def victim_train_settings():
+    """``gaitset.train`` as the victim's training param takes it: ``dtype: float32``, what victims
+    trained before the key existed computed in, is left out, so their results stay current."""
+    return {
+        key: value
+        for key, value in GAITSET["train"].items()
+        if (key, value) != ("dtype", "float32")
+    }
+
+
 def wgan_training_params(**overrides):
     """``training_params`` of a WGAN-GP: the attack's generator (rule train_wgan), or with
     ``overrides`` (dim, seed, iterations) the judge critic (rule train_judge_critic)."""

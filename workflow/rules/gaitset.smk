@@ -11,7 +11,7 @@ GAITSET_TRAIN, GAITSET_RUNTIME = training_params(
         "hidden_dim": GAITSET["hidden_dim"],
         "seed": config["seed"],
         "device": config["device"],
-        **GAITSET["train"],
+        **victim_train_settings(),
         "train_subjects": TRAIN_SUBJECTS,
     },
 )
