@@ -208,7 +208,8 @@ def training_params(config_class, settings):
 
 def victim_train_settings():
     """``gaitset.train`` as the victim's training param takes it: ``dtype: float32``, what victims
-    trained before the key existed computed in, is left out, so their results stay current."""
+    trained before the key existed computed in, is left out, so their results stay current.
+    """
     return {
         key: value
         for key, value in GAITSET["train"].items()
