@@ -22,7 +22,8 @@ harder composite ... so segmentation has to find it"; this module provides it.
 
 :class:`SensorModel` bundles the camera's settings; ``SensorModel()`` changes nothing (``capture`` returns an
 equal copy, ``paste`` is ``composite``), so the attack without a camera model is the paper's.
-Randomness comes only from the ``numpy`` generator passed in, so a seed fixes every frame.
+Randomness comes only from the ``numpy`` generator passed in (it seeds OpenCV's for the noise), so a
+seed fixes every frame.
 """
 
 from __future__ import annotations
@@ -103,17 +104,19 @@ def _blend_frame(background: np.ndarray, generated: np.ndarray, binary: np.ndarr
 def add_noise(frames: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """``frames`` plus Gaussian noise of std ``sigma`` grey levels per pixel and channel, rounded to uint8.
 
+    The noise is rounded to whole grey levels before it is added (``f + round(n)`` equals
+    ``round(f + n)`` for a whole ``f``) and drawn by OpenCV's generator, seeded from ``rng``: 2.3 times
+    cheaper than numpy's float draws with the same distribution (``tests/data/test_sensor.py``).
     Draws from ``rng`` only when ``sigma > 0``; ``sigma == 0`` returns an equal copy.
     """
     _check_number("sigma", sigma, "grey levels")
     _check_frames(frames)
     if sigma == 0:
         return frames.copy()
-    noisy = rng.standard_normal(frames.shape, dtype=np.float32)
-    noisy *= np.float32(sigma)
-    noisy += frames  # in place: the same sums as frames + noise, without the temporaries
-    np.rint(noisy, out=noisy)
-    return np.clip(noisy, 0, 255, out=noisy).astype(np.uint8)
+    noise = np.empty(frames.size, dtype=np.int16)
+    cv2.setRNGSeed(int(rng.integers(2**31)))  # OpenCV's generator is per thread; a seed fixes its draws
+    cv2.randn(noise, 0.0, float(sigma))  # rounded to the nearest whole grey level
+    return cv2.add(np.ascontiguousarray(frames).reshape(-1), noise, dtype=cv2.CV_8U).reshape(frames.shape)
 
 
 def reencode(frames: np.ndarray, quality: int) -> np.ndarray:
@@ -132,6 +135,10 @@ def reencode(frames: np.ndarray, quality: int) -> np.ndarray:
             raise RuntimeError(f"OpenCV could not encode a {frame.shape} frame as JPEG")
         out[t] = cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     return out[0] if frames.ndim == 3 else out
+
+
+# The camera's settings that decide what it records; ``dilate`` and ``feather`` are the attacker's paste.
+CAPTURE_SETTINGS = ("noise_sigma", "jpeg_quality", "footage_frames")
 
 
 @dataclass(frozen=True)
@@ -247,52 +254,34 @@ class SensorPath:
         (``segmented``) with ``artifacts`` of the recorded frame each shows (``origin``, see
         :meth:`~gaitcore.data.synthetic.SegmentationArtifacts.apply_all`) when given.
 
-        ``people`` (masks ``[T, rows, cols]``), where a source knows exactly where each frame differs
-        from the empty scene (the synthetic renderer, a generated person's paste): the camera and the
-        segmenter then work only in the window around it, as the store is sensed
-        (:meth:`sense_around`); without it, on the whole frame."""
+        ``people`` (masks ``[T, rows, cols]``, positive = person), where a source knows exactly where
+        each frame differs from the empty scene (the synthetic renderer, a generated person's paste):
+        the camera and the segmenter (cut by :meth:`~gaitcore.data.segment.Segmenter.window`) then work
+        only in a window around it, about a tenth of the frame's pixels; a frame with an empty mask
+        gets an empty one. The window is the person's box grown by :data:`WINDOW_MARGIN` pixels, its
+        sides moved out to the JPEG block grid (or the frame's edge), so the camera codes the same
+        blocks as for the whole frame; outside it the camera's noise alone never passes the segmenter
+        (``tests/data/test_sensor.py``). Without noise the masks equal the whole frame's bit for bit
+        for median and MOG2 (KNN's sampling depends on the image size); with noise the draws differ,
+        not the distribution. The synthetic store and the video attack's synthetic probes are sensed
+        this way; without ``people`` (real footage) the whole frame is."""
         if people is None:
             segmented = segmenter.segment(self.camera.capture(frames, rng))
         else:
-            segmented = self._segment_windows(frames, _windows(frames, people), segmenter, (0, 0), rng)
+            segmented = self._segment_windows(frames, _windows(frames, people), segmenter, rng)
         silhouettes = segmented if artifacts is None else artifacts.apply_all(segmented, origin)
         return silhouettes, segmented
 
-    def sense_around(self, frames: np.ndarray, people: np.ndarray, footage: np.ndarray,
-                     rng: np.random.Generator) -> np.ndarray:
-        """The segmenter's masks of RGB ``frames`` as :meth:`sense` finds them, computed only in a
-        window around the person each frame shows (``people``: masks ``[T, rows, cols]``, positive =
-        person; an empty one gives an empty mask), with the view learnt from ``footage``.
-
-        The window is the person's box grown by :data:`WINDOW_MARGIN` pixels, its sides moved out to
-        the JPEG block grid (or the frame's edge), so the camera codes the same blocks as for the whole
-        frame; outside it the camera's noise alone never passes the segmenter
-        (``tests/data/test_sensor.py``). Without noise the masks equal :meth:`sense`'s on the whole
-        frame bit for bit for median and MOG2 (KNN's sampling depends on the image size); with noise
-        the draws differ, not the distribution. About a tenth of the whole frame's pixels: the
-        synthetic store is sensed this way. The camera films the empty scene over the windows' extent
-        only (its sides lie on the JPEG grid too), and the view is learnt once from that film.
-        """
-        windows = _windows(frames, people)
-        occupied = [w for w in windows if w is not None]
-        if not occupied:
-            return np.zeros(frames.shape[:-1], dtype=np.uint8)
-        top, left = min(w[0] for w in occupied), min(w[1] for w in occupied)
-        bottom, right = max(w[2] for w in occupied), max(w[3] for w in occupied)
-        scene = self.background(footage[:, top:bottom, left:right], rng)
-        return self._segment_windows(frames, windows, scene, (top, left), rng)
-
     def _segment_windows(self, frames: np.ndarray, windows: list[tuple[int, int, int, int] | None],
-                         segmenter: Segmenter, corner: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-        """Masks ``[T, rows, cols]`` of ``frames``: in each frame's window (none: empty) the segmenter's
-        mask of the camera's view of it, the segmenter learnt on the region whose top-left is ``corner``."""
+                         segmenter: Segmenter, rng: np.random.Generator) -> np.ndarray:
+        """Masks ``[T, rows, cols]`` of ``frames``: in each frame's window (none: empty) the whole
+        frame's segmenter's mask of the camera's view of it."""
         masks = np.zeros(frames.shape[:-1], dtype=np.uint8)
-        top, left = corner
         for t, window in enumerate(windows):
             if window is None:
                 continue
             y0, x0, y1, x1 = window
-            cut = segmenter.window(y0 - top, x0 - left, y1 - top, x1 - left)
+            cut = segmenter.window(y0, x0, y1, x1)
             masks[t, y0:y1, x0:x1] = cut.segment(self.camera.capture(frames[t, y0:y1, x0:x1], rng))
         return masks
 

@@ -102,6 +102,23 @@ def test_noise_is_deterministic_per_seed_with_the_stated_std():
     clean = add_noise(grey, 0.0, np.random.default_rng(7))
     assert np.array_equal(clean, grey) and clean is not grey
     assert add_noise(np.zeros((2, 2, 3), np.uint8), 50.0, np.random.default_rng(0)).min() == 0  # clipped
+    assert add_noise(np.full((2, 2, 3), 255, np.uint8), 50.0, np.random.default_rng(0)).max() == 255
+
+
+def test_noise_is_the_rounded_gaussian_independent_per_pixel_and_channel():
+    """OpenCV draws the noise, rounded to whole grey levels: its values occur as often as a rounded
+    N(0, sigma^2) gives them (chi-square over -11..11 and the two tails beyond, on 2.3 million draws),
+    and neighbouring pixels and channels are uncorrelated."""
+    from scipy import stats
+
+    residual = (add_noise(np.full((10, 240, 320, 3), 128, np.uint8), 4.0, np.random.default_rng(7)).astype(int)
+                - 128).ravel()
+    edges = np.r_[-np.inf, np.arange(-11.5, 12), np.inf]  # bins -12 and below, -11, ..., 11, 12 and above
+    expected = np.diff(stats.norm.cdf(edges / 4.0)) * residual.size
+    observed = np.histogram(residual, np.r_[-1000, np.arange(-11.5, 12), 1000])[0]
+    assert stats.chisquare(observed, expected).pvalue > 1e-3
+    for lag in (1, 3, 960):  # the next channel, the next pixel, the next row
+        assert abs(np.corrcoef(residual[:-lag], residual[lag:])[0, 1]) < 0.005
 
 
 def test_reencoding_is_lossy_but_close_and_keeps_the_colour_order():
@@ -233,19 +250,17 @@ def _walk(key: SequenceKey) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("method", ["median", "mog2"])
 def test_sensing_around_the_person_is_sensing_the_whole_frame(method):
-    """Issue 21 item 1: the store is sensed in a window around the person. With a noiseless camera
-    (JPEG only) the window gives the whole frame's masks bit for bit: the window keeps JPEG's blocks
-    and reaches past the codec's and the cleanup's neighbourhoods. KNN's sampling depends on the
-    image size, so only its distribution is the same (below)."""
+    """Issue 21 item 1: the store and the synthetic probes are sensed in a window around the person.
+    With a noiseless camera (JPEG only) the window gives the whole frame's masks bit for bit: the
+    window keeps JPEG's blocks and reaches past the codec's and the cleanup's neighbourhoods. KNN's
+    sampling depends on the image size, so only its distribution is the same (below)."""
     for key in (SequenceKey(CASIA_B, "001", "nm", 1, 0), SequenceKey(CASIA_B, "003", "bg", 2, 162)):
         rgb, exact, footage = _walk(key)
         path = SensorPath(camera=SensorModel(jpeg_quality=80, footage_frames=10), segmenter=method)
-        whole, _ = path.sense(rgb, path.background(footage, np.random.default_rng(0)), np.random.default_rng(0))
-        assert whole.any()
-        assert np.array_equal(path.sense_around(rgb, exact, footage, np.random.default_rng(0)), whole)
-        # the video path: a segmenter of the whole view, cut to the windows around the known person
         segmenter = path.background(footage, np.random.default_rng(0))
+        whole, _ = path.sense(rgb, segmenter, np.random.default_rng(0))
         around, _ = path.sense(rgb, segmenter, np.random.default_rng(0), people=exact)
+        assert whole.any()
         assert np.array_equal(around, whole)
 
 
@@ -270,45 +285,40 @@ def test_sensing_around_the_person_through_a_noisy_camera_matches_the_whole_fram
     key = SequenceKey(CASIA_B, "002", "cl", 1, 90)
     rgb, exact, footage = _walk(key)
     path = SensorPath(camera=SensorModel(noise_sigma=4.0, jpeg_quality=80), segmenter=method)
-    whole, _ = path.sense(rgb, path.background(footage, np.random.default_rng(0)), np.random.default_rng(1))
-    around = path.sense_around(rgb, exact, footage, np.random.default_rng(2))
-    assert np.array_equal(around, path.sense_around(rgb, exact, footage, np.random.default_rng(2)))
+    segmenter = path.background(footage, np.random.default_rng(0))
+    whole, _ = path.sense(rgb, segmenter, np.random.default_rng(1))
+    around, _ = path.sense(rgb, segmenter, np.random.default_rng(2), people=exact)
+    assert np.array_equal(around, path.sense(rgb, segmenter, np.random.default_rng(2), people=exact)[0])
     assert set(np.unique(around)) <= {0, 255}
     assert np.mean([iou(a, b) for a, b in zip(whole, around)]) > 0.97
 
 
 @pytest.mark.parametrize("method", SEGMENTERS)
-def test_the_store_learns_the_footage_once_as_each_window_would(method):
-    """A recording's segmenter is learnt once over the windows' extent (where the camera films the empty
-    scene) and cut to each window; each window's masks equal those of a segmenter learnt from that
-    window of the filmed footage (the plain per-frame method, written out here), on a noisy camera
-    filming ten frames."""
+def test_each_window_is_segmented_as_by_a_segmenter_learnt_from_that_window(method):
+    """The view's segmenter is learnt once from the camera's film of the whole empty scene and cut to
+    each window; each window's masks equal those of a segmenter learnt from that window of the filmed
+    footage (the plain per-frame method, written out here), on a noisy camera filming ten frames."""
     rgb, exact, footage = _walk(SequenceKey(CASIA_B, "003", "nm", 2, 90))
     exact = exact.copy()  # the source's arrays are read-only
     exact[3] = 0  # a frame without a person stays empty
     camera = SensorModel(noise_sigma=4.0, jpeg_quality=80, footage_frames=10)
     path = SensorPath(camera=camera, segmenter=method)
-    windows = {}
+    seen = camera.film_scene(footage, np.random.default_rng(4))
+    rng = np.random.default_rng(5)
+    expected = np.zeros(exact.shape, dtype=np.uint8)
     for t in range(len(rgb)):
         ys, xs = np.nonzero(exact[t])
-        if ys.size:
-            top, left = (int(v.min()) - WINDOW_MARGIN for v in (ys, xs))
-            bottom, right = (int(v.max()) + 1 + WINDOW_MARGIN for v in (ys, xs))
-            y0, x0 = (max(0, v) // JPEG_BLOCK * JPEG_BLOCK for v in (top, left))
-            y1 = min(exact.shape[1], -(-bottom // JPEG_BLOCK) * JPEG_BLOCK)
-            x1 = min(exact.shape[2], -(-right // JPEG_BLOCK) * JPEG_BLOCK)
-            windows[t] = (y0, y1, x0, x1)
-    # the scene filmed over the windows' extent, placed in a whole frame
-    ey0, ex0 = (min(w[i] for w in windows.values()) for i in (0, 2))
-    ey1, ex1 = (max(w[i] for w in windows.values()) for i in (1, 3))
-    rng = np.random.default_rng(4)
-    seen = np.zeros((10, *footage.shape[1:]), dtype=np.uint8)
-    seen[:, ey0:ey1, ex0:ex1] = camera.film_scene(footage[:, ey0:ey1, ex0:ex1], rng)
-    expected = np.zeros(exact.shape, dtype=np.uint8)
-    for t, (y0, y1, x0, x1) in windows.items():
+        if ys.size == 0:
+            continue
+        top, left = (int(v.min()) - WINDOW_MARGIN for v in (ys, xs))
+        bottom, right = (int(v.max()) + 1 + WINDOW_MARGIN for v in (ys, xs))
+        y0, x0 = (max(0, v) // JPEG_BLOCK * JPEG_BLOCK for v in (top, left))
+        y1 = min(exact.shape[1], -(-bottom // JPEG_BLOCK) * JPEG_BLOCK)
+        x1 = min(exact.shape[2], -(-right // JPEG_BLOCK) * JPEG_BLOCK)
         window = make_segmenter(method, seen[:, y0:y1, x0:x1])
         expected[t, y0:y1, x0:x1] = window.segment(camera.capture(rgb[t, y0:y1, x0:x1], rng))
-    got = path.sense_around(rgb, exact, footage, np.random.default_rng(4))
+    got, _ = path.sense(rgb, path.background(footage, np.random.default_rng(4)), np.random.default_rng(5),
+                        people=exact)
     assert expected.any() and not got[3].any()
     assert np.array_equal(got, expected)
 
@@ -316,7 +326,8 @@ def test_the_store_learns_the_footage_once_as_each_window_would(method):
 def test_sensing_around_nobody_finds_nobody_and_shapes_must_match():
     rgb, exact, footage = _walk(SequenceKey(CASIA_B, "001", "nm", 1, 90))
     path = SensorPath(camera=SensorModel(noise_sigma=4.0, jpeg_quality=80))
+    segmenter = path.background(footage, np.random.default_rng(0))
     nobody = np.zeros_like(exact)
-    assert not path.sense_around(rgb, nobody, footage, np.random.default_rng(0)).any()
+    assert not path.sense(rgb, segmenter, np.random.default_rng(0), people=nobody)[0].any()
     with pytest.raises(ValueError, match="person masks"):
-        path.sense_around(rgb, exact[:, :-1], footage, np.random.default_rng(0))
+        path.sense(rgb, segmenter, np.random.default_rng(0), people=exact[:, :-1])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from gaitcore.data.layout import SequenceKey
+from gaitcore.data.segment import Segmenter
 from gaitcore.data.sensor import SensorPath
 from gaitcore.data.synthetic.config import SyntheticConfig, rng_for
 from gaitcore.data.synthetic.identity import Walk, shot_for, walk_for
@@ -28,21 +31,29 @@ def render_sequence(cfg: SyntheticConfig, key: SequenceKey, sensor: SensorPath |
     ``T`` lies in ``[cfg.frames_min, cfg.frames_max]``; some frames may be empty or cut by the
     border. Without ``sensor`` the masks are the exact ones with the recording's segmentation errors
     (none with ``cfg.clean``). With ``sensor`` (issue 21 item 1) the colour frames go through it
-    instead of being rasterised: the camera films the walk and the view's empty scene (its own
-    draws per recording), the segmenter finds the person around where it is
-    (:meth:`~gaitcore.data.sensor.SensorPath.sense_around`), then the same errors follow, so the
-    video attack's clean video and the store are one sensor path's output. ``painted``: the colour
-    frames and exact masks :func:`render_sequence_rgb` gave ``key``, if at hand (not painted again).
+    instead of being rasterised: the camera films the walk (its own draws per recording), the view's
+    segmenter (:func:`view_segmenter`) finds the person in windows around where it is
+    (:meth:`~gaitcore.data.sensor.SensorPath.sense`), then the same errors follow, so the video
+    attack's clean video and the store are one sensor path's output. ``painted``: the colour frames
+    and exact masks :func:`render_sequence_rgb` gave ``key``, if at hand (not painted again).
     """
     walk, scene = _film(cfg, key)
     if sensor is None:
         masks = silhouettes(scene, cfg.frame_shape)
     else:
         frames, exact = paint(cfg, key, walk, scene) if painted is None else painted
-        footage = np.asarray(background(cfg, key.view))[None]
-        masks = sensor.sense_around(frames, exact, footage, _camera_rng(cfg, key))
+        masks, _ = sensor.sense(frames, view_segmenter(cfg, key.view, sensor), _camera_rng(cfg, key), people=exact)
     add_segmentation_noise(masks, scene, cfg, _noise_rng(cfg, key))
     return masks
+
+
+@lru_cache(maxsize=32)
+def view_segmenter(cfg: SyntheticConfig, view: int, sensor: SensorPath) -> Segmenter:
+    """``sensor``'s segmenter of ``view``, learnt once from the camera's film of the view's empty scene
+    (its own draws per view): a fixed camera's model of its scene, against which every recording of
+    the view is segmented, as the video attack segments its probes."""
+    footage = np.asarray(background(cfg, view))[None]
+    return sensor.background(footage, rng_for(cfg, "camera background", view))
 
 
 def segmentation_artifacts(cfg: SyntheticConfig, key: SequenceKey) -> SegmentationArtifacts:
