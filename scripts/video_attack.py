@@ -20,6 +20,7 @@ run_video_attack_job(
     spade_weights=snakemake.input.spade,
     features_array=snakemake.input.features,
     features_index=snakemake.input.feature_index,
+    clean_table=snakemake.input.clean,
     source=video_source(source["dataset"], source["videos_root"]),
     out_table=snakemake.output.table,
     out_example=snakemake.output.example,

@@ -226,7 +226,7 @@ def test_a_baseline_setting_reruns_only_the_baselines_that_use_it(built):
 
 def test_the_video_views_rerun_only_the_video_attack(built):
     """video_attack.views reaches the video jobs through params: a job per (segmenter, mode, sparsity,
-    condition) reruns."""
+    condition) reruns, and the clean videos once per (segmenter, condition)."""
     workdir, _ = built
     config = ci_config()
     config["video_attack"]["views"] = [view for view in config["attack"]["views"] if view not in
@@ -236,14 +236,16 @@ def test_the_video_views_rerun_only_the_video_attack(built):
     # the two default modes, for each segmenter
     expected = len(video["segmenters"]) * 2 * len(video["sparsities"]) * len(config["attack"]["conditions"])
     # the findings read the video tables (the sensor path's findings, docs/findings.md)
-    assert stats == Counter({"video_attack": expected, "aggregate_video_attacks": 1, "findings": 1, "all": 1}), jobs
-    assert all(PARAMS_CHANGED in job.reason for job in jobs if job.rule == "video_attack")
+    clean = len(video["segmenters"]) * len(config["attack"]["conditions"])
+    assert stats == Counter({"video_attack": expected, "clean_video": clean, "aggregate_video_attacks": 1,
+                             "findings": 1, "all": 1}), jobs
+    assert all(PARAMS_CHANGED in job.reason for job in jobs if job.rule in ("video_attack", "clean_video"))
 
 
 def test_the_camera_reruns_a_sensed_store_and_the_paste_only_the_video_attack(built):
     """One sensor path (issue 21): the CI world's CASIA-B store is sensed through the video attack's
     camera, so the camera's noise and its empty-scene footage rerun that store and all it feeds; the
-    attacker's paste mask (dilate) reaches only the video jobs."""
+    attacker's paste mask (dilate) reaches only the video attack's jobs, not the clean videos."""
     workdir, _ = built
     for key, value in (("noise_sigma", 3.0), ("footage_frames", 3)):
         config = ci_config()

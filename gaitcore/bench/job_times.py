@@ -31,8 +31,14 @@ def job_kind(relative: Path) -> str:
         return f"attack {parts[2]} ({parts[1]})"
     if parts[:2] == ("validation", "attacks") and len(parts) == 6:
         return f"attack_validation {parts[3]}"
-    if parts[0] == "video_attacks" and len(parts) == 5:
+    if parts[0] == "video_attacks" and len(parts) == 6:  # <segmenter>/<dataset>/<mode>/<S>/<condition>
+        return f"video_attack {parts[3]} ({parts[1]})"
+    if parts[0] == "video_attacks" and len(parts) == 5 and parts[3] == "clean":  # <segmenter>/<dataset>/clean/<c>
+        return f"clean_video ({parts[1]})"
+    if parts[0] == "video_attacks" and len(parts) == 5:  # before the segmenters: <dataset>/<mode>/<S>/<condition>
         return f"video_attack {parts[2]}"
+    if parts[0] == "random_control_sources" and len(parts) == 5:
+        return f"random_control_sources_job ({parts[1]})"
     if parts[0] == "preprocess":
         return "preprocess"
     return "/".join(parts)

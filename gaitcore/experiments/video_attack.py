@@ -28,11 +28,14 @@ scene, the recording's segmentation errors that the store's silhouettes carry (s
 frame each video frame shows or replaces or precedes gets that frame's errors), GaitSet's
 preprocessing, GaitSet, rank-1 against the stored clean gallery features per gallery view. The clean
 source video goes through the same path, so the table compares four accuracies per (segmenter,
-sparsity, condition): clean and attacked, silhouettes (the attack job's own columns) and video.
+sparsity, condition): clean and attacked, silhouettes (the attack job's own columns) and video. The
+clean video depends on neither the mode nor the sparsity, so it is sensed and scored once per
+(segmenter, condition) over the probe design's probes (:func:`run_clean_video_job`, rule
+``clean_video``) and each attack job's table takes its probes' rows from there.
 Where the source knows exactly where a frame differs from the empty scene (the synthetic renderer's
 person, a generated person's paste: :func:`where_frames_differ`), the camera and the segmenter work
 in a window around it, as for the sensed store
-(:meth:`~gaitcore.data.sensor.SensorPath.sense_around`); real footage is sensed whole.
+(:meth:`~gaitcore.data.sensor.SensorPath.sense` with ``people``); real footage is sensed whole.
 
 **Outputs of one job**: a Parquet table, one row per probe of the chosen views (in the attack
 table's order), with the attack table's key and mode columns, ``segmenter``, ``video_frames`` (frames of the
@@ -56,6 +59,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,11 +71,11 @@ from gaitcore.attacks.records import read_attack_frames, read_attack_table
 from gaitcore.data.layout import TEST_SUBJECTS, SequenceKey
 from gaitcore.data.preprocess import preprocess_frame, preprocess_sequence
 from gaitcore.data.segment import BackgroundModel, Segmenter, iou
-from gaitcore.data.sensor import SensorModel, SensorPath
+from gaitcore.data.sensor import CAPTURE_SETTINGS, SensorModel, SensorPath
 from gaitcore.data.synthetic import SegmentationArtifacts
 from gaitcore.errors import DataError
 from gaitcore.evaluation.features import read_features
-from gaitcore.evaluation.probe_design import SLOT
+from gaitcore.evaluation.probe_design import SLOT, design_probes
 from gaitcore.evaluation.protocols import protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery
 from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
@@ -84,6 +88,7 @@ from gaitcore.video.sources import VideoSource
 log = logging.getLogger(__name__)
 
 META_KEY = b"gaitcore.video_attack"
+CLEAN_META_KEY = b"gaitcore.clean_video"
 EXAMPLE_WINDOW = 2  # frames shown on each side of the generated one in Fig. 4
 
 
@@ -209,6 +214,120 @@ def _nearest(features: list[np.ndarray | None], gallery: ProtocolGallery, views:
     return out
 
 
+def view_scene(scenes: dict[int, tuple[np.ndarray, Segmenter]], source: VideoSource, sensor: SensorPath, seed: int,
+               view: int) -> tuple[np.ndarray, Segmenter]:
+    """The empty-scene plate of ``view`` (the median of its footage, SPADE's background) and the
+    segmenter learnt from the camera's film of the footage (its draws seeded by ``seed`` and the view),
+    made once per view into ``scenes``: the clean and the attacked videos of a view meet the same one."""
+    if view not in scenes:
+        footage = source.background_footage(view)
+        scenes[view] = (BackgroundModel.from_footage(footage).image,
+                        sensor.background(footage, np.random.default_rng([seed, view])))
+    return scenes[view]
+
+
+def capture_settings(sensor: SensorPath) -> dict[str, Any]:
+    """What decides a clean video's masks: the segmenter, its settings, ``min_area`` and the camera's
+    capture (noise, JPEG, footage frames); not the attacker's paste (``dilate``, ``feather``)."""
+    camera = asdict(sensor.camera)
+    return {"segmenter": sensor.segmenter, "settings": dict(sensor.settings), "min_area": sensor.min_area,
+            "camera": {key: camera[key] for key in CAPTURE_SETTINGS}}
+
+
+def run_clean_video_job(
+    *,
+    gaitset_weights: str | Path,
+    features_array: str | Path,
+    features_index: str | Path,
+    source: VideoSource,
+    condition: str,
+    views: Sequence[int],
+    subjects_per_view: int | None,
+    out_table: str | Path,
+    test_subjects: tuple[int, int] = TEST_SUBJECTS,
+    metric: str = "euclidean",
+    sensor: SensorPath = SensorPath(),
+    seed: int = 0,
+    device: str = "auto",
+) -> pd.DataFrame:
+    """Sense and score the clean video of every probe the video attack reads for ``condition``: the
+    probe design's (:func:`~gaitcore.evaluation.probe_design.design_probes`) first ``subjects_per_view``
+    subjects at each of ``views``, the probes every attack job of the condition holds at a budget at
+    least that large. Once per (segmenter, condition) instead of once per attack job: the clean video
+    does not depend on the mode or the sparsity (the camera's draws are the probe's stream 0,
+    :func:`probe_rng`). Writes one row per probe (key, ``slot``, ``video_clean_kept`` and
+    ``video_clean_rank1_vvv`` per gallery view) with metadata (key ``gaitcore.clean_video``: gallery
+    views, the sensor's capture settings, the seed)."""
+    began = time.perf_counter()
+    dev = resolve_device(device)
+    features, index, _ = read_features(features_array, features_index)
+    dataset = str(index["dataset"].iloc[0]) if len(index) else source.dataset
+    protocol = protocol_for(dataset, test_subjects)
+    probes = design_probes(index, protocol, condition, list(views), subjects_per_view)
+    missing = sorted(set(map(int, views)) - set(probes["view"].astype(int)))
+    if missing:
+        raise DataError(features_index, f"has no {condition} probe at view {', '.join(map(str, missing))}",
+                        "choose video_attack.views among attack.views, or rerun extract_features")
+    gaitset, _ = load_gaitset(gaitset_weights, map_location=dev)
+    gallery = ProtocolGallery.of(features, index, protocol)
+    gallery_views = [int(v) for v in protocol.views]
+    scenes: dict[int, tuple[np.ndarray, Segmenter]] = {}
+    clean_features, kept = [], []
+    for _, probe in probes.iterrows():
+        key = SequenceKey(dataset, probe["subject"], probe["condition"], int(probe["seq"]), int(probe["view"]))
+        _, segmenter = view_scene(scenes, source, sensor, seed, key.view)
+        rgb, exact = source.video(key)
+        features_of, _, frames_kept = score_video(rgb, sensor, segmenter, gaitset, dev, probe_rng(seed, key, 0),
+                                                  source.artifacts(key), people=exact if source.exact_masks else None)
+        clean_features.append(features_of)
+        kept.append(frames_kept)
+        log.info("%s: clean video of %d frames, %d kept", key.label, len(rgb), frames_kept)
+    table = probes[["dataset", "subject", "condition", "seq", "view", SLOT]].reset_index(drop=True).copy()
+    table["video_clean_kept"] = kept
+    nearest = _nearest(clean_features, gallery, gallery_views, metric)
+    for j, view in enumerate(gallery_views):
+        table[f"video_clean_rank1_{view:03d}"] = nearest[:, j]
+    seconds = time.perf_counter() - began
+    meta = {"gallery_views": gallery_views, "condition": condition, "views": [int(v) for v in views],
+            "subjects_per_view": subjects_per_view, **capture_settings(sensor), "seed": seed,
+            "sensed_in_windows": source.exact_masks, "device": str(dev), "seconds": round(seconds, 3)}
+    write_parquet_with_meta(table, out_table, CLEAN_META_KEY, meta)
+    log.info("%d clean videos in %.1f s", len(table), seconds)
+    return table
+
+
+def clean_video_rows(path: str | Path, rows: pd.DataFrame, gallery_views: list[int], sensor: SensorPath,
+                     seed: int) -> pd.DataFrame:
+    """The rows of the clean video table at ``path`` of the probes in ``rows`` (an attack table's), in
+    their order; a DataError naming the file when it is no such table, was sensed through another path
+    or seed, lacks one of ``gallery_views`` or lacks a probe."""
+    redo = "rerun the rule `clean_video` for this segmenter and condition"
+    try:
+        stored = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as err:
+        raise DataError(path, f"not a readable Parquet table ({err})", redo) from err
+    raw = (stored.schema.metadata or {}).get(CLEAN_META_KEY)
+    if raw is None:
+        raise DataError(path, "no gaitcore.clean_video metadata; not a clean video table", redo)
+    meta, table = json.loads(raw), stored.to_pandas()
+    wanted = {**capture_settings(sensor), "seed": seed}
+    differing = sorted(key for key, value in wanted.items() if meta.get(key) != value)
+    if not set(gallery_views) <= set(meta.get("gallery_views", [])):
+        differing.append("gallery_views")
+    if differing:
+        raise DataError(path, f"was sensed or scored otherwise than this job (other {', '.join(differing)})", redo)
+    keys = ["subject", "condition", "seq", "view"]
+    found = rows[keys].reset_index(drop=True).merge(table, on=keys, how="left", validate="one_to_one",
+                                                    indicator=True)
+    absent = found[found["_merge"] == "left_only"]
+    if len(absent):
+        first = absent.iloc[0]
+        raise DataError(path, f"has no clean video of {len(absent)} probe(s) of this job, e.g. subject "
+                        f"{first['subject']} {first['condition']}-{int(first['seq']):02d} view {int(first['view'])}",
+                        "make video_attack.subjects_per_view at most the attack's budget, and " + redo)
+    return found.drop(columns="_merge")
+
+
 def table_rows_to_sense(rows: pd.DataFrame, views: Sequence[int] | None, attack_table: str | Path,
                   subjects_per_view: int | None = None) -> pd.DataFrame:
     """The rows of an attack table (positional index kept: row ``i``'s frames start at ``offsets[i]``)
@@ -235,6 +354,7 @@ def run_video_attack_job(
     spade_weights: str | Path,
     features_array: str | Path,
     features_index: str | Path,
+    clean_table: str | Path,
     source: VideoSource,
     out_table: str | Path,
     out_example: str | Path,
@@ -248,8 +368,9 @@ def run_video_attack_job(
 ) -> pd.DataFrame:
     """Build, sense and score the attacked videos of one attack job's probes at ``views`` (None: every
     view of the job), the first ``subjects_per_view`` of each view's design (None: all of them),
-    through ``sensor`` (its camera's noise seeded by ``seed`` and the probe); write its table and
-    Fig. 4 example."""
+    through ``sensor`` (its camera's noise seeded by ``seed`` and the probe); take their clean
+    videos' scores from ``clean_table`` (:func:`run_clean_video_job`, the same path and seed); write
+    its table and Fig. 4 example."""
     began = time.perf_counter()
     dev = resolve_device(device)
     rows, meta = read_attack_table(attack_table)
@@ -266,16 +387,13 @@ def run_video_attack_job(
     protocol = protocol_for(dataset, test_subjects)
     gallery = ProtocolGallery.of(features, index, protocol)
     gallery_views = [int(v) for v in meta["gallery_views"]]
-    scenes: dict[int, tuple[np.ndarray, Segmenter]] = {}  # per view: the empty-scene plate, the segmenter
-    clean_features, attacked_features, video_frames, video_kept, ious = [], [], [], [], []
+    clean = clean_video_rows(clean_table, rows, gallery_views, sensor, seed)
+    scenes: dict[int, tuple[np.ndarray, Segmenter]] = {}
+    attacked_features, video_frames, video_kept, ious = [], [], [], []
     example = None
     for i, row in rows.iterrows():  # i: the row's place in the attack table and its frames
         key = SequenceKey(row["dataset"], row["subject"], row["condition"], int(row["seq"]), int(row["view"]))
-        if key.view not in scenes:
-            footage = source.background_footage(key.view)
-            scenes[key.view] = (BackgroundModel.from_footage(footage).image,
-                                sensor.background(footage, np.random.default_rng([seed, key.view])))
-        plate, segmenter = scenes[key.view]
+        plate, segmenter = view_scene(scenes, source, sensor, seed, key.view)
         rgb, exact = source.video(key)
         silhouettes = source.silhouettes(key)
         kept = kept_frames(silhouettes)
@@ -286,16 +404,11 @@ def run_video_attack_job(
         lo, hi = int(offsets[i]), int(offsets[i + 1])
         video = build_adversarial_video(rgb, silhouettes, str(row["kind"]), positions[lo:hi], generated[lo:hi], spade,
                                         plate, margin, sensor.camera)
-        artifacts = source.artifacts(key)
         # A source that knows where each frame differs from the empty scene is sensed in windows around
-        # it, as the synthetic store is (SensorPath.sense_around); real footage on the whole frame.
-        windows = source.exact_masks
+        # it, as the synthetic store is (SensorPath.sense with people); real footage on the whole frame.
         attacked, masks, kept_attacked = score_video(
-            video.frames, sensor, segmenter, gaitset, dev, probe_rng(seed, key, 1), artifacts, video.origin,
-            where_frames_differ(video, exact, sensor.camera) if windows else None)
-        clean, _, _ = score_video(rgb, sensor, segmenter, gaitset, dev, probe_rng(seed, key, 0), artifacts,
-                                  people=exact if windows else None)
-        clean_features.append(clean)
+            video.frames, sensor, segmenter, gaitset, dev, probe_rng(seed, key, 1), source.artifacts(key),
+            video.origin, where_frames_differ(video, exact, sensor.camera) if source.exact_masks else None)
         attacked_features.append(attacked)
         video_frames.append(len(video.frames))
         video_kept.append(kept_attacked)
@@ -313,12 +426,11 @@ def run_video_attack_job(
     table["video_frames"] = video_frames
     table["video_kept"] = video_kept
     table["segmentation_iou"] = ious
-    nearest_clean = _nearest(clean_features, gallery, gallery_views, metric)
     nearest = _nearest(attacked_features, gallery, gallery_views, metric)
     for j, view in enumerate(gallery_views):
         table[f"clean_rank1_{view:03d}"] = rows[f"clean_rank1_{view:03d}"].to_numpy()
         table[f"rank1_{view:03d}"] = rows[f"rank1_{view:03d}"].to_numpy()
-        table[f"video_clean_rank1_{view:03d}"] = nearest_clean[:, j]
+        table[f"video_clean_rank1_{view:03d}"] = clean[f"video_clean_rank1_{view:03d}"].to_numpy()
         table[f"video_rank1_{view:03d}"] = nearest[:, j]
     seconds = time.perf_counter() - began
     out_meta = {"gallery_views": gallery_views, "exclude_identical_view": bool(meta["exclude_identical_view"]),

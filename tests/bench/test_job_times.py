@@ -38,6 +38,11 @@ def test_kinds_of_video_and_other_jobs():
     from pathlib import Path
     assert job_kind(Path("video_attacks/casia_b/insertion_nontargeted_adversary/1-10/cl.tsv")) == \
         "video_attack insertion_nontargeted_adversary"
+    assert job_kind(Path("video_attacks/knn/casia_b/insertion_nontargeted_adversary/1-10/cl.tsv")) == \
+        "video_attack insertion_nontargeted_adversary (knn)"
+    assert job_kind(Path("video_attacks/mog2/casia_b/clean/bg.tsv")) == "clean_video (mog2)"
+    assert job_kind(Path("random_control_sources/casia_b/alteration_nontargeted_random/1-40/nm.tsv")) == \
+        "random_control_sources_job (casia_b)"
     assert job_kind(Path("gaitset/extract_casia_a.tsv")) == "gaitset/extract_casia_a"
 
 

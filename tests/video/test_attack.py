@@ -20,8 +20,10 @@ from gaitcore.evaluation.protocols import casia_b_protocol
 from gaitcore.experiments.video_attack import (
     build_adversarial_video,
     kept_frames,
+    probe_rng,
     read_example,
     read_video_attack_table,
+    run_clean_video_job,
     run_video_attack_job,
     score_video,
     sequence_features,
@@ -140,12 +142,75 @@ def job_world(tmp_path_factory):
     return root, table
 
 
-def run_job(root, table, out, views):
+def run_clean(root, out, sensor=SensorPath(), seed=0, subjects_per_view=None):
+    """The clean videos of every nm probe at both views (the fixture's attack table holds all of them)."""
+    return run_clean_video_job(
+        gaitset_weights=root / "gaitset.pt", features_array=root / "f.npy", features_index=root / "f.parquet",
+        source=SyntheticVideos(CFG), condition="nm", views=[0, 90], subjects_per_view=subjects_per_view,
+        out_table=out / "clean.parquet", test_subjects=(1, 2), sensor=sensor, seed=seed, device="cpu")
+
+
+def run_job(root, table, out, views, clean=None):
+    if clean is None:
+        run_clean(root, out)
+        clean = out / "clean.parquet"
     return run_video_attack_job(
         attack_table=table, attack_frames=table.with_suffix(".npz"), gaitset_weights=root / "gaitset.pt",
         spade_weights=root / "spade.pt", features_array=root / "f.npy", features_index=root / "f.parquet",
-        source=SyntheticVideos(CFG), out_table=out / "v.parquet", out_example=out / "v.npz", test_subjects=(1, 2),
-        device="cpu", views=views)
+        clean_table=clean, source=SyntheticVideos(CFG), out_table=out / "v.parquet", out_example=out / "v.npz",
+        test_subjects=(1, 2), device="cpu", views=views)
+
+
+def test_the_clean_video_job_scores_each_probe_as_the_sensor_path_does_once_for_every_job(job_world, tmp_path):
+    """The clean video is sensed once per (segmenter, condition) (rule clean_video): each probe's rank-1
+    per gallery view is what sensing and scoring its clean video alone gives (the camera's stream 0 of
+    the probe), and a video job copies them for its probes."""
+    from gaitcore.evaluation.features import read_features
+    from gaitcore.evaluation.rank1 import ProtocolGallery
+    from gaitcore.models.gaitset import load_gaitset
+
+    root, table = job_world
+    sensor = SensorPath(camera=SensorModel(noise_sigma=4.0, jpeg_quality=80, footage_frames=3))
+    clean = run_clean(root, tmp_path, sensor=sensor, seed=3)
+    source, gaitset = SyntheticVideos(CFG), load_gaitset(root / "gaitset.pt")[0]
+    features, index, _ = read_features(root / "f.npy", root / "f.parquet")
+    gallery = ProtocolGallery.of(features, index, casia_b_protocol((1, 2)))
+    assert len(clean) == 8 and set(clean["view"]) == {0, 90}
+    for _, probe in clean.iterrows():
+        key = SequenceKey(CASIA_B, probe["subject"], "nm", int(probe["seq"]), int(probe["view"]))
+        segmenter = sensor.background(source.background_footage(key.view), np.random.default_rng([3, key.view]))
+        rgb, exact = source.video(key)
+        alone, _, kept = score_video(rgb, sensor, segmenter, gaitset, torch.device("cpu"), probe_rng(3, key, 0),
+                                     source.artifacts(key), people=exact)
+        nearest = gallery.nearest(alone[None], [0, 90])[0]
+        assert [probe["video_clean_rank1_000"], probe["video_clean_rank1_090"]] == list(nearest)
+        assert probe["video_clean_kept"] == kept
+    job = run_video_attack_job(
+        attack_table=table, attack_frames=table.with_suffix(".npz"), gaitset_weights=root / "gaitset.pt",
+        spade_weights=root / "spade.pt", features_array=root / "f.npy", features_index=root / "f.parquet",
+        clean_table=tmp_path / "clean.parquet", source=source, out_table=tmp_path / "v.parquet",
+        out_example=tmp_path / "v.npz", test_subjects=(1, 2), device="cpu", views=[90], sensor=sensor, seed=3)
+    by_key = clean.set_index(["subject", "seq", "view"])
+    for _, row in job.iterrows():
+        assert row["video_clean_rank1_000"] == by_key.loc[(row["subject"], row["seq"], row["view"]),
+                                                          "video_clean_rank1_000"]
+
+
+def test_a_clean_video_table_of_another_path_or_without_a_probe_stops_the_job(job_world, tmp_path):
+    root, table = job_world
+    run_clean(root, tmp_path / "knn", sensor=SensorPath(segmenter="knn"))
+    with pytest.raises(DataError, match=r"clean\.parquet: was sensed or scored otherwise than this job "
+                                        r"\(other segmenter\).*rule `clean_video`"):
+        run_job(root, table, tmp_path / "knn", [90], clean=tmp_path / "knn" / "clean.parquet")
+    run_clean(root, tmp_path / "seed", seed=1)
+    with pytest.raises(DataError, match=r"\(other seed\)"):
+        run_job(root, table, tmp_path / "seed", [90], clean=tmp_path / "seed" / "clean.parquet")
+    run_clean(root, tmp_path / "few", subjects_per_view=1)  # one probe per view: 3 of the job's 4 at view 90 missing
+    with pytest.raises(DataError, match=r"has no clean video of 3 probe\(s\) of this job.*subjects_per_view"):
+        run_job(root, table, tmp_path / "few", [90], clean=tmp_path / "few" / "clean.parquet")
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(DataError, match=r"bad\.parquet: not a readable Parquet table"):
+        run_job(root, table, tmp_path, [90], clean=tmp_path / "bad.parquet")
 
 
 def test_a_job_makes_videos_of_the_chosen_views_only(job_world, tmp_path):

@@ -19,6 +19,7 @@ from gaitcore.data.build import SourceSpec
 from gaitcore.data.fingerprint import tree_fingerprint
 from gaitcore.data.layout import CASIA_A_VIEWS, CASIA_B_VIEWS, CONDITIONS
 from gaitcore.data.readers import require_root
+from gaitcore.data.sensor import CAPTURE_SETTINGS
 from gaitcore.training.wgan import WGANTrainConfig
 from gaitcore.utils.runtime import RuntimeKnobs
 
@@ -143,6 +144,15 @@ def video_attack_path(
     return f"{root}/{segmenter}/casia_b/{mode}/{sparsity}/{condition}.{ext}"
 
 
+def clean_video_path(
+    ext, root=VIDEO_ATTACKS, segmenter="{segmenter}", condition="{condition}"
+):
+    """A file of one clean video job (one per segmenter and CASIA-B condition): its table
+    (``parquet``) under video_attacks/<segmenter>/casia_b/clean/, its ``log`` and benchmark
+    (``tsv``) under logs/ and benchmarks/video_attacks."""
+    return f"{root}/{segmenter}/casia_b/clean/{condition}.{ext}"
+
+
 def sensor_settings(segmenter, camera_keys=None):
     """The sensor path spelt out (``SensorPath.from_settings``): ``segmenter`` with its settings and
     ``video_attack``'s min_area and camera, all of it or only ``camera_keys``."""
@@ -161,6 +171,12 @@ def video_sensor(wildcards):
     """The sensor path of one video attack job (its segmenter's settings, the camera with the
     attacker's paste), for rule video_attack."""
     return sensor_settings(wildcards.segmenter)
+
+
+def clean_video_sensor(wildcards):
+    """The sensor path of one clean video job: the camera's capture without the attacker's paste,
+    so a change of the paste mask reruns the video attack jobs only."""
+    return sensor_settings(wildcards.segmenter, CAPTURE_SETTINGS)
 
 
 def fill_wildcards(pattern, **wildcards):
@@ -285,9 +301,7 @@ def dataset_settings(dataset):
     if block.get("sensor") is None:
         block.pop("sensor", None)
     else:  # the camera without the attacker's paste mask (dilate, feather)
-        block["sensor"] = sensor_settings(
-            block["sensor"], ("noise_sigma", "jpeg_quality", "footage_frames")
-        )
+        block["sensor"] = sensor_settings(block["sensor"], CAPTURE_SETTINGS)
     return canonical(block)
 
 

@@ -1,10 +1,51 @@
 # Stage 9, the video attack through the sensor path (He et al. Sec. 3.3, Fig. 4; the scoring is
-# beyond the paper): per segmenter and selected CASIA-B attack job (mode, sparsity, condition), the
-# adversarial silhouettes of its probes at video_attack.views rendered by SPADE, pasted into the
-# probe's video, read through the camera model and the segmenter and scored by GaitSet; aggregated into
-# tables/video_attack.{csv,md} and Fig. 4 (docs/spade.md). Config: `video_attack`,
+# beyond the paper): per segmenter and CASIA-B condition the clean videos of the probes at
+# video_attack.views, read through the camera model and the segmenter and scored by GaitSet once;
+# per segmenter and selected CASIA-B attack job (mode, sparsity, condition), the adversarial
+# silhouettes of its probes rendered by SPADE, pasted into the probe's video and read and scored the
+# same way; aggregated into tables/video_attack.{csv,md} and Fig. 4 (docs/spade.md). Config: `video_attack`,
 # `spade.videos_root`, `datasets.casia_b`, `gaitset.evaluation`, `threads.video_attack`,
 # `threads.aggregate_video_attacks`, `device`.
+
+
+rule clean_video:
+    input:
+        video_source_input,
+        gaitset=rules.train_gaitset.output.weights,
+        features=fill_wildcards(
+            rules.extract_features.output.features, dataset="casia_b"
+        ),
+        feature_index=fill_wildcards(
+            rules.extract_features.output.index, dataset="casia_b"
+        ),
+    output:
+        table=clean_video_path("parquet"),
+    log:
+        clean_video_path("log", root=f"{LOGS}/video_attacks"),
+    benchmark:
+        clean_video_path("tsv", root=f"{BENCHMARKS}/video_attacks")
+    conda:
+        CONDA_ENV
+    threads: config["threads"]["video_attack"]
+    resources:
+        mem_mb=VIDEO_ATTACK["resources"]["job"]["mem_mb"],
+        runtime=VIDEO_ATTACK["resources"]["job"]["runtime"],
+    params:
+        source=video_source_params(silhouettes=True),
+        source_tree=video_source_fingerprint,
+        views=video_attack_views(),
+        evaluation=canonical(
+            {
+                "test_subjects": TEST_SUBJECTS,
+                "subjects_per_view": VIDEO_ATTACK["subjects_per_view"],
+                "metric": GAITSET["evaluation"]["metric"],
+            }
+        ),
+        sensor=clean_video_sensor,
+        seed=config["seed"],
+        runtime=runtime_knobs({"device": config["device"]}),
+    script:
+        "../../scripts/clean_video.py"
 
 
 rule video_attack:
@@ -20,6 +61,7 @@ rule video_attack:
         feature_index=fill_wildcards(
             rules.extract_features.output.index, dataset="casia_b"
         ),
+        clean=clean_video_path("parquet"),
     output:
         table=video_attack_path("parquet"),
         example=video_attack_path("npz"),
