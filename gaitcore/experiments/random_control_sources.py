@@ -98,14 +98,28 @@ class DonorFrames:
 
 
 @torch.no_grad()
-def _features_and_max_share(model: GaitSet, frames: np.ndarray, places: np.ndarray,
-                            device: torch.device) -> tuple[torch.Tensor, float]:
-    """GaitSet features of one sequence and the max share of the frames at ``places`` (see module doc)."""
-    maps = model.frame_maps(silhouettes_to_input(frames, device))
-    won = torch.isin(maps[-1].argmax(0), torch.as_tensor(places, device=device)).float().mean().item()
-    return model.head(*model.pool_sets(maps, [len(frames)]))[0].cpu(), won / (len(places) / len(frames))
+def _features_and_max_share(model: GaitSet, maps: tuple[torch.Tensor, ...],
+                            places: np.ndarray) -> tuple[torch.Tensor, float]:
+    """GaitSet features of one sequence from its frames' maps (:meth:`GaitSet.frame_maps`) and the max
+    share of the frames at ``places`` (see module doc)."""
+    frames = len(maps[-1])
+    won = torch.isin(maps[-1].argmax(0), torch.as_tensor(places, device=maps[-1].device)).float().mean().item()
+    return model.head(*model.pool_sets(maps, [frames]))[0].cpu(), won / (len(places) / frames)
 
 
+@torch.no_grad()
+def _assembled_maps(model: GaitSet, original: tuple[torch.Tensor, ...], plan: FramePlan, frames: np.ndarray,
+                    device: torch.device) -> tuple[torch.Tensor, ...]:
+    """The frame maps of ``plan.assemble(original frames, frames)``: the frame CNN sees each frame alone
+    and is batch-invariant, so only the ``K`` put-in frames are computed and the original's maps
+    (``original``) are reused, as :meth:`GaitSet.frame_maps` of the assembled sequence would give them."""
+    put_in = model.frame_maps(silhouettes_to_input(frames, device))
+    order = torch.as_tensor(plan.assemble(np.arange(plan.frame_count), plan.frame_count + np.arange(plan.k)),
+                            device=device)
+    return tuple(torch.cat([kept, new])[order] for kept, new in zip(original, put_in, strict=True))
+
+
+@torch.no_grad()
 def random_control_sources(
     *,
     gaitset_weights: str | Path,
@@ -149,13 +163,14 @@ def random_control_sources(
             inserts = {"clean": None, "generated": generated[offsets[i] : offsets[i + 1]]}
             for source in SOURCES[2:]:
                 inserts[source] = donors.draw(source, int(probe["view"]), str(probe["subject"]), plan.k)
+            original_maps = model.frame_maps(silhouettes_to_input(original, dev))
             for source, frames in inserts.items():
                 if source != "clean" and frames is None:
                     continue  # no donor of that kind in the store
-                sequence = original if frames is None else plan.assemble(original, frames)
+                maps = original_maps if frames is None else _assembled_maps(model, original_maps, plan, frames, dev)
                 clean_insertion = frames is None and plan.kind == "insertion"
                 places = np.arange(plan.k) if clean_insertion else plan.generated
-                feature, share = _features_and_max_share(model, sequence, places, dev)
+                feature, share = _features_and_max_share(model, maps, places)
                 nearest = gallery.nearest(feature[None], views, metric)[0]
                 used = counted[i] & (nearest != None)  # noqa: E711 (element-wise: views without gallery)
                 rows.append({**{c: probe[c] for c in ("dataset", "kind", "sparsity", "condition", "subject", "seq",

@@ -108,13 +108,32 @@ def test_max_share_counts_where_the_set_maximum_comes_from(world):
     store = FrameStore(world / "casia_b")
     frames = np.asarray(store.sequence(0))
     places = np.array([1, 4])
-    features, share = _features_and_max_share(model, frames, places, torch.device("cpu"))
     with torch.no_grad():
         x = silhouettes_to_input(frames)
+        features, share = _features_and_max_share(model, model.frame_maps(x), places)
         torch.testing.assert_close(features, model(x[None])[0], rtol=0, atol=0)
         last = np.stack([model.frame_maps(x[j : j + 1])[-1][0].numpy() for j in range(len(frames))])
     winner = last.argmax(0)  # naive: frame by frame, first maximum wins
     assert share == pytest.approx(np.isin(winner, places).mean() / (len(places) / len(frames)))
+
+
+@pytest.mark.parametrize("kind", ["alteration", "insertion"])
+def test_the_assembled_sequences_maps_reuse_the_originals_exactly(world, kind):
+    """Only the put-in frames go through the frame CNN: the maps equal those of the whole assembled
+    sequence bit for bit (the CNN is batch-invariant), so features and max shares are unchanged."""
+    from gaitcore.attacks.plan import FramePlan
+    from gaitcore.experiments.random_control_sources import _assembled_maps
+
+    model, _ = load_gaitset(world / "gaitset.pt")
+    store = FrameStore(world / "casia_b")
+    original, donor = np.asarray(store.sequence(0)), np.asarray(store.sequence(5))[:3]
+    plan = FramePlan.from_positions(kind, len(original), np.array([0, 2, 5]))
+    with torch.no_grad():
+        reused = _assembled_maps(model, model.frame_maps(silhouettes_to_input(original)), plan, donor,
+                                 torch.device("cpu"))
+        whole = model.frame_maps(silhouettes_to_input(plan.assemble(original, donor)))
+    for a, b in zip(reused, whole, strict=True):
+        assert torch.equal(a, b)
 
 
 def test_a_table_that_is_not_a_random_control_is_refused_by_name(world, tmp_path):
