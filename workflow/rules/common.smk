@@ -623,14 +623,16 @@ def victim_weights_of(victim):
 def victim_train(wildcards):
     """The ``train`` param of a further victim: GaitSet's (GAITSET_TRAIN, gaitset.smk) with the
     victim's architecture and overrides, no snapshots; GaitPart and GaitGL train on ordered frames
-    (OpenGait's fixed_ordered) unless told otherwise, GaitGL without channels-last (3-D convolutions).
+    (OpenGait's fixed_ordered) unless told otherwise, GaitGL without channels-last (3-D convolutions),
+    all in float32 (rule K7 read bfloat16 training on GaitSet alone).
     """
     spec = {k: v for k, v in victim_spec(wildcards).items() if k != "opengait"}
     architecture = spec["architecture"]
     defaults = {"ordered_frames": architecture != "GaitSet"}
     if architecture == "GaitGL":
         defaults["channels_last"] = False
-    return canonical({**GAITSET_TRAIN, "snapshots": [], **defaults, **spec})
+    recipe = {k: v for k, v in GAITSET_TRAIN.items() if k != "dtype"}
+    return canonical({**recipe, "snapshots": [], **defaults, **spec})
 
 
 def victim_runtime(wildcards):

@@ -20,6 +20,8 @@ rule train_wgan:
     conda:
         CONDA_ENV
     threads: config["threads"]["train_wgan"]
+    # the longest training, which every generating attack waits for: started first when jobs compete
+    priority: 1
     resources:
         mem_mb=WGAN["resources"]["train"]["mem_mb"],
         runtime=WGAN["resources"]["train"]["runtime"],
