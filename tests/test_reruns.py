@@ -239,7 +239,10 @@ def test_the_video_views_rerun_only_the_video_attack(built):
     clean = len(video["segmenters"]) * len(config["attack"]["conditions"])
     assert stats == Counter({"video_attack": expected, "clean_video": clean, "aggregate_video_attacks": 1,
                              "findings": 1, "all": 1}), jobs
-    assert all(PARAMS_CHANGED in job.reason for job in jobs if job.rule in ("video_attack", "clean_video"))
+    assert all(PARAMS_CHANGED in job.reason for job in jobs if job.rule == "clean_video")
+    # a video job's own views changed too, but Snakemake names the first reason: its clean table is remade
+    assert all(PARAMS_CHANGED in job.reason or "updated by another job" in job.reason
+               for job in jobs if job.rule == "video_attack")
 
 
 def test_the_camera_reruns_a_sensed_store_and_the_paste_only_the_video_attack(built):

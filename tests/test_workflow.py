@@ -156,6 +156,8 @@ def test_a_judge_critic_like_the_attacks_own_is_refused(tmp_path):
 
 
 def test_missing_dataset_root_says_how_to_fix_it(tmp_path):
+    """A real source without its folder stops the DAG naming the key; the default's sensed store
+    (config.yaml's `sensor: median`) does not apply to a real source, so switching the source is enough."""
     config = yaml.safe_load(CI_CONFIG.read_text())
     config["datasets"]["casia_b"] = {"source": "png", "root": str(tmp_path / "no-such-casia")}
     path = tmp_path / "config.yaml"

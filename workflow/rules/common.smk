@@ -297,8 +297,10 @@ def dataset_settings(dataset):
     Changing the camera or that segmenter's settings reruns the store's preprocessing then.
     """
     block = dict(config["datasets"][dataset])
-    # Without a sensor the key goes: the params of stores built before it existed stay the same.
-    if block.get("sensor") is None:
+    # Without a sensor the key goes: the params of stores built before it existed stay the same. A
+    # real source's silhouettes come from its own sensor: the key (the default's `median`) describes
+    # how the synthetic renderer is sensed and does not apply to it.
+    if block.get("sensor") is None or block.get("source") != "synthetic":
         block.pop("sensor", None)
     else:  # the camera without the attacker's paste mask (dilate, feather)
         block["sensor"] = sensor_settings(block["sensor"], CAPTURE_SETTINGS)

@@ -17,11 +17,11 @@ rule train_wgan:
         f"{LOGS}/wgan/train.log",
     benchmark:
         f"{BENCHMARKS}/wgan/train.tsv"
+    # the longest training, which every generating attack waits for: started first when jobs compete
+    priority: 1
     conda:
         CONDA_ENV
     threads: config["threads"]["train_wgan"]
-    # the longest training, which every generating attack waits for: started first when jobs compete
-    priority: 1
     resources:
         mem_mb=WGAN["resources"]["train"]["mem_mb"],
         runtime=WGAN["resources"]["train"]["runtime"],
