@@ -51,7 +51,6 @@ holds the first probe's frames around its first generated frame for Fig. 4.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -63,8 +62,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
 
 from gaitcore.attacks.records import read_attack_frames, read_attack_table
@@ -81,7 +78,7 @@ from gaitcore.evaluation.rank1 import ProtocolGallery
 from gaitcore.models.gaitset import GaitSet, load_gaitset, silhouettes_to_input
 from gaitcore.models.spade import SpadeModel, load_spade
 from gaitcore.utils.device import resolve_device
-from gaitcore.utils.tables import write_parquet_with_meta
+from gaitcore.utils.tables import read_parquet_with_meta, write_parquet_with_meta
 from gaitcore.video.frames import crop_square, paste_square, person_box, place_silhouette
 from gaitcore.video.sources import VideoSource
 
@@ -302,14 +299,7 @@ def clean_video_rows(path: str | Path, rows: pd.DataFrame, gallery_views: list[i
     their order; a DataError naming the file when it is no such table, was sensed through another path
     or seed, lacks one of ``gallery_views`` or lacks a probe."""
     redo = "rerun the rule `clean_video` for this segmenter and condition"
-    try:
-        stored = pq.read_table(path)
-    except (OSError, pa.ArrowInvalid) as err:
-        raise DataError(path, f"not a readable Parquet table ({err})", redo) from err
-    raw = (stored.schema.metadata or {}).get(CLEAN_META_KEY)
-    if raw is None:
-        raise DataError(path, "no gaitcore.clean_video metadata; not a clean video table", redo)
-    meta, table = json.loads(raw), stored.to_pandas()
+    table, meta = read_parquet_with_meta(path, CLEAN_META_KEY, "a clean video table", redo)
     wanted = {**capture_settings(sensor), "seed": seed}
     differing = sorted(key for key, value in wanted.items() if meta.get(key) != value)
     if not set(gallery_views) <= set(meta.get("gallery_views", [])):
@@ -466,16 +456,7 @@ def _write_example(path: str | Path, example: dict[str, np.ndarray] | None) -> N
 
 def read_video_attack_table(path: str | Path) -> tuple[pd.DataFrame, dict]:
     """One video attack job's table and its metadata; a DataError naming the file otherwise."""
-    try:
-        table = pq.read_table(path)
-    except (OSError, pa.ArrowInvalid) as err:
-        raise DataError(path, f"not a readable Parquet table ({err})",
-                        "rerun the rule `video_attack` for this job") from err
-    raw = (table.schema.metadata or {}).get(META_KEY)
-    if raw is None:
-        raise DataError(path, "no gaitcore.video_attack metadata; not a video attack table",
-                        "rerun the rule `video_attack` for this job")
-    return table.to_pandas(), json.loads(raw)
+    return read_parquet_with_meta(path, META_KEY, "a video attack table", "rerun the rule `video_attack` for this job")
 
 
 def read_example(path: str | Path) -> dict[str, np.ndarray]:

@@ -12,6 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gaitcore.errors import DataError
+
 
 def write_parquet_with_meta(table: pd.DataFrame, path: str | Path, meta_key: bytes, meta: dict[str, Any]) -> None:
     """Write ``table`` to ``path`` with ``meta`` (JSON) under ``meta_key`` in its schema metadata.
@@ -25,6 +27,19 @@ def write_parquet_with_meta(table: pd.DataFrame, path: str | Path, meta_key: byt
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(arrow, tmp)
     os.replace(tmp, path)
+
+
+def read_parquet_with_meta(path: str | Path, meta_key: bytes, what: str, fix: str) -> tuple[pd.DataFrame, dict]:
+    """The table :func:`write_parquet_with_meta` wrote at ``path`` and its metadata; a DataError naming
+    the file and ``fix`` when it is unreadable or has no ``meta_key`` (not ``what``)."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as err:
+        raise DataError(path, f"not a readable Parquet table ({err})", fix) from err
+    raw = (table.schema.metadata or {}).get(meta_key)
+    if raw is None:
+        raise DataError(path, f"no {meta_key.decode()} metadata; not {what}", fix)
+    return table.to_pandas(), json.loads(raw)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
