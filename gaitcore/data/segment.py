@@ -18,14 +18,16 @@ like the released silhouettes. :func:`make_segmenter` builds one of :data:`SEGME
   unless enough background samples lie within ``dist2_threshold`` (squared RGB distance) of it.
 
 MOG2 and KNN see the footage in order, repeated until at least ``history`` frames went in (footage
-may be a single frame), then the frames to segment with ``learningRate=0``, so the walker is never
-learnt as background and a frame's mask depends only on the frame and the footage, not on the
-frames segmented before it. MOG2 honours the zero rate (no weight, mean or variance moves, no mode
-is added), so one trained model segments a whole call. OpenCV's KNN does not: its update schedule
-divides by ``log(1 - rate)``, and at 0 it keeps writing segmented pixels into its samples, so each
-frame gets a model trained afresh, with OpenCV's random generator reseeded for KNN's sampling
-(``cv2.setRNGSeed(0)``, a process-wide side effect); that costs about ``max(history, len(footage))``
-model updates per frame.
+may be a single frame), and are then frozen: the walker is never learnt as background, and a frame's
+mask depends only on the frame and the footage, not on the frames segmented before it, so one trained
+model segments every frame of a segmenter (and of each :meth:`~Segmenter.window`, kept for reuse).
+MOG2 freezes at ``learningRate=0`` (no weight, mean or variance moves, no mode is added). OpenCV's KNN
+does not: its update schedule divides by ``log(1 - rate)``, and at 0 it keeps writing segmented
+pixels into its samples. At a vanishing rate (:data:`KNN_FROZEN_RATE`) its schedule is stretched
+beyond any video, but the updates the training left pending still fire; the model spends them on
+``history`` more footage frames (:data:`KNN_FROZEN_RATE` too), after which no sample moves
+(``tests/data/test_segment.py``). KNN's sampling draws from OpenCV's random generator, reseeded
+before each training (``cv2.setRNGSeed(0)``, a process-wide side effect).
 The settings of :data:`DEFAULT_SETTINGS` were chosen on synthetic frames through a realistic camera
 (:mod:`gaitcore.data.sensor`; ``tests/data/test_segment.py`` says what was measured).
 """
@@ -33,8 +35,9 @@ The settings of :data:`DEFAULT_SETTINGS` were chosen on synthetic frames through
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol
 
 import cv2
@@ -117,7 +120,8 @@ class Segmenter(Protocol):
         """The same method on the same footage, restricted to rows ``y0:y1`` and columns ``x0:x1``.
         What each method learns is per pixel, so it segments as one learnt from the cropped footage
         (``tests/data/test_segment.py``): the median's model is cut, not taken again; MOG2 and KNN keep
-        the cropped footage and learn from it when they segment, as they always do."""
+        the cropped footage and learn from it on the window's first :meth:`segment`, and keep their
+        last :data:`WINDOW_CACHE` windows, so a box met again is not learnt again."""
         ...
 
 
@@ -143,19 +147,24 @@ def _check_positive(name: str, value: object) -> None:
         raise ValueError(f"{name} must be a number > 0, got {value!r}")
 
 
+WINDOW_CACHE = 256  # a segmenter's trained windows kept for reuse (a person's box recurs from frame to frame)
+KNN_FROZEN_RATE = 1e-8  # KNN's learning rate once trained: no scheduled update within 10^6 frames
+
+
 @dataclass(frozen=True, kw_only=True)
 class _LearnedSegmenter:
     """An OpenCV background subtractor learnt from ``footage`` (uint8 ``[N, rows, cols, 3]``), then frozen.
 
-    The footage goes in order, cycled until at least ``history`` frames went in; each frame is then
-    segmented with ``learningRate=0``, by one model per call where that rate leaves the model as it is
-    (``frozen``), else by a model trained afresh for the frame (see the module docstring).
+    The footage goes in order, cycled until at least ``history`` frames went in; then ``settle`` more
+    footage frames at the frozen ``rate`` (see the module docstring). The model is trained once, on
+    the first :meth:`segment`, and segments every later frame at that rate.
     """
 
-    frozen: ClassVar[bool]
+    rate: ClassVar[float]
     footage: np.ndarray
     history: int
     min_area: int = MIN_AREA
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _check_footage(self.footage)
@@ -164,17 +173,27 @@ class _LearnedSegmenter:
         if not (isinstance(self.history, int | np.integer) and self.history >= 1):
             raise ValueError(f"history must be an integer >= 1 (frames), got {self.history!r}")
 
+    @property
+    def settle(self) -> int:
+        """Footage frames shown at the frozen rate after the training (none where it freezes at once)."""
+        return 0
+
     def _subtractor(self) -> cv2.BackgroundSubtractor:
         raise NotImplementedError
 
-    def _trained(self) -> cv2.BackgroundSubtractor:
-        """A new subtractor that has seen the footage."""
-        cv2.setRNGSeed(0)  # KNN schedules its model updates with OpenCV's global generator
-        subtractor = self._subtractor()
-        for _ in range(math.ceil(self.history / len(self.footage))):
-            for shot in self.footage:
-                subtractor.apply(np.ascontiguousarray(shot))
-        return subtractor
+    def _model(self) -> cv2.BackgroundSubtractor:
+        """The subtractor that has seen the footage and settled, trained on the first call."""
+        if "model" not in self._memo:
+            cv2.setRNGSeed(0)  # KNN schedules its model updates with OpenCV's global generator
+            subtractor = self._subtractor()
+            shots = [np.ascontiguousarray(shot) for shot in self.footage]
+            for _ in range(math.ceil(self.history / len(shots))):
+                for shot in shots:
+                    subtractor.apply(shot)
+            for n in range(self.settle):
+                subtractor.apply(shots[n % len(shots)], learningRate=self.rate)
+            self._memo["model"] = subtractor
+        return self._memo["model"]
 
     def segment(self, frames: np.ndarray) -> np.ndarray:
         single = frames.ndim == 3
@@ -182,17 +201,21 @@ class _LearnedSegmenter:
         if batch.shape[1:] != self.footage.shape[1:] or batch.dtype != np.uint8:
             raise ValueError(f"frames {batch.dtype} {batch.shape[1:]} and background footage {self.footage.dtype} "
                              f"{self.footage.shape[1:]} differ in shape or type")
-        masks = []
-        subtractor = self._trained()
-        for t, frame in enumerate(batch):
-            if t and not self.frozen:
-                subtractor = self._trained()
-            masks.append(clean(subtractor.apply(np.ascontiguousarray(frame), learningRate=0), self.min_area))
-        out = np.stack(masks)
+        model = self._model()
+        out = np.stack([clean(model.apply(np.ascontiguousarray(frame), learningRate=self.rate), self.min_area)
+                        for frame in batch])
         return out[0] if single else out
 
     def window(self, y0: int, x0: int, y1: int, x1: int) -> _LearnedSegmenter:
-        return replace(self, footage=self.footage[:, y0:y1, x0:x1])
+        windows = self._memo.setdefault("windows", OrderedDict())
+        box = (y0, x0, y1, x1)
+        if box in windows:
+            windows.move_to_end(box)
+        else:
+            windows[box] = replace(self, footage=self.footage[:, y0:y1, x0:x1])
+            if len(windows) > WINDOW_CACHE:
+                windows.popitem(last=False)
+        return windows[box]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,7 +224,7 @@ class MOG2Segmenter(_LearnedSegmenter):
     Mahalanobis distance to a background mode."""
 
     method: ClassVar[str] = "mog2"
-    frozen: ClassVar[bool] = True  # at rate 0 no weight, mean or variance moves and no mode is added
+    rate: ClassVar[float] = 0.0  # no weight, mean or variance moves and no mode is added
     var_threshold: float
 
     def __post_init__(self) -> None:
@@ -219,12 +242,17 @@ class KNNSegmenter(_LearnedSegmenter):
     squared RGB distance within which a sample counts as a neighbour."""
 
     method: ClassVar[str] = "knn"
-    frozen: ClassVar[bool] = False  # it writes segmented pixels into its samples at any rate, 0 included
+    rate: ClassVar[float] = KNN_FROZEN_RATE  # at 0 it writes segmented pixels into its samples
     dist2_threshold: float
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_positive("dist2_threshold", self.dist2_threshold)
+
+    @property
+    def settle(self) -> int:
+        """``history`` frames: the training's update periods (at rate ``1/history``) are all shorter."""
+        return self.history
 
     def _subtractor(self) -> cv2.BackgroundSubtractor:
         return cv2.createBackgroundSubtractorKNN(history=self.history, dist2Threshold=self.dist2_threshold,
