@@ -75,6 +75,7 @@ from gaitcore.training.augment import POLICIES, diff_augment
 from gaitcore.training.checkpoint import resume_from, snapshot_path, store_identity, write_checkpoint
 from gaitcore.training.config import Checkpointing, TrainConfigMixin
 from gaitcore.training.sampler import subject_range
+from gaitcore.utils.autocast import DTYPES, precision
 from gaitcore.utils.device import resolve_device
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ RESUMABLE_CHANGES = frozenset(
 # Fields that choose where and how fast it runs, not what it trains (no pipeline rerun).
 RUNTIME_SETTINGS = frozenset({"checkpoint_every", "log_every", "device", "channels_last", "score_batch"})
 # Settings added after the first checkpoints of this format, as those were trained.
-IMPLIED_SETTINGS = {"critic_learning_rate": None, "augment": "none", "snapshots": []}
+IMPLIED_SETTINGS = {"critic_learning_rate": None, "augment": "none", "snapshots": [], "dtype": "float32"}
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class WGANTrainConfig(TrainConfigMixin):
     betas: tuple[float, float] = (0.0, 0.9)
     augment: str = "none"  # DiffAugment policy of the critic's inputs (gaitcore.training.augment); paper: none
     snapshots: tuple[int, ...] = ()  # generator iterations whose G and D are kept too (checkpoint choice)
+    dtype: str = "float32"  # float32 | bfloat16: G and D's training steps under bfloat16 autocast (a compute lever)
     iterations: int = 16_000  # generator iterations
     checkpoint_every: int = 500
     log_every: int = 50
@@ -146,6 +148,8 @@ class WGANTrainConfig(TrainConfigMixin):
         if any(not 0 < i < self.iterations for i in self.snapshots):
             raise ValueError(f"wgan training: snapshots {list(self.snapshots)} must lie between 1 and "
                              f"iterations - 1 = {self.iterations - 1} (the last iteration's weights are the model)")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"wgan training: dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if self.augment not in POLICIES:
             raise ValueError(f"wgan training: augment must be one of {', '.join(POLICIES)}, got {self.augment!r}")
         if self.critic_learning_rate is not None and not self.critic_learning_rate > 0:
@@ -241,7 +245,7 @@ def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor, alpha: Tenso
     """
     shape = (-1,) + (1,) * (real.dim() - 1)
     mixed = (alpha.view(shape) * real.detach() + (1.0 - alpha.view(shape)) * fake.detach()).requires_grad_(True)
-    scores = critic(mixed)
+    scores = critic(mixed).float()
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     norms = grad.flatten(1).norm(2, dim=1)
     return weight * ((norms - 1.0) ** 2).mean()
@@ -264,8 +268,8 @@ def critic_step(
         fake = generator(z)
     if augment is not None:
         real, fake = augment(real), augment(fake)
-    d_real = critic(real).mean()
-    d_fake = critic(fake).mean()
+    d_real = critic(real).float().mean()  # the costs in float32 under autocast too
+    d_fake = critic(fake).float().mean()
     penalty = gradient_penalty(critic, real, fake, alpha, gp_weight)
     cost = d_fake - d_real + penalty
     optimizer.zero_grad(set_to_none=True)
@@ -282,7 +286,7 @@ def generator_step(generator: Generator, critic: Critic, optimizer: torch.optim.
         p.requires_grad_(False)
     try:
         fake = generator(z)
-        cost = -critic(fake if augment is None else augment(fake)).mean()
+        cost = -critic(fake if augment is None else augment(fake)).float().mean()
         optimizer.zero_grad(set_to_none=True)
         cost.backward()
         optimizer.step()
@@ -427,12 +431,12 @@ def train_wgan(store_root: str | Path, weights_path: str | Path, checkpoint_path
         snapshots = dict(payload.get("snapshots", {}))
     log.info(
         "training WGAN-GP dim %d (G %d, D %d parameters) on %d frames of %d sequences (%d subjects), device %s; "
-        "batch %d, %d critic steps per generator step, gp %g, Adam lr %g (critic %g) betas %s, augment %s, "
+        "batch %d, %d critic steps per generator step, gp %g, Adam lr %g (critic %g) betas %s, augment %s, %s, "
         "iterations %d..%d",
         config.dim, parameter_count(generator), parameter_count(critic), sampler.total, len(rows),
         rows["subject"].nunique(), device, config.batch_size, config.critic_steps, config.gp_weight,
         config.learning_rate, config.critic_learning_rate or config.learning_rate, config.betas, config.augment,
-        start, config.iterations,
+        config.dtype, start, config.iterations,
     )
     generator.train()
     critic.train()
@@ -446,8 +450,10 @@ def train_wgan(store_root: str | Path, weights_path: str | Path, checkpoint_path
             real = store_to_gan(sampler.sample(b), device)
             z = torch.randn(b, v, generator=noise).to(device)
             alpha = torch.rand(b, generator=noise).to(device)
-            d_step = critic_step(generator, critic, opt_d, real, z, alpha, config.gp_weight, augment)
-        g_cost = generator_step(generator, critic, opt_g, torch.randn(b, v, generator=noise).to(device), augment)
+            with precision(device, config.dtype):
+                d_step = critic_step(generator, critic, opt_d, real, z, alpha, config.gp_weight, augment)
+        with precision(device, config.dtype):
+            g_cost = generator_step(generator, critic, opt_g, torch.randn(b, v, generator=noise).to(device), augment)
         window.append((d_step.cost, d_step.wasserstein, d_step.penalty, g_cost))
         if iteration % config.log_every == 0 or iteration == config.iterations:
             elapsed = time.perf_counter() - window_start

@@ -241,19 +241,25 @@ def test_the_paper_recipe_is_unchanged_and_each_lever_changes_the_weights(store_
     paper = load_wgan(tmp_path / "paper.pt").critic.state_dict()
     for name, lever in {"translation": {"augment": "translation"},
                         "cutout": {"augment": "translation_cutout"},
-                        "ttur": {"critic_learning_rate": 4 * TINY.learning_rate}}.items():
+                        "ttur": {"critic_learning_rate": 4 * TINY.learning_rate},
+                        "bf16": {"dtype": "bfloat16"}}.items():
         train_wgan(store_root, tmp_path / f"{name}.pt", tmp_path / f"{name}_c.pt", replace(TINY, **lever))
         changed = load_wgan(tmp_path / f"{name}.pt").critic.state_dict()
         assert any(not torch.equal(paper[k], changed[k]) for k in paper), name
     # an augmented run is reproducible
     train_wgan(store_root, tmp_path / "again.pt", tmp_path / "again_c.pt", replace(TINY, augment="translation_cutout"))
     _same_weights(tmp_path / "cutout.pt", tmp_path / "again.pt")
+    # bfloat16 autocast: reproducible, and the weights stay float32
+    train_wgan(store_root, tmp_path / "bf16_again.pt", tmp_path / "bf16_again_c.pt", replace(TINY, dtype="bfloat16"))
+    _same_weights(tmp_path / "bf16.pt", tmp_path / "bf16_again.pt")
+    assert all(v.dtype == torch.float32 for v in load_wgan(tmp_path / "bf16.pt").generator.state_dict().values()
+               if v.is_floating_point())
 
 
 def test_a_checkpoint_from_before_the_levers_resumes(store_root, tmp_path):
     train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", replace(TINY, iterations=3))
     payload = torch.load(tmp_path / "c.pt", weights_only=True)
-    for key in ("critic_learning_rate", "augment", "snapshots"):
+    for key in ("critic_learning_rate", "augment", "snapshots", "dtype"):
         del payload["config"][key]
     del payload["snapshots"]
     torch.save(payload, tmp_path / "c.pt")
@@ -261,11 +267,15 @@ def test_a_checkpoint_from_before_the_levers_resumes(store_root, tmp_path):
     with pytest.raises(CheckpointError, match="augment: 'none' -> 'translation'"):
         train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", replace(TINY, augment="translation",
                                                                            iterations=8))
+    with pytest.raises(CheckpointError, match="dtype: 'float32' -> 'bfloat16'"):
+        train_wgan(store_root, tmp_path / "w.pt", tmp_path / "c.pt", replace(TINY, dtype="bfloat16", iterations=8))
 
 
 def test_lever_settings_are_checked():
     with pytest.raises(ValueError, match="augment must be one of none, translation, translation_cutout"):
         replace(TINY, augment="flip")
+    with pytest.raises(ValueError, match="wgan training: dtype must be one of float32, bfloat16, got 'float16'"):
+        replace(TINY, dtype="float16")
     with pytest.raises(ValueError, match="critic_learning_rate must be positive"):
         replace(TINY, critic_learning_rate=0.0)
     with pytest.raises(ValueError, match=r"snapshots \[6\] must lie between 1 and iterations - 1 = 5"):
