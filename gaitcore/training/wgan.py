@@ -446,14 +446,14 @@ def train_wgan(store_root: str | Path, weights_path: str | Path, checkpoint_path
     d_step, g_cost = CriticStep(float("nan"), float("nan"), float("nan")), float("nan")
     iteration = start
     for iteration in range(start + 1, config.iterations + 1):
-        for _ in range(config.critic_steps):
-            real = store_to_gan(sampler.sample(b), device)
-            z = torch.randn(b, v, generator=noise).to(device)
-            alpha = torch.rand(b, generator=noise).to(device)
-            with precision(device, config.dtype):
-                d_step = critic_step(generator, critic, opt_d, real, z, alpha, config.gp_weight, augment)
         with precision(device, config.dtype):
-            g_cost = generator_step(generator, critic, opt_g, torch.randn(b, v, generator=noise).to(device), augment)
+            for _ in range(config.critic_steps):
+                real = store_to_gan(sampler.sample(b), device)
+                z = torch.randn(b, v, generator=noise).to(device)
+                alpha = torch.rand(b, generator=noise).to(device)
+                d_step = critic_step(generator, critic, opt_d, real, z, alpha, config.gp_weight, augment)
+            g_cost = generator_step(generator, critic, opt_g, torch.randn(b, v, generator=noise).to(device),
+                                    augment)
         window.append((d_step.cost, d_step.wasserstein, d_step.penalty, g_cost))
         if iteration % config.log_every == 0 or iteration == config.iterations:
             elapsed = time.perf_counter() - window_start
