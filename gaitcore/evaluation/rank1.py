@@ -14,7 +14,8 @@ probes' per-gallery-view hits (:func:`rank1_hits`); the per-view-pair table stay
 Distances: ``euclidean`` (default) is the Euclidean distance between flattened ``[parts * hidden]``
 features, as the original GaitSet evaluates; ``part_mean`` is OpenGait's mean over parts of each
 part's Euclidean distance; ``manhattan`` is the L1 distance between flattened features (GaitGAN's 1-NN
-on generated GEIs, :mod:`gaitcore.evaluation.gei`). All are computed in float64.
+on generated GEIs, :mod:`gaitcore.evaluation.gei`). All are computed in float64, but for an attack's
+early-stop test (:meth:`ProtocolGallery.in_dtype`).
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ MEAN_ROW = "mean"
 class PreparedGallery:
     """Gallery features made ready once for many distance queries (an attack job asks several times).
 
-    ``features`` are float64 ``[n, parts, hidden]`` on the CPU; ``flat_squared`` ``[n]`` and
-    ``part_squared`` ``[n, parts]`` are their squared norms, flattened and per part. Distances to
-    a prepared gallery equal those to the raw features bit for bit.
+    ``features`` are ``[n, parts, hidden]`` on the CPU, float64 unless prepared for a float32 query
+    (:func:`prepare_gallery`); ``flat_squared`` ``[n]`` and ``part_squared`` ``[n, parts]`` are their
+    squared norms, flattened and per part. Distances are computed in the features' dtype; to a
+    float64 prepared gallery they equal those to the raw features bit for bit.
     """
 
     features: torch.Tensor
@@ -54,11 +56,14 @@ class PreparedGallery:
     part_squared: torch.Tensor
 
 
-def prepare_gallery(gallery: np.ndarray | torch.Tensor | PreparedGallery) -> PreparedGallery:
-    """``gallery`` ``[n, parts, hidden]`` as a :class:`PreparedGallery` (returned as is if it is one)."""
+def prepare_gallery(gallery: np.ndarray | torch.Tensor | PreparedGallery,
+                    dtype: torch.dtype = torch.float64) -> PreparedGallery:
+    """``gallery`` ``[n, parts, hidden]`` as a :class:`PreparedGallery` whose distances are computed
+    in ``dtype`` (float64, the scoring precision; float32 only for a cheap repeated query, such as
+    an attack's early-stop test). A prepared gallery is returned as is."""
     if isinstance(gallery, PreparedGallery):
         return gallery
-    features = _float64(gallery)
+    features = _on_cpu(gallery, dtype)
     return PreparedGallery(features, features.flatten(1).pow(2).sum(1), features.pow(2).sum(2))
 
 
@@ -77,29 +82,37 @@ class ProtocolGallery:
         return cls(prepare_gallery(np.asarray(features[rows])), index["subject"].to_numpy()[rows],
                    index["view"].to_numpy()[rows])
 
+    def in_dtype(self, dtype: torch.dtype) -> ProtocolGallery:
+        """The same gallery with distances computed in ``dtype``. Stored features are float32, so
+        float32 holds them exactly; only the sums round differently, moving a nearest neighbour only
+        on a near-tie (tests/evaluation/test_rank1.py)."""
+        return ProtocolGallery(prepare_gallery(self.features.features, dtype), self.subjects, self.views)
+
     def nearest(self, probe: np.ndarray | torch.Tensor, views: Sequence[int], metric: str = "euclidean") -> np.ndarray:
         """:func:`rank1_identities` of ``probe`` against this gallery."""
         return rank1_identities(probe, self.features, self.subjects, self.views, views, metric)
 
 
-def _float64(values: np.ndarray | torch.Tensor) -> torch.Tensor:
+def _on_cpu(values: np.ndarray | torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     if isinstance(values, torch.Tensor):
-        return values.detach().to("cpu", torch.float64)
-    return torch.as_tensor(np.asarray(values), dtype=torch.float64)
+        return values.detach().to("cpu", dtype)
+    return torch.as_tensor(np.asarray(values), dtype=dtype)
 
 
 def distances(
     probe: np.ndarray | torch.Tensor, gallery: np.ndarray | torch.Tensor | PreparedGallery, metric: str = "euclidean"
 ) -> torch.Tensor:
-    """Distances ``[len(probe), len(gallery)]`` (float64) between features ``[n, parts, hidden]``."""
+    """Distances ``[len(probe), len(gallery)]`` between features ``[n, parts, hidden]``, in the
+    prepared gallery's dtype (float64 unless prepared otherwise)."""
     if metric not in METRICS:
         raise ValueError(f"unknown distance metric {metric!r}; use one of {METRICS}")
-    p, g = _float64(probe), prepare_gallery(gallery)
+    g = prepare_gallery(gallery)
+    p = _on_cpu(probe, g.features.dtype)
     if metric == "euclidean":
         return _euclidean(p.flatten(1), p.flatten(1).pow(2).sum(1), g.features.flatten(1), g.flat_squared)
     if metric == "manhattan":  # GaitGAN's 1-NN on generated GEIs (gaitcore.evaluation.gei)
         return torch.cdist(p.flatten(1), g.features.flatten(1), p=1.0)
-    total = torch.zeros(p.shape[0], g.features.shape[0], dtype=torch.float64)
+    total = torch.zeros(p.shape[0], g.features.shape[0], dtype=p.dtype)
     for part in range(p.shape[1]):  # one part at a time keeps memory at one [n_probe, n_gallery] matrix
         total += _euclidean(p[:, part], p[:, part].pow(2).sum(1), g.features[:, part], g.part_squared[:, part])
     return total / p.shape[1]

@@ -240,7 +240,10 @@ def run_attack_job(
         items.append(AttackItem(frames, plan, reference, seed=int(rng.integers(2**31))))
         plans.append(plan)
     wanted = targets if goal == "targeted" else probes["subject"].tolist()
-    check = _success_check(prepared, wanted, goal == "nontargeted", views, counted, job.metric)
+    # The early-stop test runs every iteration on features the attack computed under its own dtype;
+    # float32 distances halve its cost (docs/throughput.md), the rows below are scored in float64.
+    check = _success_check(prepared.in_dtype(torch.float32), wanted, goal == "nontargeted", views, counted,
+                           job.metric)
     log.info("%s %s %s views %s S=%s: %d probes, K %d..%d", job.dataset, job.mode, job.condition,
              ",".join(map(str, job.views)), job.sparsity, len(items), min(p.k for p in plans), max(p.k for p in plans))
     if isinstance(settings, PerturbationSettings):

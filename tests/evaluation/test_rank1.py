@@ -22,7 +22,7 @@ from gaitcore.evaluation import (
     write_features,
 )
 from gaitcore.evaluation.features import extract_store_features
-from gaitcore.evaluation.rank1 import rank1_hits
+from gaitcore.evaluation.rank1 import ProtocolGallery, rank1_hits
 from gaitcore.models import GaitSet, save_gaitset, silhouettes_to_input
 from gaitcore.utils.tables import write_table
 
@@ -186,3 +186,24 @@ def test_prepared_gallery_gives_the_same_distances_bit_for_bit(metric):
     subjects, views = ["A", "B", "C", "D", "E", "F"], [0, 0, 18, 18, 36, 36]
     assert (rank1_identities(probe, prepared, subjects, views, [0, 18, 36], metric)
             == rank1_identities(probe, gallery, subjects, views, [0, 18, 36], metric)).all()
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "part_mean"])
+def test_float32_gallery_finds_the_float64_nearest_away_from_ties(metric):
+    """An attack's early-stop test asks a float32 copy of the gallery: its distances are the float64
+    ones up to float32 rounding, and its nearest subject per view is the same when no two gallery
+    sequences are near-tied (features as stored: float32, GaitSet's [parts, hidden])."""
+    rng = np.random.default_rng(1)
+    gallery = rng.normal(size=(40, 62, 32)).astype(np.float32)
+    probe = (gallery[rng.integers(40, size=16)] + rng.normal(scale=0.8, size=(16, 62, 32))).astype(np.float32)
+    subjects = np.array([f"{i // 4:03d}" for i in range(40)], dtype=object)
+    views = np.tile([0, 18, 36, 54], 10)
+    full = ProtocolGallery(prepare_gallery(gallery), subjects, views)
+    fast = full.in_dtype(torch.float32)
+    assert fast.features.features.dtype == torch.float32 and full.features.features.dtype == torch.float64
+    d64, d32 = distances(probe, full.features, metric), distances(probe, fast.features, metric)
+    assert d32.dtype == torch.float32
+    np.testing.assert_allclose(d32.double().numpy(), d64.numpy(), rtol=1e-5)
+    margin = np.sort(d64.numpy(), axis=1)[:, 1] - np.sort(d64.numpy(), axis=1)[:, 0]
+    assert margin.min() > 1e-3 * d64.numpy().min()  # no near-tie in this draw
+    assert (fast.nearest(probe, [0, 18, 36, 54], metric) == full.nearest(probe, [0, 18, 36, 54], metric)).all()
