@@ -153,6 +153,7 @@ def random_control_sources(
         donors = DonorFrames(store, protocol.subjects, [seed, _job_identity(table)])
         generated, offsets, _ = read_attack_frames(frames_path)
         counted = protocol.counted_views(table["view"].to_numpy())
+        scored, features_of, counted_of = [], [], []  # every (probe, source), scored in one query below
         for i, probe in table.iterrows():
             key = (probe["subject"], probe["condition"], int(probe["seq"]), int(probe["view"]))
             if key not in store_rows.index:
@@ -171,12 +172,16 @@ def random_control_sources(
                 clean_insertion = frames is None and plan.kind == "insertion"
                 places = np.arange(plan.k) if clean_insertion else plan.generated
                 feature, share = _features_and_max_share(model, maps, places)
-                nearest = gallery.nearest(feature[None], views, metric)[0]
-                used = counted[i] & (nearest != None)  # noqa: E711 (element-wise: views without gallery)
-                rows.append({**{c: probe[c] for c in ("dataset", "kind", "sparsity", "condition", "subject", "seq",
-                                                     "view", "altered", "frame_count")},
-                             "source": source, "accuracy": 100.0 * (nearest[used] == probe["subject"]).mean(),
-                             "max_share": share})
+                scored.append({**{c: probe[c] for c in ("dataset", "kind", "sparsity", "condition", "subject", "seq",
+                                                       "view", "altered", "frame_count")},
+                               "source": source, "max_share": share})
+                features_of.append(feature)
+                counted_of.append(counted[i])
+        # One gallery query for the whole job: the gallery is read once, not once per sequence.
+        nearest_of = gallery.nearest(torch.stack(features_of), views, metric) if scored else []
+        for row, nearest, used in zip(scored, nearest_of, counted_of, strict=True):
+            used = used & (nearest != None)  # noqa: E711 (element-wise: views without gallery)
+            rows.append({**row, "accuracy": 100.0 * (nearest[used] == row["subject"]).mean()})
         log.info("%s: %d probes", path, len(table))
     return pd.DataFrame(rows, columns=LONG_COLUMNS)
 
