@@ -22,4 +22,5 @@ write_recipe_comparison(
     metric=snakemake.params.metric,
     device=runtime["device"],
     frame_chunk=runtime["frame_chunk"],
+    channels_last=runtime["channels_last"],
 )

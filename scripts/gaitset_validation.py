@@ -21,4 +21,6 @@ write_validation_curve(
     metric=snakemake.params.metric,
     device=runtime["device"],
     frame_chunk=runtime["frame_chunk"],
+    channels_last=runtime["channels_last"],
+    final_features=(snakemake.input.features, snakemake.input.feature_index),
 )

@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
+from gaitcore.errors import DataError
+from gaitcore.evaluation.features import extract_store_features
 from gaitcore.experiments.gaitset_validation import (
     REFERENCE,
     recipe_comparison,
@@ -67,6 +69,25 @@ def test_the_validation_curve_reads_validation_subjects_only(store, tmp_path):
     assert ((table["ci_low"] <= table["rank1"]) | table["ci_low"].isna()).all()
     text = validation_curve_markdown(table)
     assert text.splitlines()[4].startswith("| iteration | NM |") and "| 6 |" in text
+
+
+def test_the_final_point_read_from_the_stored_features_equals_the_one_extracted_again(store, tmp_path):
+    """Rule gaitset_validation reads its last weights' validation features from rule extract_features
+    (which stores the validation sequences too) instead of extracting them a second time: the
+    frame CNN is batch-invariant and the head runs one set at a time, so the rows are the same."""
+    train_gaitset(store, tmp_path / "w.pt", tmp_path / "r.pt", CONFIG, snapshot_dir=tmp_path / "s")
+    stored = (tmp_path / "f.npy", tmp_path / "f.parquet")
+    extract_store_features(tmp_path / "w.pt", store, *stored, test_subjects=(3, 4), validation_subjects=(5, 6),
+                           device="cpu", batch_frames=7)
+    weights = [*snapshot_paths(tmp_path / "s"), tmp_path / "w.pt"]
+    again = validation_curve(weights, store, validation_subjects=(5, 6), device="cpu")
+    read = validation_curve(weights, store, validation_subjects=(5, 6), device="cpu", final_features=stored)
+    pd.testing.assert_frame_equal(read, again)
+    with pytest.raises(DataError, match="other weights than .*iteration 6 against 4"):
+        validation_curve(weights[:2], store, validation_subjects=(5, 6), device="cpu", final_features=stored)
+    extract_store_features(tmp_path / "w.pt", store, *stored, test_subjects=(3, 4), device="cpu")
+    with pytest.raises(DataError, match="lacks .* validation sequences"):
+        validation_curve(weights, store, validation_subjects=(5, 6), device="cpu", final_features=stored)
 
 
 def test_recipes_are_compared_with_the_victim_on_the_same_validation_probes(store, tmp_path):

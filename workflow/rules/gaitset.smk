@@ -120,6 +120,13 @@ rule gaitset_validation:
         **store_files("casia_b"),
         snapshots=rules.train_gaitset.output.snapshots,
         weights=rules.train_gaitset.output.weights,
+        # the final weights' validation features, extracted once for the attacks' validation jobs
+        features=fill_wildcards(
+            rules.extract_features.output.features, dataset="casia_b"
+        ),
+        feature_index=fill_wildcards(
+            rules.extract_features.output.index, dataset="casia_b"
+        ),
     output:
         csv=report(
             f"{RESULTS}/tables/gaitset_validation.csv",
@@ -144,6 +151,7 @@ rule gaitset_validation:
             {
                 "device": config["device"],
                 "frame_chunk": GAITSET["evaluation"]["frame_chunk"],
+                "channels_last": GAITSET["evaluation"]["channels_last"],
             }
         ),
     script:
@@ -214,6 +222,7 @@ rule gaitset_recipes:
             {
                 "device": config["device"],
                 "frame_chunk": GAITSET["evaluation"]["frame_chunk"],
+                "channels_last": GAITSET["evaluation"]["channels_last"],
             }
         ),
     script:
