@@ -1,10 +1,25 @@
-import torch, time, numpy as np
+"""The validation sequences' features under the final weights: extracted as gaitset_validation does,
+against those rule extract_features stored (one thread). RESULTS: the results folder of a default run."""
+import time
+
+import numpy as np
+import torch
+
+from gaitcore.experiments.gaitset_validation import _ValidationSet, validation_curve
+
+RESULTS = "/work/timed/results"
+WEIGHTS = f"{RESULTS}/models/gaitset/weights.pt"
+STORED = (f"{RESULTS}/features/gaitset/casia_b.npy", f"{RESULTS}/features/gaitset/casia_b.parquet")
 torch.set_num_threads(1)
-from gaitcore.experiments.gaitset_validation import validation_curve, _ValidationSet
-R="/work/timed/results"
-v=_ValidationSet(f"{R}/data/casia_b", (63,74), "cpu", 64)
-t=time.perf_counter(); a,_=v.features(f"{R}/models/gaitset/weights.pt"); t1=time.perf_counter()-t
-t=time.perf_counter(); b,_=v.stored_features(f"{R}/models/gaitset/weights.pt", f"{R}/features/gaitset/casia_b.npy", f"{R}/features/gaitset/casia_b.parquet"); t2=time.perf_counter()-t
-print("extract s", t1, "stored s", t2, "equal", np.array_equal(a,b), "maxabs", np.abs(a-b).max(), "rel", np.abs(a-b).max()/np.abs(a).max())
-x=validation_curve([f"{R}/models/gaitset/weights.pt"], f"{R}/data/casia_b", validation_subjects=(63,74), device="cpu", frame_chunk=256, final_features=(f"{R}/features/gaitset/casia_b.npy", f"{R}/features/gaitset/casia_b.parquet"))
-print(x)
+validation = _ValidationSet(f"{RESULTS}/data/casia_b", (63, 74), "cpu", 64)
+began = time.perf_counter()
+extracted, _ = validation.features(WEIGHTS)
+extract_s = time.perf_counter() - began
+began = time.perf_counter()
+stored, _ = validation.stored_features(WEIGHTS, *STORED)
+stored_s = time.perf_counter() - began
+gap = np.abs(extracted - stored).max()
+print("extract s", extract_s, "stored s", stored_s, "equal", np.array_equal(extracted, stored), "maxabs", gap,
+      "rel", gap / np.abs(extracted).max())
+print(validation_curve([WEIGHTS], f"{RESULTS}/data/casia_b", validation_subjects=(63, 74), device="cpu",
+                       frame_chunk=256, final_features=STORED))
