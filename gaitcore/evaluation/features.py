@@ -37,9 +37,9 @@ from gaitcore.models.gaitset import silhouettes_to_input
 from gaitcore.models.victims import (
     VictimModel,
     architecture_of,
+    in_channels_last,
     load_victim,
     sequence_features,
-    uses_channels_last,
 )
 from gaitcore.utils.device import resolve_device
 
@@ -182,8 +182,7 @@ def extract_store_features(
     """
     torch_device = resolve_device(device)
     model, extra = load_victim(weights_path, map_location=torch_device)
-    if channels_last and uses_channels_last(model):
-        model = model.to(memory_format=torch.channels_last)
+    model = in_channels_last(model, channels_last)
     store = FrameStore(store_root)
     rows = protocol_for(store.dataset, test_subjects).sequences(store.index)
     if rows.empty:

@@ -14,7 +14,7 @@ probes' per-gallery-view hits (:func:`rank1_hits`); the per-view-pair table stay
 Distances: ``euclidean`` (default) is the Euclidean distance between flattened ``[parts * hidden]``
 features, as the original GaitSet evaluates; ``part_mean`` is OpenGait's mean over parts of each
 part's Euclidean distance; ``manhattan`` is the L1 distance between flattened features (GaitGAN's 1-NN
-on generated GEIs, :mod:`gaitcore.evaluation.gei`). All are computed in float64, but for an attack's
+on generated GEIs, :mod:`gaitcore.evaluation.gei`). All are computed in float64, except for an attack's
 early-stop test (:meth:`ProtocolGallery.in_dtype`).
 """
 

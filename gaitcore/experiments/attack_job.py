@@ -69,7 +69,7 @@ from gaitcore.evaluation.features import read_features
 from gaitcore.evaluation.probe_design import SLOT, design_probes
 from gaitcore.evaluation.protocols import protocol_for
 from gaitcore.evaluation.rank1 import ProtocolGallery, distances
-from gaitcore.models.victims import architecture_of, load_victim, uses_channels_last
+from gaitcore.models.victims import architecture_of, in_channels_last, load_victim
 from gaitcore.models.wgan import load_wgan
 from gaitcore.utils.device import resolve_device
 
@@ -196,9 +196,7 @@ def run_attack_job(
     dev = resolve_device(device)
     model, _ = load_victim(victim_weights, map_location=dev)
     if isinstance(settings, PerturbationSettings):
-        if channels_last and uses_channels_last(model):
-            model = model.to(memory_format=torch.channels_last)
-        attacker = PerturbationAttack(model, settings, dev)
+        attacker = PerturbationAttack(in_channels_last(model, channels_last), settings, dev)
     else:
         if wgan_weights is None:
             raise ValueError(f"mode {job.mode} generates frames: it needs the WGAN weights")

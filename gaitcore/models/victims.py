@@ -113,5 +113,13 @@ def uses_channels_last(model: nn.Module) -> bool:
     return not any(p.dim() == 5 for p in model.parameters())
 
 
+def in_channels_last(model: nn.Module, channels_last: bool = True) -> nn.Module:
+    """``model`` with NHWC weights when ``channels_last`` is asked and the model supports it (faster
+    convolutions on CPU); otherwise ``model`` as it is."""
+    if channels_last and uses_channels_last(model):
+        return model.to(memory_format=torch.channels_last)
+    return model
+
+
 __all__ = ["ARCHITECTURES", "Architecture", "VictimModel", "architecture", "architecture_of", "import_opengait",
-           "load_victim", "uses_channels_last"]
+           "in_channels_last", "load_victim", "uses_channels_last"]
